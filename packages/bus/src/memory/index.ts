@@ -1,0 +1,2 @@
+export { MemoryBroker } from './memory-broker.js';
+export { MemoryTransport, type MemoryTransportOptions } from './memory-transport.js';

@@ -1,0 +1,19 @@
+import { runTransportConformance } from '../conformance/index.js';
+import { MemoryBroker } from './memory-broker.js';
+import { MemoryTransport } from './memory-transport.js';
+
+runTransportConformance('memory', async () => {
+  const broker = new MemoryBroker();
+  const transports: MemoryTransport[] = [];
+  return {
+    connect: async () => {
+      const transport = new MemoryTransport({ broker });
+      transports.push(transport);
+      return transport;
+    },
+    // The in-process broker has no process to restart; its connections see a disconnect/reconnect cycle.
+    restart: async () => {
+      for (const transport of transports) await transport.simulateRestart();
+    },
+  };
+});
