@@ -3284,6 +3284,15 @@ export namespace switchboard {
             /** Delivery subscribed. */
             subscribed?: (switchboard.v1.Subscribed.$Properties|null);
 
+            /** Delivery history. */
+            history?: (switchboard.v1.HistoryResult.$Properties|null);
+
+            /** Delivery presence. */
+            presence?: (switchboard.v1.PresenceResult.$Properties|null);
+
+            /** Delivery error. */
+            error?: (switchboard.v1.Error.$Properties|null);
+
             /** Delivery frameId. */
             frameId: number;
 
@@ -3291,7 +3300,7 @@ export namespace switchboard {
             target?: ("channel"|"user"|"connection"|"all");
 
             /** Delivery body. */
-            body?: ("publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed");
+            body?: ("publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error");
 
             /**
              * Creates a new Delivery instance using the specified properties.
@@ -3405,6 +3414,15 @@ export namespace switchboard {
                 /** Delivery subscribed */
                 subscribed?: (switchboard.v1.Subscribed.$Properties|null);
 
+                /** Delivery history */
+                history?: (switchboard.v1.HistoryResult.$Properties|null);
+
+                /** Delivery presence */
+                presence?: (switchboard.v1.PresenceResult.$Properties|null);
+
+                /** Delivery error */
+                error?: (switchboard.v1.Error.$Properties|null);
+
                 /** Delivery frameId */
                 frameId?: (number|null);
 
@@ -3412,7 +3430,7 @@ export namespace switchboard {
                 target?: ("channel"|"user"|"connection"|"all");
 
                 /** Delivery body */
-                body?: ("publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed");
+                body?: ("publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error");
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -3435,12 +3453,15 @@ export namespace switchboard {
               leave?: switchboard.v1.Leave.$Shape|null;
               disconnect?: switchboard.v1.Disconnect.$Shape|null;
               subscribed?: switchboard.v1.Subscribed.$Shape|null;
+              history?: switchboard.v1.HistoryResult.$Shape|null;
+              presence?: switchboard.v1.PresenceResult.$Shape|null;
+              error?: switchboard.v1.Error.$Shape|null;
               frameId?: number|null;
               $unknowns?: Uint8Array[];
             } & (
               ({ target?: undefined; channel?: null; user?: null; connection?: null; all?: null }|{ target?: "channel"; channel: string; user?: null; connection?: null; all?: null }|{ target?: "user"; channel?: null; user: string; connection?: null; all?: null }|{ target?: "connection"; channel?: null; user?: null; connection: string; all?: null }|{ target?: "all"; channel?: null; user?: null; connection?: null; all: boolean })
             ) & (
-              ({ body?: undefined; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null }|{ body?: "publication"; publication: switchboard.v1.Publication.$Shape; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null }|{ body?: "push"; publication?: null; push: switchboard.v1.Push.$Shape; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null }|{ body?: "reply"; publication?: null; push?: null; reply: switchboard.v1.Reply.$Shape; join?: null; leave?: null; disconnect?: null; subscribed?: null }|{ body?: "join"; publication?: null; push?: null; reply?: null; join: switchboard.v1.Join.$Shape; leave?: null; disconnect?: null; subscribed?: null }|{ body?: "leave"; publication?: null; push?: null; reply?: null; join?: null; leave: switchboard.v1.Leave.$Shape; disconnect?: null; subscribed?: null }|{ body?: "disconnect"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect: switchboard.v1.Disconnect.$Shape; subscribed?: null }|{ body?: "subscribed"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed: switchboard.v1.Subscribed.$Shape })
+              ({ body?: undefined; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "publication"; publication: switchboard.v1.Publication.$Shape; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "push"; publication?: null; push: switchboard.v1.Push.$Shape; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "reply"; publication?: null; push?: null; reply: switchboard.v1.Reply.$Shape; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "join"; publication?: null; push?: null; reply?: null; join: switchboard.v1.Join.$Shape; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "leave"; publication?: null; push?: null; reply?: null; join?: null; leave: switchboard.v1.Leave.$Shape; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "disconnect"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect: switchboard.v1.Disconnect.$Shape; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "subscribed"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed: switchboard.v1.Subscribed.$Shape; history?: null; presence?: null; error?: null }|{ body?: "history"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history: switchboard.v1.HistoryResult.$Shape; presence?: null; error?: null }|{ body?: "presence"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence: switchboard.v1.PresenceResult.$Shape; error?: null }|{ body?: "error"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error: switchboard.v1.Error.$Shape })
             );
         }
 

@@ -8681,9 +8681,12 @@ export const switchboard = $root.switchboard = (() => {
              * @property {switchboard.v1.Leave.$Properties|null} [leave] Delivery leave
              * @property {switchboard.v1.Disconnect.$Properties|null} [disconnect] Delivery disconnect
              * @property {switchboard.v1.Subscribed.$Properties|null} [subscribed] Delivery subscribed
+             * @property {switchboard.v1.HistoryResult.$Properties|null} [history] Delivery history
+             * @property {switchboard.v1.PresenceResult.$Properties|null} [presence] Delivery presence
+             * @property {switchboard.v1.Error.$Properties|null} [error] Delivery error
              * @property {number|null} [frameId] Delivery frameId
              * @property {"channel"|"user"|"connection"|"all"} [target] Delivery target
-             * @property {"publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"} [body] Delivery body
+             * @property {"publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error"} [body] Delivery body
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -8713,12 +8716,15 @@ export const switchboard = $root.switchboard = (() => {
              *   leave?: switchboard.v1.Leave.$Shape|null;
              *   disconnect?: switchboard.v1.Disconnect.$Shape|null;
              *   subscribed?: switchboard.v1.Subscribed.$Shape|null;
+             *   history?: switchboard.v1.HistoryResult.$Shape|null;
+             *   presence?: switchboard.v1.PresenceResult.$Shape|null;
+             *   error?: switchboard.v1.Error.$Shape|null;
              *   frameId?: number|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
              *   ({ target?: undefined; channel?: null; user?: null; connection?: null; all?: null }|{ target?: "channel"; channel: string; user?: null; connection?: null; all?: null }|{ target?: "user"; channel?: null; user: string; connection?: null; all?: null }|{ target?: "connection"; channel?: null; user?: null; connection: string; all?: null }|{ target?: "all"; channel?: null; user?: null; connection?: null; all: boolean })
              * ) & (
-             *   ({ body?: undefined; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null }|{ body?: "publication"; publication: switchboard.v1.Publication.$Shape; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null }|{ body?: "push"; publication?: null; push: switchboard.v1.Push.$Shape; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null }|{ body?: "reply"; publication?: null; push?: null; reply: switchboard.v1.Reply.$Shape; join?: null; leave?: null; disconnect?: null; subscribed?: null }|{ body?: "join"; publication?: null; push?: null; reply?: null; join: switchboard.v1.Join.$Shape; leave?: null; disconnect?: null; subscribed?: null }|{ body?: "leave"; publication?: null; push?: null; reply?: null; join?: null; leave: switchboard.v1.Leave.$Shape; disconnect?: null; subscribed?: null }|{ body?: "disconnect"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect: switchboard.v1.Disconnect.$Shape; subscribed?: null }|{ body?: "subscribed"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed: switchboard.v1.Subscribed.$Shape })
+             *   ({ body?: undefined; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "publication"; publication: switchboard.v1.Publication.$Shape; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "push"; publication?: null; push: switchboard.v1.Push.$Shape; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "reply"; publication?: null; push?: null; reply: switchboard.v1.Reply.$Shape; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "join"; publication?: null; push?: null; reply?: null; join: switchboard.v1.Join.$Shape; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "leave"; publication?: null; push?: null; reply?: null; join?: null; leave: switchboard.v1.Leave.$Shape; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "disconnect"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect: switchboard.v1.Disconnect.$Shape; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "subscribed"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed: switchboard.v1.Subscribed.$Shape; history?: null; presence?: null; error?: null }|{ body?: "history"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history: switchboard.v1.HistoryResult.$Shape; presence?: null; error?: null }|{ body?: "presence"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence: switchboard.v1.PresenceResult.$Shape; error?: null }|{ body?: "error"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error: switchboard.v1.Error.$Shape })
              * )} switchboard.v1.Delivery.$Shape
              */
 
@@ -8858,6 +8864,30 @@ export const switchboard = $root.switchboard = (() => {
             Delivery.prototype.subscribed = null;
 
             /**
+             * Delivery history.
+             * @member {switchboard.v1.HistoryResult.$Properties|null|undefined} history
+             * @memberof switchboard.v1.Delivery
+             * @instance
+             */
+            Delivery.prototype.history = null;
+
+            /**
+             * Delivery presence.
+             * @member {switchboard.v1.PresenceResult.$Properties|null|undefined} presence
+             * @memberof switchboard.v1.Delivery
+             * @instance
+             */
+            Delivery.prototype.presence = null;
+
+            /**
+             * Delivery error.
+             * @member {switchboard.v1.Error.$Properties|null|undefined} error
+             * @memberof switchboard.v1.Delivery
+             * @instance
+             */
+            Delivery.prototype.error = null;
+
+            /**
              * Delivery frameId.
              * @member {number} frameId
              * @memberof switchboard.v1.Delivery
@@ -8881,12 +8911,12 @@ export const switchboard = $root.switchboard = (() => {
 
             /**
              * Delivery body.
-             * @member {"publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|undefined} body
+             * @member {"publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error"|undefined} body
              * @memberof switchboard.v1.Delivery
              * @instance
              */
             $Object.defineProperty(Delivery.prototype, "body", {
-                get: $util.oneOfGetter($oneOfFields = ["publication", "push", "reply", "join", "leave", "disconnect", "subscribed"]),
+                get: $util.oneOfGetter($oneOfFields = ["publication", "push", "reply", "join", "leave", "disconnect", "subscribed", "history", "presence", "error"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -8952,6 +8982,12 @@ export const switchboard = $root.switchboard = (() => {
                     $root.switchboard.v1.Disconnect.encode(message.disconnect, writer.uint32(/* id 15, wireType 2 =*/122).fork(), _depth + 1).ldelim();
                 if (message.subscribed != null && $Object.hasOwnProperty.call(message, "subscribed"))
                     $root.switchboard.v1.Subscribed.encode(message.subscribed, writer.uint32(/* id 16, wireType 2 =*/130).fork(), _depth + 1).ldelim();
+                if (message.history != null && $Object.hasOwnProperty.call(message, "history"))
+                    $root.switchboard.v1.HistoryResult.encode(message.history, writer.uint32(/* id 17, wireType 2 =*/138).fork(), _depth + 1).ldelim();
+                if (message.presence != null && $Object.hasOwnProperty.call(message, "presence"))
+                    $root.switchboard.v1.PresenceResult.encode(message.presence, writer.uint32(/* id 18, wireType 2 =*/146).fork(), _depth + 1).ldelim();
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                    $root.switchboard.v1.Error.encode(message.error, writer.uint32(/* id 19, wireType 2 =*/154).fork(), _depth + 1).ldelim();
                 if (message.frameId != null && $Object.hasOwnProperty.call(message, "frameId"))
                     writer.uint32(/* id 20, wireType 0 =*/160).uint32(message.frameId);
                 return writer;
@@ -9049,6 +9085,18 @@ export const switchboard = $root.switchboard = (() => {
                         }
                     case 16: {
                             message.subscribed = $root.switchboard.v1.Subscribed.decode(reader, reader.uint32(), $undefined, long + 1);
+                            break;
+                        }
+                    case 17: {
+                            message.history = $root.switchboard.v1.HistoryResult.decode(reader, reader.uint32(), $undefined, long + 1);
+                            break;
+                        }
+                    case 18: {
+                            message.presence = $root.switchboard.v1.PresenceResult.decode(reader, reader.uint32(), $undefined, long + 1);
+                            break;
+                        }
+                    case 19: {
+                            message.error = $root.switchboard.v1.Error.decode(reader, reader.uint32(), $undefined, long + 1);
                             break;
                         }
                     case 20: {
@@ -9190,6 +9238,36 @@ export const switchboard = $root.switchboard = (() => {
                             return "subscribed." + error;
                     }
                 }
+                if (message.history != null && $Object.hasOwnProperty.call(message, "history")) {
+                    if (properties.body === 1)
+                        return "body: multiple values";
+                    properties.body = 1;
+                    {
+                        let error = $root.switchboard.v1.HistoryResult.verify(message.history, long + 1);
+                        if (error)
+                            return "history." + error;
+                    }
+                }
+                if (message.presence != null && $Object.hasOwnProperty.call(message, "presence")) {
+                    if (properties.body === 1)
+                        return "body: multiple values";
+                    properties.body = 1;
+                    {
+                        let error = $root.switchboard.v1.PresenceResult.verify(message.presence, long + 1);
+                        if (error)
+                            return "presence." + error;
+                    }
+                }
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error")) {
+                    if (properties.body === 1)
+                        return "body: multiple values";
+                    properties.body = 1;
+                    {
+                        let error = $root.switchboard.v1.Error.verify(message.error, long + 1);
+                        if (error)
+                            return "error." + error;
+                    }
+                }
                 if (message.frameId != null && $Object.hasOwnProperty.call(message, "frameId"))
                     if (!$util.isInteger(message.frameId))
                         return "frameId: integer expected";
@@ -9271,6 +9349,21 @@ export const switchboard = $root.switchboard = (() => {
                     if (!$util.isObject(object.subscribed))
                         throw $TypeError(".switchboard.v1.Delivery.subscribed: object expected");
                     message.subscribed = $root.switchboard.v1.Subscribed.fromObject(object.subscribed, long + 1);
+                }
+                if (object.history != null) {
+                    if (!$util.isObject(object.history))
+                        throw $TypeError(".switchboard.v1.Delivery.history: object expected");
+                    message.history = $root.switchboard.v1.HistoryResult.fromObject(object.history, long + 1);
+                }
+                if (object.presence != null) {
+                    if (!$util.isObject(object.presence))
+                        throw $TypeError(".switchboard.v1.Delivery.presence: object expected");
+                    message.presence = $root.switchboard.v1.PresenceResult.fromObject(object.presence, long + 1);
+                }
+                if (object.error != null) {
+                    if (!$util.isObject(object.error))
+                        throw $TypeError(".switchboard.v1.Delivery.error: object expected");
+                    message.error = $root.switchboard.v1.Error.fromObject(object.error, long + 1);
                 }
                 if (object.frameId != null)
                     message.frameId = object.frameId >>> 0;
@@ -9372,6 +9465,21 @@ export const switchboard = $root.switchboard = (() => {
                     object.subscribed = $root.switchboard.v1.Subscribed.toObject(message.subscribed, options, _depth + 1);
                     if (options.oneofs)
                         object.body = "subscribed";
+                }
+                if (message.history != null && $Object.hasOwnProperty.call(message, "history")) {
+                    object.history = $root.switchboard.v1.HistoryResult.toObject(message.history, options, _depth + 1);
+                    if (options.oneofs)
+                        object.body = "history";
+                }
+                if (message.presence != null && $Object.hasOwnProperty.call(message, "presence")) {
+                    object.presence = $root.switchboard.v1.PresenceResult.toObject(message.presence, options, _depth + 1);
+                    if (options.oneofs)
+                        object.body = "presence";
+                }
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error")) {
+                    object.error = $root.switchboard.v1.Error.toObject(message.error, options, _depth + 1);
+                    if (options.oneofs)
+                        object.body = "error";
                 }
                 if (message.frameId != null && $Object.hasOwnProperty.call(message, "frameId"))
                     object.frameId = message.frameId;
