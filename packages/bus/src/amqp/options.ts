@@ -1,0 +1,67 @@
+/** Typed options of the RabbitMQ transport. The library never reads the environment; services pass these in. */
+
+/** The subset of pino's API the transport logs through. */
+export interface AmqpLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface AmqpTransportOptions {
+  /** amqp(s)://user:pass@host:port/vhost */
+  readonly url: string;
+  /** Injected logger; silent by default. */
+  readonly logger?: AmqpLogger;
+  /** How long a publish (or an interest change) waits for a lost connection to come back. Default 10 s. */
+  readonly publishTimeoutMs?: number;
+  /** Reconnect backoff: full jitter over base * 2^attempt, capped. Defaults 200 ms and 5 s. */
+  readonly reconnectBaseMs?: number;
+  readonly reconnectMaxMs?: number;
+  /** Shard queues per ordered consumer group (1..16). Default 16. */
+  readonly shards?: number;
+  /** Pause before the in-process retry of a failed handler: base * 2^(attempt-1), capped. Defaults 100 ms, 5 s. */
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+  /** AMQP heartbeat in seconds. Default 10. */
+  readonly heartbeatSeconds?: number;
+  /** Connection name shown in the management UI. */
+  readonly connectionName?: string;
+}
+
+export interface ResolvedOptions {
+  readonly url: string;
+  readonly logger: AmqpLogger;
+  readonly publishTimeoutMs: number;
+  readonly reconnectBaseMs: number;
+  readonly reconnectMaxMs: number;
+  readonly shards: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly heartbeatSeconds: number;
+  readonly connectionName: string;
+}
+
+const noop = () => undefined;
+export const silentLogger: AmqpLogger = { debug: noop, info: noop, warn: noop, error: noop };
+
+export const BUCKETS = 16;
+
+export function resolveOptions(options: AmqpTransportOptions): ResolvedOptions {
+  const shards = options.shards ?? BUCKETS;
+  if (!Number.isInteger(shards) || shards < 1 || shards > BUCKETS) {
+    throw new RangeError(`shards must be an integer in 1..${BUCKETS}, got ${shards}`);
+  }
+  return Object.freeze({
+    url: options.url,
+    logger: options.logger ?? silentLogger,
+    publishTimeoutMs: options.publishTimeoutMs ?? 10_000,
+    reconnectBaseMs: options.reconnectBaseMs ?? 200,
+    reconnectMaxMs: options.reconnectMaxMs ?? 5_000,
+    shards,
+    retryBaseMs: options.retryBaseMs ?? 100,
+    retryMaxMs: options.retryMaxMs ?? 5_000,
+    heartbeatSeconds: options.heartbeatSeconds ?? 10,
+    connectionName: options.connectionName ?? 'switchboard-bus',
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Exchange and queue names, and their (idempotent) declarations. Everything durable survives a broker
+ * restart; node inboxes are exclusive and vanish with their connection, and are re-declared on reconnect.
+ *
+ *   sb.work                          durable topic exchange, routing key `<topic>.<bucket>`
+ *   sb.work.<topic>.<group>.s<i>     ordered group: durable shard queue, x-single-active-consumer
+ *   sb.work.<topic>.<group>          unordered group: one durable queue bound to `<topic>.*`
+ *   sb.dlq.<topic>.<group>           durable dead-letter queue (published to via the default exchange)
+ *   sb.deliveries                    durable direct exchange, routing key = deliveryRoutingKey(route)
+ *   sb.node.<node>                   exclusive auto-delete inbox of one edge node
+ */
+import type { Channel } from 'amqplib';
+import { allRoute, nodeRoute } from '../routes.js';
+import { deliveryRoutingKey, shardBuckets } from './routing-key.js';
+
+export const WORK_EXCHANGE = 'sb.work';
+/**
+ * Direct, not topic: node bindings are exact matches (one per channel/user/node), which a direct exchange
+ * routes with a hash lookup, while a topic exchange walks a trie per message and would make `.`, `*` and
+ * `#` in channel names special (they would need escaping). No wildcard is ever needed here.
+ */
+export const DELIVERY_EXCHANGE = 'sb.deliveries';
+
+export const HEADER_KEY = 'x-sb-key';
+export const HEADER_ROUTE = 'x-sb-route';
+export const HEADER_TOPIC = 'x-sb-topic';
+export const HEADER_GROUP = 'x-sb-group';
+export const HEADER_ATTEMPTS = 'x-sb-attempts';
+export const HEADER_ERROR = 'x-sb-error';
+
+export const shardQueue = (topic: string, group: string, shard: number) => `sb.work.${topic}.${group}.s${shard}`;
+export const groupQueue = (topic: string, group: string) => `sb.work.${topic}.${group}`;
+export const deadLetterQueue = (topic: string, group: string) => `sb.dlq.${topic}.${group}`;
+export const nodeQueue = (node: string) => `sb.node.${node}`;
+
+export async function declareExchanges(channel: Channel): Promise<void> {
+  await channel.assertExchange(WORK_EXCHANGE, 'topic', { durable: true });
+  await channel.assertExchange(DELIVERY_EXCHANGE, 'direct', { durable: true });
+}
+
+/** Declares and binds the queues of one consumer group; returns the queues to consume. */
+export async function declareWorkGroup(
+  channel: Channel,
+  topic: string,
+  group: string,
+  ordered: boolean,
+  shards: number,
+): Promise<string[]> {
+  await channel.assertQueue(deadLetterQueue(topic, group), { durable: true });
+  if (!ordered) {
+    const queue = groupQueue(topic, group);
+    await channel.assertQueue(queue, { durable: true });
+    await channel.bindQueue(queue, WORK_EXCHANGE, `${topic}.*`);
+    return [queue];
+  }
+  const queues: string[] = [];
+  for (let shard = 0; shard < shards; shard++) {
+    const queue = shardQueue(topic, group, shard);
+    await channel.assertQueue(queue, { durable: true, arguments: { 'x-single-active-consumer': true } });
+    for (const bucket of shardBuckets(shard, shards)) {
+      await channel.bindQueue(queue, WORK_EXCHANGE, `${topic}.${bucket}`);
+    }
+    queues.push(queue);
+  }
+  return queues;
+}
+
+/** Declares a node's inbox with its two permanent bindings (`*` and `n:<node>`). */
+export async function declareNodeQueue(channel: Channel, node: string): Promise<string> {
+  const queue = nodeQueue(node);
+  await channel.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
+  await channel.bindQueue(queue, DELIVERY_EXCHANGE, deliveryRoutingKey(allRoute));
+  await channel.bindQueue(queue, DELIVERY_EXCHANGE, deliveryRoutingKey(nodeRoute(node)));
+  return queue;
+}

@@ -1,0 +1,49 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MAX_CHANNEL_LENGTH, isValidChannel, parseChannel } from './channels.js';
+import { ChannelNameError } from './errors.js';
+import { CloseCode, shouldReconnect } from './close-codes.js';
+
+describe('channel names', () => {
+  it('classifies namespaces', () => {
+    expect(parseChannel('news')).toMatchObject({ kind: 'public', namespace: '' });
+    expect(parseChannel('chat:room-1')).toMatchObject({ kind: 'public', namespace: 'chat' });
+    expect(parseChannel('user:42')).toMatchObject({ kind: 'user', owner: '42' });
+    expect(parseChannel('private-orders')).toMatchObject({ kind: 'private' });
+    expect(parseChannel('chat:presence-lobby')).toMatchObject({ kind: 'presence', namespace: 'chat' });
+  });
+
+  it('rejects bad names with the broken rule', () => {
+    expect(() => parseChannel('')).toThrow(/empty/);
+    expect(() => parseChannel('a'.repeat(MAX_CHANNEL_LENGTH + 1))).toThrow(/longer than 255/);
+    expect(() => parseChannel('room 1')).toThrow(ChannelNameError);
+    expect(() => parseChannel('room#1')).toThrow(/characters outside/);
+    expect(() => parseChannel('user:')).toThrow(/needs a user id/);
+  });
+
+  it('never throws anything but ChannelNameError', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (name) => {
+        try {
+          parseChannel(name);
+          expect(isValidChannel(name)).toBe(true);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ChannelNameError);
+          expect(isValidChannel(name)).toBe(false);
+        }
+      }),
+    );
+  });
+});
+
+describe('close codes', () => {
+  it('tells clients whether to reconnect', () => {
+    expect(shouldReconnect(CloseCode.Shutdown)).toBe(true);
+    expect(shouldReconnect(CloseCode.SlowConsumer)).toBe(true);
+    expect(shouldReconnect(CloseCode.TokenExpired)).toBe(true);
+    expect(shouldReconnect(CloseCode.InvalidToken)).toBe(false);
+    expect(shouldReconnect(CloseCode.ForceDisconnect)).toBe(false);
+    expect(shouldReconnect(CloseCode.MessageTooBig)).toBe(false);
+    expect(shouldReconnect(1006)).toBe(true);
+  });
+});

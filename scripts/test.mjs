@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// The one test command (README, CI): generated code is current, types check, lint is clean, then every
+// vitest project runs. The last line is always the plain summary "N passed, N failed" taken from
+// vitest's JSON report, so a run that tested nothing cannot pass for green.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules/.bin', name);
+const report = join(root, '.vitest-results.json');
+const extraArgs = process.argv.slice(2);
+
+function step(title, command, args) {
+  console.log(`\n▶ ${title}`);
+  const started = Date.now();
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: process.env });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const ok = result.status === 0;
+  console.log(`${ok ? '✔' : '✘'} ${title} (${seconds} s)`);
+  return ok;
+}
+
+const checks = [];
+if (!extraArgs.length) {
+  checks.push(['generated protocol code is current', step('check generated code', process.execPath, ['packages/protocol/scripts/gen.mjs', '--check'])]);
+  checks.push(['typecheck', step('typecheck (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit'])]);
+  checks.push(['lint', step('lint (biome)', bin('biome'), ['check', '.'])]);
+}
+
+rmSync(report, { force: true });
+step('vitest', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extraArgs]);
+
+let passed = 0;
+let failed = 0;
+if (existsSync(report)) {
+  const results = JSON.parse(readFileSync(report, 'utf8'));
+  passed = results.numPassedTests ?? 0;
+  failed = (results.numFailedTests ?? 0) + (results.numRuntimeErrorTestSuites ?? 0);
+  // A file that failed to load has no failed tests but is a failure.
+  for (const file of results.testResults ?? []) {
+    if (file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed')) failed++;
+  }
+} else {
+  console.error('vitest wrote no JSON report');
+  failed++;
+}
+for (const [name, ok] of checks) {
+  if (!ok) {
+    console.error(`check failed: ${name}`);
+    failed++;
+  }
+}
+if (passed === 0) console.error('no test passed: treating the run as failed');
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
