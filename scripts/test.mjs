@@ -24,13 +24,25 @@ function step(title, command, args) {
 
 const checks = [];
 if (!extraArgs.length) {
-  checks.push(['generated protocol code is current', step('check generated code', process.execPath, ['packages/protocol/scripts/gen.mjs', '--check'])]);
-  checks.push(['typecheck', step('typecheck (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit'])]);
+  checks.push([
+    'generated protocol code is current',
+    step('check generated code', process.execPath, ['packages/protocol/scripts/gen.mjs', '--check']),
+  ]);
+  checks.push([
+    'typecheck',
+    step('typecheck (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']),
+  ]);
   checks.push(['lint', step('lint (biome)', bin('biome'), ['check', '.'])]);
 }
 
 rmSync(report, { force: true });
-step('vitest', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extraArgs]);
+step('vitest', bin('vitest'), [
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...extraArgs,
+]);
 
 let passed = 0;
 let failed = 0;
@@ -40,7 +52,8 @@ if (existsSync(report)) {
   failed = (results.numFailedTests ?? 0) + (results.numRuntimeErrorTestSuites ?? 0);
   // A file that failed to load has no failed tests but is a failure.
   for (const file of results.testResults ?? []) {
-    if (file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed')) failed++;
+    if (file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed'))
+      failed++;
   }
 } else {
   console.error('vitest wrote no JSON report');

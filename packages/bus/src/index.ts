@@ -1,16 +1,16 @@
+export * from './errors.js';
+export { InterestIndex } from './interest-index.js';
+export * from './routes.js';
 export type {
-  Route,
-  Transport,
-  WorkMessage,
-  WorkHandler,
-  WorkConsumerOptions,
+  Closable,
   DeadLetter,
   DeadLetterHandler,
   DeliveryHandler,
   NodeSubscription,
-  Closable,
+  Route,
+  Transport,
   TransportEvent,
+  WorkConsumerOptions,
+  WorkHandler,
+  WorkMessage,
 } from './transport.js';
-export * from './errors.js';
-export * from './routes.js';
-export { InterestIndex } from './interest-index.js';

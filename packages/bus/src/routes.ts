@@ -37,7 +37,8 @@ const NAME = /^[A-Za-z0-9_-]{1,100}$/;
 
 /** Topics and groups become queue/topic names on the broker: keep them to a safe alphabet. */
 export function assertName(what: 'topic' | 'group' | 'node', name: string): void {
-  if (!NAME.test(name)) throw new BusNameError(`${what} "${name}" must match ${NAME} (letters, digits, _ and -)`);
+  if (!NAME.test(name))
+    throw new BusNameError(`${what} "${name}" must match ${NAME} (letters, digits, _ and -)`);
 }
 
 /** FNV-1a 32-bit: stable across processes and languages, for key -> shard/partition choices. */

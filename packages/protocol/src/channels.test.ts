@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_CHANNEL_LENGTH, isValidChannel, parseChannel } from './channels.js';
-import { ChannelNameError } from './errors.js';
+import { isValidChannel, MAX_CHANNEL_LENGTH, parseChannel } from './channels.js';
 import { CloseCode, shouldReconnect } from './close-codes.js';
+import { ChannelNameError } from './errors.js';
 
 describe('channel names', () => {
   it('classifies namespaces', () => {

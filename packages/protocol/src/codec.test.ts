@@ -15,7 +15,13 @@ import {
 } from './codec.js';
 import { DecodeError } from './errors.js';
 
-const decoders = { decodeClientFrame, decodeServerFrame, decodeInbound, decodeDelivery, decodeLifecycleEvent };
+const decoders = {
+  decodeClientFrame,
+  decodeServerFrame,
+  decodeInbound,
+  decodeDelivery,
+  decodeLifecycleEvent,
+};
 
 /** Decoding either succeeds or throws DecodeError; nothing else may escape. */
 function onlyTypedErrors(decode: (bytes: Uint8Array) => unknown, bytes: Uint8Array): void {
@@ -36,7 +42,13 @@ const sampleDelivery = encodeDelivery({
   exceptConnection: 'n1.abc',
   durable: true,
   publishedAtMs: Date.now(),
-  publication: { channel: 'chat:room-1', offset: 9, epoch: 'e1', type: 'msg', payload: new Uint8Array([1, 2, 3]) },
+  publication: {
+    channel: 'chat:room-1',
+    offset: 9,
+    epoch: 'e1',
+    type: 'msg',
+    payload: new Uint8Array([1, 2, 3]),
+  },
 });
 
 describe('frame codec', () => {
@@ -51,14 +63,17 @@ describe('frame codec', () => {
     const delivery = decodeDelivery(sampleDelivery);
     expect(delivery.target).toBe('channel');
     expect(delivery.body).toBe('publication');
-    expect(Array.from(delivery.publication!.payload)).toEqual([1, 2, 3]);
+    expect(Array.from(delivery.publication?.payload ?? [])).toEqual([1, 2, 3]);
   });
 
   for (const [name, decode] of Object.entries(decoders)) {
     it(`${name}: random bytes give a frame or a DecodeError, never another exception`, () => {
-      fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => onlyTypedErrors(decode, bytes)), {
-        numRuns: 2_000,
-      });
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => onlyTypedErrors(decode, bytes)),
+        {
+          numRuns: 2_000,
+        },
+      );
     });
   }
 
@@ -94,11 +109,14 @@ describe('frame codec', () => {
 
 describe('JSON mapping', () => {
   it('maps a server frame to JSON and back', () => {
-    const json = serverFrameToJson({ id: 1, publication: { channel: 'news', type: 't', payload: new Uint8Array([104, 105]) } });
+    const json = serverFrameToJson({
+      id: 1,
+      publication: { channel: 'news', type: 't', payload: new Uint8Array([104, 105]) },
+    });
     expect(JSON.parse(json)).toEqual({ id: 1, publication: { channel: 'news', type: 't', payload: 'aGk=' } });
     const frame = serverFrameFromJson(json);
     expect(frame.kind).toBe('publication');
-    expect(Array.from(frame.publication!.payload)).toEqual([104, 105]);
+    expect(Array.from(frame.publication?.payload ?? [])).toEqual([104, 105]);
     expect(decodeServerFrame(encodeServerFrame(frame)).publication?.channel).toBe('news');
   });
 

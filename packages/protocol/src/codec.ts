@@ -3,8 +3,9 @@
  * protobufjs throws RangeError/Error on truncated or garbage input, and a frame whose `kind` is missing
  * is well-formed Protobuf but meaningless to us.
  */
-import { switchboard } from './gen/switchboard.js';
+
 import { DecodeError } from './errors.js';
+import { switchboard } from './gen/switchboard.js';
 
 const v1 = switchboard.v1;
 
@@ -36,7 +37,8 @@ function decoder<T, I>(cls: MessageClass<T, I>, what: string, requireOneof?: key
     } catch (cause) {
       throw new DecodeError(`${what}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
     }
-    if (requireOneof && !message[requireOneof]) throw new DecodeError(`${what}: no ${String(requireOneof)} set`);
+    if (requireOneof && !message[requireOneof])
+      throw new DecodeError(`${what}: no ${String(requireOneof)} set`);
     return message;
   };
 }
@@ -54,18 +56,24 @@ export const decodeInbound = decoder<Inbound, IInbound>(v1.Inbound, 'Inbound');
 export const encodeDelivery = encoder<Delivery, IDelivery>(v1.Delivery);
 export const decodeDelivery = decoder<Delivery, IDelivery>(v1.Delivery, 'Delivery', 'target');
 export const encodeLifecycleEvent = encoder<LifecycleEvent, ILifecycleEvent>(v1.LifecycleEvent);
-export const decodeLifecycleEvent = decoder<LifecycleEvent, ILifecycleEvent>(v1.LifecycleEvent, 'LifecycleEvent', 'event');
+export const decodeLifecycleEvent = decoder<LifecycleEvent, ILifecycleEvent>(
+  v1.LifecycleEvent,
+  'LifecycleEvent',
+  'event',
+);
 
 /** JSON mapping (subprotocol `switchboard.v1.json`): bytes as base64, enums as names, oneof set as fields. */
 const JSON_OPTIONS = { longs: Number, enums: String, bytes: String, defaults: false, oneofs: false } as const;
 
 export function serverFrameToJson(frame: IServerFrame): string {
-  const message = frame instanceof v1.ServerFrame ? frame : v1.ServerFrame.fromObject(frame as Record<string, unknown>);
+  const message =
+    frame instanceof v1.ServerFrame ? frame : v1.ServerFrame.fromObject(frame as Record<string, unknown>);
   return JSON.stringify(v1.ServerFrame.toObject(message, JSON_OPTIONS));
 }
 
 export function clientFrameToJson(frame: IClientFrame): string {
-  const message = frame instanceof v1.ClientFrame ? frame : v1.ClientFrame.fromObject(frame as Record<string, unknown>);
+  const message =
+    frame instanceof v1.ClientFrame ? frame : v1.ClientFrame.fromObject(frame as Record<string, unknown>);
   return JSON.stringify(v1.ClientFrame.toObject(message, JSON_OPTIONS));
 }
 

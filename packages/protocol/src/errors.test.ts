@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from './close-codes.js';
-import { ErrorCodes, SwitchboardError, errorByWire } from './errors.js';
+import { ErrorCodes, errorByWire, SwitchboardError } from './errors.js';
 
 const docs = readFileSync(join(import.meta.dirname, '../../../docs/protocol.md'), 'utf8');
 
@@ -20,7 +20,9 @@ describe('error catalogue', () => {
   });
 
   it('builds typed errors that carry code, wire code and close code', () => {
-    const error = new SwitchboardError(ErrorCodes.TokenExpired, 'exp was 5 s ago', { cause: new Error('jose') });
+    const error = new SwitchboardError(ErrorCodes.TokenExpired, 'exp was 5 s ago', {
+      cause: new Error('jose'),
+    });
     expect(error.code).toBe('SB_ERR_TOKEN_EXPIRED');
     expect(error.closeCode).toBe(CloseCode.TokenExpired);
     expect(error.message).toBe('token has expired: exp was 5 s ago');

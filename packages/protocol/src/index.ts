@@ -1,5 +1,5 @@
+export * from './channels.js';
+export * from './close-codes.js';
 export * from './codec.js';
 export * from './errors.js';
-export * from './close-codes.js';
-export * from './channels.js';
 export * from './subprotocols.js';

@@ -6,7 +6,7 @@
  * the node does want; per-publisher order means that once the marker is in, the other would have been too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusError, BusClosedError } from '../errors.js';
+import { BusClosedError, BusError } from '../errors.js';
 import { allRoute, channelRoute, nodeRoute, userRoute } from '../routes.js';
 import type { Closable, DeadLetter, NodeSubscription, Route, Transport, WorkMessage } from '../transport.js';
 import { bytes, sleep, text, uniqueName, waitFor } from './wait.js';
@@ -67,16 +67,26 @@ export function runTransportConformance(name: string, setup: () => Promise<Confo
       const [a, b, c] = [await connect(), await connect(), await connect()];
       const seenByInstance = { a: [] as string[], b: [] as string[] };
       const seenByOtherGroup: string[] = [];
-      await consume(a, topic, 'svc', async (m) => void seenByInstance.a.push(text(m.bytes)), { ordered: false });
-      await consume(b, topic, 'svc', async (m) => void seenByInstance.b.push(text(m.bytes)), { ordered: false });
-      await consume(c, topic, 'audit', async (m) => void seenByOtherGroup.push(text(m.bytes)), { ordered: false });
+      await consume(a, topic, 'svc', async (m) => void seenByInstance.a.push(text(m.bytes)), {
+        ordered: false,
+      });
+      await consume(b, topic, 'svc', async (m) => void seenByInstance.b.push(text(m.bytes)), {
+        ordered: false,
+      });
+      await consume(c, topic, 'audit', async (m) => void seenByOtherGroup.push(text(m.bytes)), {
+        ordered: false,
+      });
       const publisher = await connect();
       const sent = Array.from({ length: 100 }, (_, i) => `m${i}`);
       for (const [i, body] of sent.entries()) await publisher.publishWork(topic, `k${i % 10}`, bytes(body));
 
       const handled = () => [...seenByInstance.a, ...seenByInstance.b];
       await waitFor('all 100 messages handled by group svc', () => handled().length >= 100, patience);
-      await waitFor('all 100 messages handled by group audit', () => seenByOtherGroup.length >= 100, patience);
+      await waitFor(
+        'all 100 messages handled by group audit',
+        () => seenByOtherGroup.length >= 100,
+        patience,
+      );
       await sleep(300); // let any duplicate show up
       expect(handled().length).toBe(100);
       expect(new Set(handled())).toEqual(new Set(sent));
@@ -148,7 +158,10 @@ export function runTransportConformance(name: string, setup: () => Promise<Confo
       );
       for (const key of keys) {
         const mine = events.filter((e) => e.split(' ')[1] === key);
-        const expected = Array.from({ length: perKey }, (_, i) => [`start ${key} ${i}`, `end ${key} ${i}`]).flat();
+        const expected = Array.from({ length: perKey }, (_, i) => [
+          `start ${key} ${i}`,
+          `end ${key} ${i}`,
+        ]).flat();
         expect(mine).toEqual(expected); // in order, and never two of one key at once
       }
     }, 180_000);

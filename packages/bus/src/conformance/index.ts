@@ -1,2 +1,2 @@
-export { runTransportConformance, type ConformanceBroker } from './conformance.js';
-export { waitFor, sleep, uniqueName, bytes, text } from './wait.js';
+export { type ConformanceBroker, runTransportConformance } from './conformance.js';
+export { bytes, sleep, text, uniqueName, waitFor } from './wait.js';

@@ -1,5 +1,10 @@
 /** Polls `check` until it returns true; fails with `what` after `timeoutMs`. For tests only. */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000, everyMs = 20): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean,
+  timeoutMs = 20_000,
+  everyMs = 20,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

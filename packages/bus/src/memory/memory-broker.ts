@@ -4,8 +4,9 @@
  * letters after N failed attempts, and interest-based fan-out to nodes. Several MemoryTransports
  * connected to one broker behave like several processes connected to one RabbitMQ.
  */
-import type { DeadLetter, Route } from '../transport.js';
+
 import { routeKey } from '../routes.js';
+import type { DeadLetter, Route } from '../transport.js';
 
 export interface QueuedWork {
   readonly topic: string;
@@ -103,7 +104,9 @@ export class MemoryBroker {
       queue.queue.splice(i, 1);
       if (queue.ordered) queue.busyKeys.add(work.key);
       slot.inFlight++;
-      const accepted = slot.deliver(work, (outcome, error) => this.#settle(queue, slot, work, outcome, error));
+      const accepted = slot.deliver(work, (outcome, error) =>
+        this.#settle(queue, slot, work, outcome, error),
+      );
       if (!accepted) {
         slot.inFlight--;
         queue.busyKeys.delete(work.key);

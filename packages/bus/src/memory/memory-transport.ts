@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { BusClosedError } from '../errors.js';
-import { assertName, nodeRoute, allRoute, routeKey } from '../routes.js';
+import { allRoute, assertName, nodeRoute, routeKey } from '../routes.js';
 import type {
   Closable,
   DeadLetterHandler,
@@ -16,7 +16,7 @@ import type {
   WorkConsumerOptions,
   WorkHandler,
 } from '../transport.js';
-import { MemoryBroker, type GroupQueue, type NodeInbox, type WorkConsumerSlot } from './memory-broker.js';
+import { type GroupQueue, MemoryBroker, type NodeInbox, type WorkConsumerSlot } from './memory-broker.js';
 
 const DEFAULT_PREFETCH = 16;
 const DEFAULT_MAX_ATTEMPTS = 5;
@@ -37,7 +37,8 @@ export class MemoryTransport implements Transport {
   #closed = false;
 
   constructor(options: MemoryTransportOptions = {}) {
-    this.broker = options.broker ?? (defaultBroker ??= new MemoryBroker());
+    defaultBroker ??= new MemoryBroker();
+    this.broker = options.broker ?? defaultBroker;
   }
 
   on(_event: 'event', listener: (event: TransportEvent) => void): void {
@@ -83,7 +84,8 @@ export class MemoryTransport implements Transport {
           };
           handler(message).then(
             () => open && settle('ack'),
-            (error: unknown) => open && settle('retry', error instanceof Error ? error.message : String(error)),
+            (error: unknown) =>
+              open && settle('retry', error instanceof Error ? error.message : String(error)),
           );
         });
         return true;

@@ -1,0 +1,219 @@
+/**
+ * Owns the broker connection: connects, notices loss, reconnects with full-jitter backoff, re-declares the
+ * topology and re-attaches every registered resource (consumers, node inboxes) before anyone may use the
+ * new connection. Callers get the live Session through `run`, which waits for a reconnect up to the
+ * publish timeout and then fails loudly with BusUnavailableError.
+ */
+import { EventEmitter } from 'node:events';
+import amqp from 'amqplib';
+import { BusClosedError, BusError, BusUnavailableError } from '../errors.js';
+import type { TransportEvent } from '../transport.js';
+import { fullJitter } from './backoff.js';
+import type { ResolvedOptions } from './options.js';
+import { Session } from './session.js';
+import { TimerSet } from './timers.js';
+import { declareExchanges } from './topology.js';
+
+/** Something that lives on a connection and must be re-created on every new one. */
+export interface SessionResource {
+  attach(session: Session): Promise<void>;
+}
+
+interface Waiter {
+  resolve(session: Session): void;
+  reject(error: Error): void;
+}
+
+/** Pause between retries on one session whose channel broke while the connection looked alive. */
+const SAME_SESSION_RETRY_MS = 50;
+
+export class ConnectionManager {
+  readonly events = new EventEmitter();
+  readonly timers = new TimerSet();
+  readonly #options: ResolvedOptions;
+  readonly #resources = new Set<SessionResource>();
+  readonly #waiters = new Set<Waiter>();
+  #session: Session | undefined;
+  #closed = false;
+  #connecting = false;
+  #everConnected = false;
+  #nextSessionId = 1;
+  #lastError: Error | undefined;
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  start(): void {
+    void this.#connectLoop();
+  }
+
+  /** Runs `operation` on a live session, waiting (bounded) for a reconnect and retrying when the connection drops under it. */
+  async run<T>(what: string, operation: (session: Session) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.#options.publishTimeoutMs;
+    for (;;) {
+      const session = await this.waitForSession(what, deadline);
+      try {
+        return await operation(session);
+      } catch (error) {
+        if (error instanceof BusError) throw error;
+        if (this.#closed) throw new BusClosedError();
+        if (Date.now() >= deadline) throw new BusUnavailableError(`${what}: ${describe(error)}`, { cause: error });
+        this.#options.logger.debug({ err: error, what }, 'amqp operation interrupted; retrying');
+        // The connection (or just a channel) broke under the operation; wait for the next session.
+        if (session.alive) await this.timers.sleep(SAME_SESSION_RETRY_MS);
+      }
+    }
+  }
+
+  waitForSession(what: string, deadline: number): Promise<Session> {
+    if (this.#closed) return Promise.reject(new BusClosedError());
+    if (this.#session?.alive) return Promise.resolve(this.#session);
+    return new Promise<Session>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter: Waiter = {
+        resolve: (session) => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          resolve(session);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          reject(error);
+        },
+      };
+      const remaining = deadline - Date.now();
+      const detail = `${what}: no broker connection for ${this.#options.publishTimeoutMs} ms`;
+      const unavailable = () => new BusUnavailableError(detail, { cause: this.#lastError });
+      if (remaining <= 0) {
+        reject(unavailable());
+        return;
+      }
+      timer = setTimeout(() => waiter.reject(unavailable()), remaining);
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /** Registers a resource and attaches it to the live session (re-attached on every reconnect). */
+  async register(resource: SessionResource, what: string): Promise<void> {
+    this.#resources.add(resource);
+    try {
+      await this.run(what, (session) => resource.attach(session));
+    } catch (error) {
+      this.#resources.delete(resource);
+      throw error;
+    }
+  }
+
+  unregister(resource: SessionResource): void {
+    this.#resources.delete(resource);
+  }
+
+  on(listener: (event: TransportEvent) => void): void {
+    this.events.on('event', listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.timers.clear();
+    for (const waiter of [...this.#waiters]) waiter.reject(new BusClosedError());
+    const session = this.#session;
+    this.#session = undefined;
+    await session?.close();
+    this.events.removeAllListeners();
+  }
+
+  async #connectLoop(): Promise<void> {
+    if (this.#connecting) return;
+    this.#connecting = true;
+    try {
+      for (let attempt = 0; !this.#closed; attempt++) {
+        try {
+          const session = await this.#open();
+          if (this.#closed) {
+            await session.close();
+            return;
+          }
+          this.#publish(session);
+          return;
+        } catch (error) {
+          this.#lastError = error instanceof Error ? error : new Error(String(error));
+          const delay = fullJitter(attempt, this.#options.reconnectBaseMs, this.#options.reconnectMaxMs);
+          this.#options.logger.warn({ err: error, attempt, delayMs: delay }, 'amqp connect failed; retrying');
+          if (!(await this.timers.sleep(delay))) return;
+        }
+      }
+    } finally {
+      this.#connecting = false;
+    }
+  }
+
+  async #open(): Promise<Session> {
+    const { url, heartbeatSeconds, connectionName, logger } = this.#options;
+    const connection = await amqp.connect(withHeartbeat(url, heartbeatSeconds), {
+      clientProperties: { connection_name: connectionName },
+      timeout: 10_000,
+    });
+    const session = new Session(this.#nextSessionId++, connection, logger);
+    connection.on('error', (error: Error) => {
+      this.#lastError = error;
+      logger.warn({ err: error, session: session.id }, 'amqp connection error');
+    });
+    connection.on('blocked', (reason: string) => logger.warn({ reason }, 'amqp connection blocked by the broker'));
+    connection.once('close', (error?: Error) => this.#onClose(session, error));
+    try {
+      await declareExchanges(await session.control());
+      await session.confirm();
+      for (const resource of [...this.#resources]) await resource.attach(session);
+      if (!session.alive) throw new Error('connection closed while attaching consumers');
+      return session;
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+  }
+
+  #publish(session: Session): void {
+    this.#session = session;
+    const reconnect = this.#everConnected;
+    this.#everConnected = true;
+    this.#options.logger.info({ session: session.id }, reconnect ? 'amqp reconnected' : 'amqp connected');
+    for (const waiter of [...this.#waiters]) waiter.resolve(session);
+    if (reconnect) this.#emit({ type: 'reconnected' });
+  }
+
+  #onClose(session: Session, error?: Error): void {
+    session.alive = false;
+    if (this.#session !== session) return; // a half-open session that #open already gave up on
+    this.#session = undefined;
+    if (this.#closed) return;
+    if (error) this.#lastError = error;
+    this.#options.logger.warn({ err: error, session: session.id }, 'amqp connection lost; reconnecting');
+    this.#emit(error ? { type: 'disconnected', error } : { type: 'disconnected' });
+    void this.#connectLoop();
+  }
+
+  #emit(event: TransportEvent): void {
+    try {
+      this.events.emit('event', event);
+    } catch (error) {
+      this.#options.logger.error({ err: error }, 'transport event listener threw');
+    }
+  }
+}
+
+function withHeartbeat(url: string, seconds: number): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds));
+  return parsed.toString();
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

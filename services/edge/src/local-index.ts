@@ -1,0 +1,89 @@
+/**
+ * The node's local subscription index: channel -> connections and user -> connections. It drives the
+ * bus InterestIndex so the broker routes a channel or user here while (and only while) a local
+ * connection wants it.
+ */
+import { channelRoute, type InterestIndex, userRoute } from '@switchboard/bus';
+import type { Connection } from './connection.js';
+
+export class LocalIndex {
+  readonly #interest: InterestIndex;
+  readonly #channels = new Map<string, Set<Connection>>();
+  readonly #users = new Map<string, Set<Connection>>();
+  readonly #connections = new Map<string, Connection>();
+
+  constructor(interest: InterestIndex) {
+    this.#interest = interest;
+  }
+
+  get size(): number {
+    return this.#connections.size;
+  }
+
+  connection(id: string): Connection | undefined {
+    return this.#connections.get(id);
+  }
+
+  all(): IterableIterator<Connection> {
+    return this.#connections.values();
+  }
+
+  channel(channel: string): ReadonlySet<Connection> | undefined {
+    return this.#channels.get(channel);
+  }
+
+  user(userId: string): ReadonlySet<Connection> | undefined {
+    return this.#users.get(userId);
+  }
+
+  userConnections(userId: string): number {
+    return this.#users.get(userId)?.size ?? 0;
+  }
+
+  /** Adds an authenticated connection; its user route is acquired (anonymous users have none). */
+  async addConnection(connection: Connection): Promise<void> {
+    this.#connections.set(connection.id, connection);
+    if (!connection.userId) return;
+    add(this.#users, connection.userId, connection);
+    await this.#interest.acquire(userRoute(connection.userId));
+  }
+
+  /** Removes a connection and everything it held; returns the channels it was subscribed to. */
+  async removeConnection(connection: Connection): Promise<string[]> {
+    if (this.#connections.get(connection.id) !== connection) return [];
+    this.#connections.delete(connection.id);
+    const channels = [...connection.channels];
+    const releases: Promise<void>[] = channels.map((channel) => this.unsubscribe(connection, channel));
+    if (connection.userId && remove(this.#users, connection.userId, connection))
+      releases.push(this.#interest.release(userRoute(connection.userId)));
+    await Promise.all(releases);
+    return channels;
+  }
+
+  async subscribe(connection: Connection, channel: string): Promise<void> {
+    connection.channels.add(channel);
+    add(this.#channels, channel, connection);
+    await this.#interest.acquire(channelRoute(channel));
+  }
+
+  async unsubscribe(connection: Connection, channel: string): Promise<void> {
+    connection.channels.delete(channel);
+    if (remove(this.#channels, channel, connection)) await this.#interest.release(channelRoute(channel));
+  }
+}
+
+function add(map: Map<string, Set<Connection>>, key: string, connection: Connection): void {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(connection);
+}
+
+function remove(map: Map<string, Set<Connection>>, key: string, connection: Connection): boolean {
+  const set = map.get(key);
+  if (!set?.delete(connection)) return false;
+  if (set.size === 0) map.delete(key);
+  return true;
+}
