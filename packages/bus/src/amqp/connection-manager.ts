@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import amqp from 'amqplib';
-import { BusClosedError, BusError, BusUnavailableError } from '../errors.js';
+import { BusClosedError, BusError, BusRejectedError, BusUnavailableError } from '../errors.js';
 import type { TransportEvent } from '../transport.js';
 import { fullJitter } from './backoff.js';
 import type { ResolvedOptions } from './options.js';
@@ -62,6 +62,9 @@ export class ConnectionManager {
       } catch (error) {
         if (error instanceof BusError) throw error;
         if (this.#closed) throw new BusClosedError();
+        if (session.alive && isChannelLevelRefusal(error)) {
+          throw new BusRejectedError(`${what}: ${describe(error)}`, { cause: error });
+        }
         if (Date.now() >= deadline) throw new BusUnavailableError(`${what}: ${describe(error)}`, { cause: error });
         this.#options.logger.debug({ err: error, what }, 'amqp operation interrupted; retrying');
         // The connection (or just a channel) broke under the operation; wait for the next session.
@@ -216,4 +219,10 @@ function withHeartbeat(url: string, seconds: number): string {
 
 export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** 403 access-refused, 404 not-found, 405 resource-locked, 406 precondition-failed: retrying will not help. */
+function isChannelLevelRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && code >= 403 && code <= 406;
 }
