@@ -1,5 +1,10 @@
 /** Full-jitter exponential backoff (AWS architecture blog): uniform in [0, min(cap, base * 2^attempt)). */
-export function fullJitter(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+export function fullJitter(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.floor(random() * ceiling);
 }

@@ -17,6 +17,8 @@ import { declareExchanges } from './topology.js';
 /** Something that lives on a connection and must be re-created on every new one. */
 export interface SessionResource {
   attach(session: Session): Promise<void>;
+  /** Stops the resource; calls unregister(). Idempotent. */
+  close(): Promise<void>;
 }
 
 interface Waiter {
@@ -63,9 +65,10 @@ export class ConnectionManager {
         if (error instanceof BusError) throw error;
         if (this.#closed) throw new BusClosedError();
         if (session.alive && isChannelLevelRefusal(error)) {
-          throw new BusRejectedError(`${what}: ${describe(error)}`, { cause: error });
+          throw new BusRejectedError(`${what}: ${errorMessage(error)}`, { cause: error });
         }
-        if (Date.now() >= deadline) throw new BusUnavailableError(`${what}: ${describe(error)}`, { cause: error });
+        if (Date.now() >= deadline)
+          throw new BusUnavailableError(`${what}: ${errorMessage(error)}`, { cause: error });
         this.#options.logger.debug({ err: error, what }, 'amqp operation interrupted; retrying');
         // The connection (or just a channel) broke under the operation; wait for the next session.
         if (session.alive) await this.timers.sleep(SAME_SESSION_RETRY_MS);
@@ -111,6 +114,10 @@ export class ConnectionManager {
       this.#resources.delete(resource);
       throw error;
     }
+  }
+
+  resources(): SessionResource[] {
+    return [...this.#resources];
   }
 
   unregister(resource: SessionResource): void {
@@ -168,7 +175,9 @@ export class ConnectionManager {
       this.#lastError = error;
       logger.warn({ err: error, session: session.id }, 'amqp connection error');
     });
-    connection.on('blocked', (reason: string) => logger.warn({ reason }, 'amqp connection blocked by the broker'));
+    connection.on('blocked', (reason: string) =>
+      logger.warn({ reason }, 'amqp connection blocked by the broker'),
+    );
     connection.once('close', (error?: Error) => this.#onClose(session, error));
     try {
       await declareExchanges(await session.control());
@@ -217,7 +226,7 @@ function withHeartbeat(url: string, seconds: number): string {
   return parsed.toString();
 }
 
-export function describe(error: unknown): string {
+export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -8,7 +8,7 @@ export class KeySerializer {
 
   run(key: string, task: () => Promise<void>): Promise<void> {
     const previous = this.#tails.get(key) ?? Promise.resolve();
-    const next = previous.then(task, task);
+    const next = previous.then(task);
     const tail = next.catch(() => undefined);
     this.#tails.set(key, tail);
     void tail.then(() => {

@@ -1,6 +1,7 @@
 /** Every timer the transport starts goes through here, so close() can clear them all. */
 export class TimerSet {
   readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #cancels = new Set<() => void>();
 
   /** Resolves after `ms`, or early (with false) when the set is cleared. */
   sleep(ms: number): Promise<boolean> {
@@ -15,8 +16,6 @@ export class TimerSet {
       this.#cancels.add(cancel);
     });
   }
-
-  readonly #cancels = new Set<() => void>();
 
   clear(): void {
     for (const timer of this.#timers) clearTimeout(timer);

@@ -28,7 +28,8 @@ export const HEADER_GROUP = 'x-sb-group';
 export const HEADER_ATTEMPTS = 'x-sb-attempts';
 export const HEADER_ERROR = 'x-sb-error';
 
-export const shardQueue = (topic: string, group: string, shard: number) => `sb.work.${topic}.${group}.s${shard}`;
+export const shardQueue = (topic: string, group: string, shard: number) =>
+  `sb.work.${topic}.${group}.s${shard}`;
 export const groupQueue = (topic: string, group: string) => `sb.work.${topic}.${group}`;
 export const deadLetterQueue = (topic: string, group: string) => `sb.dlq.${topic}.${group}`;
 export const nodeQueue = (node: string) => `sb.node.${node}`;

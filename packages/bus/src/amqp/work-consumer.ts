@@ -14,19 +14,19 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Closable, WorkConsumerOptions, WorkHandler, WorkMessage } from '../transport.js';
 import { cappedExponential } from './backoff.js';
 import type { ConnectionManager, SessionResource } from './connection-manager.js';
-import { describe } from './connection-manager.js';
+import { errorMessage } from './connection-manager.js';
+import { KeySerializer } from './key-serializer.js';
 import type { ResolvedOptions } from './options.js';
 import { publishConfirmed } from './publisher.js';
 import type { Session } from './session.js';
-import { KeySerializer } from './key-serializer.js';
 import {
+  deadLetterQueue,
+  declareWorkGroup,
   HEADER_ATTEMPTS,
   HEADER_ERROR,
   HEADER_GROUP,
   HEADER_KEY,
   HEADER_TOPIC,
-  deadLetterQueue,
-  declareWorkGroup,
 } from './topology.js';
 
 export const DEFAULT_PREFETCH = 16;
@@ -66,14 +66,24 @@ export class WorkConsumer implements SessionResource, Closable {
   async attach(session: Session): Promise<void> {
     if (this.#closed || this.#sessionId === session.id) return;
     const channel = await session.openChannel(`work ${this.#topic}/${this.#group}`);
+    // Set before consuming: deliveries may arrive while the remaining queues are still being consumed.
+    const previous = this.#channel;
+    this.#channel = channel;
     try {
-      const queues = await declareWorkGroup(channel, this.#topic, this.#group, this.#ordered, this.#options.shards);
+      const queues = await declareWorkGroup(
+        channel,
+        this.#topic,
+        this.#group,
+        this.#ordered,
+        this.#options.shards,
+      );
       // global = true: RabbitMQ applies the limit to the whole channel, i.e. to this instance across all shards.
       await channel.prefetch(this.#prefetch, true);
       for (const queue of queues) {
         await channel.consume(queue, (message) => this.#onMessage(channel, message), { noAck: false });
       }
     } catch (error) {
+      if (this.#channel === channel) this.#channel = previous;
       await channel.close().catch(() => undefined);
       throw error;
     }
@@ -81,7 +91,6 @@ export class WorkConsumer implements SessionResource, Closable {
       await channel.close().catch(() => undefined);
       return;
     }
-    this.#channel = channel;
     this.#sessionId = session.id;
   }
 
@@ -97,14 +106,20 @@ export class WorkConsumer implements SessionResource, Closable {
 
   #onMessage(channel: Channel, message: ConsumeMessage | null): void {
     if (!message) {
-      this.#options.logger.warn({ topic: this.#topic, group: this.#group }, 'amqp consumer cancelled by the broker');
+      this.#options.logger.warn(
+        { topic: this.#topic, group: this.#group },
+        'amqp consumer cancelled by the broker',
+      );
       return;
     }
     const key = headerString(message, HEADER_KEY) ?? '';
     const run = () => this.#handle(channel, message, key);
     const done = this.#ordered ? this.#keys.run(key, run) : run();
     done.catch((error: unknown) => {
-      this.#options.logger.error({ err: error, topic: this.#topic, group: this.#group }, 'work handling failed');
+      this.#options.logger.error(
+        { err: error, topic: this.#topic, group: this.#group },
+        'work handling failed',
+      );
     });
   }
 
@@ -114,7 +129,11 @@ export class WorkConsumer implements SessionResource, Closable {
   }
 
   async #handle(channel: Channel, message: ConsumeMessage, key: string): Promise<void> {
-    const bytes = new Uint8Array(message.content.buffer, message.content.byteOffset, message.content.byteLength);
+    const bytes = new Uint8Array(
+      message.content.buffer,
+      message.content.byteOffset,
+      message.content.byteLength,
+    );
     for (let attempt = 1; ; attempt++) {
       if (!this.#live(channel)) return; // the broker redelivers it elsewhere
       const work: WorkMessage = {
@@ -138,7 +157,7 @@ export class WorkConsumer implements SessionResource, Closable {
         'work handler failed',
       );
       if (attempt >= this.#maxAttempts) {
-        await this.#deadLetter(channel, message, key, attempt, describe(failure));
+        await this.#deadLetter(channel, message, key, attempt, errorMessage(failure));
         return;
       }
       const resumed = await this.#manager.timers.sleep(
@@ -150,19 +169,29 @@ export class WorkConsumer implements SessionResource, Closable {
 
   async #deadLetter(channel: Channel, message: ConsumeMessage, key: string, attempts: number, error: string) {
     try {
-      await publishConfirmed(this.#manager, 'dead-letter', '', deadLetterQueue(this.#topic, this.#group), message.content, {
-        persistent: true,
-        headers: {
-          [HEADER_KEY]: key,
-          [HEADER_TOPIC]: this.#topic,
-          [HEADER_GROUP]: this.#group,
-          [HEADER_ATTEMPTS]: attempts,
-          [HEADER_ERROR]: error,
+      await publishConfirmed(
+        this.#manager,
+        'dead-letter',
+        '',
+        deadLetterQueue(this.#topic, this.#group),
+        message.content,
+        {
+          persistent: true,
+          headers: {
+            [HEADER_KEY]: key,
+            [HEADER_TOPIC]: this.#topic,
+            [HEADER_GROUP]: this.#group,
+            [HEADER_ATTEMPTS]: attempts,
+            [HEADER_ERROR]: error,
+          },
         },
-      });
+      );
       this.#settle(channel, message, 'ack');
     } catch (failure) {
-      this.#options.logger.error({ err: failure, topic: this.#topic, key }, 'dead-lettering failed; requeueing');
+      this.#options.logger.error(
+        { err: failure, topic: this.#topic, key },
+        'dead-lettering failed; requeueing',
+      );
       this.#settle(channel, message, 'requeue');
     }
   }

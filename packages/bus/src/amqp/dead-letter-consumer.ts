@@ -1,0 +1,101 @@
+/**
+ * consumeDeadLetters(): reads `sb.dlq.<topic>.<group>`, acks after the handler resolves. A failing handler
+ * gets the letter again after a pause (nack with requeue), so a dead letter is never lost.
+ */
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Closable, DeadLetter, DeadLetterHandler } from '../transport.js';
+import type { ConnectionManager, SessionResource } from './connection-manager.js';
+import type { ResolvedOptions } from './options.js';
+import type { Session } from './session.js';
+import { deadLetterQueue, HEADER_ATTEMPTS, HEADER_ERROR, HEADER_KEY } from './topology.js';
+import { headerString } from './work-consumer.js';
+
+const PREFETCH = 16;
+
+export class DeadLetterConsumer implements SessionResource, Closable {
+  readonly #manager: ConnectionManager;
+  readonly #options: ResolvedOptions;
+  readonly #topic: string;
+  readonly #group: string;
+  readonly #handler: DeadLetterHandler;
+  #channel: Channel | undefined;
+  #sessionId = 0;
+  #closed = false;
+
+  constructor(
+    manager: ConnectionManager,
+    options: ResolvedOptions,
+    topic: string,
+    group: string,
+    handler: DeadLetterHandler,
+  ) {
+    this.#manager = manager;
+    this.#options = options;
+    this.#topic = topic;
+    this.#group = group;
+    this.#handler = handler;
+  }
+
+  async attach(session: Session): Promise<void> {
+    if (this.#closed || this.#sessionId === session.id) return;
+    const channel = await session.openChannel(`dlq ${this.#topic}/${this.#group}`);
+    // Set before consuming: deliveries may arrive while the remaining queues are still being consumed.
+    const previous = this.#channel;
+    this.#channel = channel;
+    try {
+      const queue = deadLetterQueue(this.#topic, this.#group);
+      await channel.assertQueue(queue, { durable: true });
+      await channel.prefetch(PREFETCH, true);
+      await channel.consume(queue, (message) => void this.#onMessage(channel, message), { noAck: false });
+    } catch (error) {
+      if (this.#channel === channel) this.#channel = previous;
+      await channel.close().catch(() => undefined);
+      throw error;
+    }
+    if (this.#closed) {
+      await channel.close().catch(() => undefined);
+      return;
+    }
+    this.#sessionId = session.id;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#manager.unregister(this);
+    const channel = this.#channel;
+    this.#channel = undefined;
+    await channel?.close().catch(() => undefined);
+  }
+
+  async #onMessage(channel: Channel, message: ConsumeMessage | null): Promise<void> {
+    if (!message) return;
+    const attempts = message.properties.headers?.[HEADER_ATTEMPTS];
+    const letter: DeadLetter = {
+      topic: this.#topic,
+      group: this.#group,
+      key: headerString(message, HEADER_KEY) ?? '',
+      bytes: new Uint8Array(message.content.buffer, message.content.byteOffset, message.content.byteLength),
+      attempts: typeof attempts === 'number' ? attempts : Number(attempts ?? 0),
+      error: headerString(message, HEADER_ERROR) ?? '',
+    };
+    let ok = true;
+    try {
+      await this.#handler(letter);
+    } catch (error) {
+      ok = false;
+      this.#options.logger.warn(
+        { err: error, topic: this.#topic, group: this.#group },
+        'dead-letter handler failed',
+      );
+      await this.#manager.timers.sleep(this.#options.retryMaxMs);
+    }
+    if (this.#closed || this.#channel !== channel) return;
+    try {
+      if (ok) channel.ack(message);
+      else channel.nack(message, false, true);
+    } catch {
+      // channel closed meanwhile: the broker requeued the letter
+    }
+  }
+}

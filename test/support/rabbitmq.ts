@@ -1,0 +1,86 @@
+/**
+ * The RabbitMQ the integration tests use. `AMQP_URL` when set, else a local broker on 127.0.0.1:5672;
+ * if nothing answers there, starts one with `rabbitmq-server -detached` (and stops it again in stop()).
+ * restart() stops and starts the RabbitMQ application inside the running node (`rabbitmqctl stop_app` /
+ * `start_app`), which drops every client connection but keeps durable queues and persistent messages.
+ */
+import { execFile } from 'node:child_process';
+import { connect } from 'node:net';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface RabbitHandle {
+  readonly url: string;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const DEFAULT_URL = 'amqp://guest:guest@127.0.0.1:5672';
+const STARTUP_TIMEOUT_S = 120;
+
+export async function startRabbit(): Promise<RabbitHandle> {
+  const url = process.env.AMQP_URL ?? DEFAULT_URL;
+  const { hostname, port } = new URL(url);
+  const address = { host: hostname, port: Number(port || 5672) };
+  let startedHere = false;
+  if (!(await answers(address))) {
+    await run('rabbitmq-server', ['-detached']);
+    startedHere = true;
+    await awaitStartup();
+    await waitUntilAnswering(address);
+  }
+  return {
+    url,
+    restart: async () => {
+      await rabbitmqctl('stop_app');
+      await rabbitmqctl('start_app');
+      await awaitStartup();
+      await waitUntilAnswering(address);
+    },
+    stop: async () => {
+      if (startedHere) await rabbitmqctl('stop');
+    },
+  };
+}
+
+async function rabbitmqctl(...args: string[]): Promise<void> {
+  await run('rabbitmqctl', args, { timeout: STARTUP_TIMEOUT_S * 1000 });
+}
+
+/** `rabbitmqctl await_startup` fails while the Erlang node itself is still booting: retry until it answers. */
+async function awaitStartup(): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_S * 1000;
+  for (;;) {
+    try {
+      await run('rabbitmqctl', ['await_startup', '--timeout', String(STARTUP_TIMEOUT_S)], {
+        timeout: (STARTUP_TIMEOUT_S + 10) * 1000,
+      });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+async function waitUntilAnswering(address: { host: string; port: number }): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_S * 1000;
+  while (!(await answers(address))) {
+    if (Date.now() > deadline) throw new Error(`RabbitMQ did not open ${address.host}:${address.port}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function answers(address: { host: string; port: number }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(address);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
