@@ -15,7 +15,11 @@ export function backoffCeiling(attempt: number, { minDelayMs, maxDelayMs }: Back
 }
 
 /** A delay uniformly drawn from the integers in [0, backoffCeiling(attempt)]. */
-export function fullJitterDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
+export function fullJitterDelay(
+  attempt: number,
+  options: BackoffOptions,
+  random: () => number = Math.random,
+): number {
   const ceiling = backoffCeiling(attempt, options);
   return Math.min(ceiling, Math.floor(random() * (ceiling + 1)));
 }

@@ -2,7 +2,7 @@
  * Error catalogue of the client SDK. Errors that the server sent (Error frames, Reply.error) become
  * `ServerError` with the protocol's code; errors the client detects itself use the codes below.
  */
-import { type ErrorSpec, SwitchboardError, errorByWire } from '@switchboard/protocol';
+import { type ErrorSpec, errorByWire, SwitchboardError } from '@switchboard/protocol';
 
 /** Client-side errors never travel on the wire, so their wire code is 0. */
 export const ClientErrorCodes = {
@@ -35,12 +35,6 @@ export const ClientErrorCodes = {
     wire: 0,
     message: 'getToken failed',
     temporary: true,
-  },
-  Unsubscribed: {
-    code: 'SB_ERR_CLIENT_UNSUBSCRIBED',
-    wire: 0,
-    message: 'the subscription was cancelled',
-    temporary: false,
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -2,8 +2,14 @@
  * WebSocket adapter: the same code runs on the browser's WebSocket and on `ws` in Node. Only the
  * standard surface (on* handlers, binaryType, send, close) is used.
  */
-import { Subprotocol, decodeServerFrame, encodeClientFrame, serverFrameFromJson } from '@switchboard/protocol';
+
 import type { IClientFrame, ServerFrame } from '@switchboard/protocol';
+import {
+  decodeServerFrame,
+  encodeClientFrame,
+  Subprotocol,
+  serverFrameFromJson,
+} from '@switchboard/protocol';
 import { ClientError, ClientErrorCodes } from './errors.js';
 
 /** The part of the WHATWG WebSocket that the client needs. */
@@ -77,7 +83,11 @@ function toBytes(data: unknown): Uint8Array | undefined {
 }
 
 /** Opens a socket speaking `switchboard.v1.protobuf`. Handlers fire for this socket only. */
-export function openTransport(Ctor: WebSocketConstructor, url: string, handlers: TransportHandlers): Transport {
+export function openTransport(
+  Ctor: WebSocketConstructor,
+  url: string,
+  handlers: TransportHandlers,
+): Transport {
   const socket = new Ctor(url, [Subprotocol.Protobuf]);
   socket.binaryType = 'arraybuffer';
   let closed = false;

@@ -1,0 +1,175 @@
+/**
+ * One channel subscription with its own state machine `unsubscribed | subscribing | subscribed`.
+ * It tracks the stream position of durable channels, drops duplicates by offset, and buffers live
+ * publications that arrive while subscribing so that recovered ones are delivered first, in order.
+ */
+import type { switchboard } from '@switchboard/protocol';
+import { Emitter } from './emitter.js';
+import {
+  type ClientInfo,
+  type Publication,
+  type StateChange,
+  type StreamPosition,
+  type SubscribedContext,
+  type SubscriptionState,
+  toClientInfo,
+  toPosition,
+  toPublication,
+} from './types.js';
+
+export interface SubscriptionEvents {
+  state: StateChange<SubscriptionState>;
+  subscribing: { code: number; reason: string };
+  subscribed: SubscribedContext;
+  unsubscribed: { code: number; reason: string };
+  publication: Publication;
+  join: { channel: string; info?: ClientInfo };
+  leave: { channel: string; info?: ClientInfo };
+  error: { error: unknown };
+}
+
+export interface SubscribeOptions {
+  /** Resume a durable channel from this position (e.g. one saved by the app). */
+  since?: StreamPosition;
+  /** Subscription token, required for `private-` channels. */
+  token?: string;
+}
+
+/** What a Subscription needs from its client. @internal */
+export interface SubscriptionHost {
+  _subscribe(sub: Subscription): void;
+  _unsubscribe(sub: Subscription): void;
+}
+
+export class Subscription extends Emitter<SubscriptionEvents> {
+  readonly channel: string;
+  readonly #host: SubscriptionHost;
+  #state: SubscriptionState = 'unsubscribed';
+  #position: StreamPosition | undefined;
+  #token: string | undefined;
+  #buffer: Publication[] = [];
+
+  /** @internal Use `client.subscribe(channel)`. */
+  constructor(host: SubscriptionHost, channel: string, options: SubscribeOptions = {}) {
+    super();
+    this.#host = host;
+    this.channel = channel;
+    this.#position = options.since ? { ...options.since } : undefined;
+    this.#token = options.token;
+  }
+
+  get state(): SubscriptionState {
+    return this.#state;
+  }
+
+  /** Last position seen in a durable channel (what a resume sends as `since`). */
+  get position(): StreamPosition | undefined {
+    return this.#position ? { ...this.#position } : undefined;
+  }
+
+  /** @internal */
+  get token(): string | undefined {
+    return this.#token;
+  }
+
+  /** Starts subscribing (again); no-op unless unsubscribed. */
+  subscribe(options: SubscribeOptions = {}): void {
+    if (this.#state !== 'unsubscribed') return;
+    if (options.since) this.#position = { ...options.since };
+    if (options.token !== undefined) this.#token = options.token;
+    this.#setState('subscribing');
+    this.emit('subscribing', { code: 0, reason: 'subscribe called' });
+    this.#host._subscribe(this);
+  }
+
+  /** Stops the subscription; the client sends Unsubscribe when connected. */
+  unsubscribe(): void {
+    if (this.#state === 'unsubscribed') return;
+    this._toUnsubscribed(0, 'unsubscribe called');
+    this.#host._unsubscribe(this);
+  }
+
+  /** @internal The `since` to send with Subscribe. */
+  _since(): StreamPosition | undefined {
+    return this.#position ? { ...this.#position } : undefined;
+  }
+
+  /** @internal The connection went away: wait for the next one. */
+  _toSubscribing(code: number, reason: string): void {
+    if (this.#state !== 'subscribed') return;
+    this.#buffer = [];
+    this.#setState('subscribing');
+    this.emit('subscribing', { code, reason });
+  }
+
+  /** @internal Server refused or ended the subscription, or the app unsubscribed. */
+  _toUnsubscribed(code: number, reason: string, error?: unknown): void {
+    if (this.#state === 'unsubscribed') return;
+    this.#buffer = [];
+    this.#setState('unsubscribed');
+    if (error !== undefined) this.emit('error', { error });
+    this.emit('unsubscribed', { code, reason });
+  }
+
+  /** @internal */
+  _error(error: unknown): void {
+    this.emit('error', { error });
+  }
+
+  /** @internal Answer to our Subscribe. */
+  _handleSubscribed(s: switchboard.v1.ISubscribed): void {
+    if (this.#state !== 'subscribing') return;
+    const position = toPosition(s.position);
+    const durable = s.durable ?? false;
+    const buffered = this.#buffer;
+    this.#buffer = [];
+    this.#setState('subscribed');
+    this.emit('subscribed', {
+      channel: this.channel,
+      durable,
+      wasRecovering: s.wasRecovering ?? false,
+      recovered: s.recovered ?? false,
+      ...(position ? { position } : {}),
+    });
+    const recovered = (s.publications ?? []).map(toPublication).sort((a, b) => a.offset - b.offset);
+    for (const pub of recovered) this.#deliver(pub);
+    for (const pub of buffered) this.#deliver(pub);
+    if (durable && position) this.#advanceTo(position);
+  }
+
+  /** @internal */
+  _handlePublication(p: switchboard.v1.IPublication): void {
+    const pub = toPublication(p);
+    if (this.#state === 'subscribing') this.#buffer.push(pub);
+    else if (this.#state === 'subscribed') this.#deliver(pub);
+  }
+
+  /** @internal */
+  _handleJoin(event: 'join' | 'leave', info: switchboard.v1.IClientInfo | null | undefined): void {
+    if (this.#state !== 'subscribed') return;
+    const client = toClientInfo(info);
+    this.emit(event, { channel: this.channel, ...(client ? { info: client } : {}) });
+  }
+
+  #deliver(pub: Publication): void {
+    if (pub.offset > 0) {
+      const last = this.#position;
+      if (last && last.epoch === pub.epoch && pub.offset <= last.offset) return; // duplicate
+      this.#position = { offset: pub.offset, epoch: pub.epoch };
+    }
+    this.emit('publication', pub);
+  }
+
+  /** After a Subscribed: the stream top is where we stand now (a gap was reported via `recovered`). */
+  #advanceTo(top: StreamPosition): void {
+    const last = this.#position;
+    if (!last || last.epoch !== top.epoch || last.offset < top.offset) this.#position = { ...top };
+  }
+
+  #setState(newState: SubscriptionState): void {
+    const oldState = this.#state;
+    if (oldState === newState) return;
+    this.#state = newState;
+    this.emit('state', { newState, oldState });
+  }
+}
