@@ -3,8 +3,9 @@
  * checked. Connection tokens carry the user in `sub` (and optional `info`); subscription tokens for
  * `private-` channels carry `sub` and `channel`.
  */
-import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
+
 import { ErrorCodes, type ErrorSpec } from '@switchboard/protocol';
+import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 
 export interface AuthOptions {
   readonly jwtSecret?: string;
@@ -57,10 +58,13 @@ export class Authenticator {
     try {
       const key = this.#key;
       const { payload } =
-        key instanceof Uint8Array ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+        key instanceof Uint8Array
+          ? await jwtVerify(token, key, options)
+          : await jwtVerify(token, key, options);
       return payload;
     } catch (cause) {
-      if (cause instanceof errors.JWTExpired) throw new AuthError(ErrorCodes.TokenExpired, 'expired', { cause });
+      if (cause instanceof errors.JWTExpired)
+        throw new AuthError(ErrorCodes.TokenExpired, 'expired', { cause });
       const code = (cause as { code?: string })?.code ?? 'invalid';
       throw new AuthError(ErrorCodes.InvalidToken, code, { cause });
     }
@@ -70,8 +74,13 @@ export class Authenticator {
     const payload = await this.#verify(token);
     if (typeof payload.sub !== 'string' || payload.sub === '')
       throw new AuthError(ErrorCodes.InvalidToken, 'no sub claim');
-    const info = payload.info === undefined ? undefined : new TextEncoder().encode(JSON.stringify(payload.info));
-    return { userId: payload.sub, expiresAtMs: payload.exp ? payload.exp * 1000 : 0, ...(info ? { info } : {}) };
+    const info =
+      payload.info === undefined ? undefined : new TextEncoder().encode(JSON.stringify(payload.info));
+    return {
+      userId: payload.sub,
+      expiresAtMs: payload.exp ? payload.exp * 1000 : 0,
+      ...(info ? { info } : {}),
+    };
   }
 
   /** A subscription token for `channel`, issued to `userId`. */
@@ -83,7 +92,8 @@ export class Authenticator {
       const reason = error instanceof AuthError ? error.reason : 'invalid';
       throw new AuthError(ErrorCodes.PermissionDenied, `subscription token ${reason}`, { cause: error });
     }
-    if (payload.sub !== userId) throw new AuthError(ErrorCodes.PermissionDenied, 'subscription token is for another user');
+    if (payload.sub !== userId)
+      throw new AuthError(ErrorCodes.PermissionDenied, 'subscription token is for another user');
     if (payload.channel !== channel)
       throw new AuthError(ErrorCodes.PermissionDenied, 'subscription token is for another channel');
   }

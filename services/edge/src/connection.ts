@@ -5,8 +5,8 @@
  * the connection is a slow consumer — the frame is dropped and the client told to reconnect and recover.
  */
 import type { Socket } from 'node:net';
-import type { Logger } from 'pino';
 import { CloseCode, type IServerFrame } from '@switchboard/protocol';
+import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { EdgeMetrics } from './metrics.js';
 import { TokenBucket } from './token-bucket.js';
@@ -35,8 +35,8 @@ export class Connection {
   malformed = 0;
   rateLimited = 0;
   lastSeen = Date.now();
-  /** Serialises this connection's relayed messages so that they reach the bus in order. */
-  relayChain: Promise<void> = Promise.resolve();
+  /** This connection's commands run one after another, in arrival order (auth first). */
+  inbox: Promise<void> = Promise.resolve();
   closeCode = 0;
   closeReason = '';
 
@@ -47,7 +47,14 @@ export class Connection {
   #queuedBytes = 0;
   #flushScheduled = false;
 
-  constructor(id: string, ws: WebSocket, format: WireFormat, log: Logger, metrics: EdgeMetrics, settings: ConnectionSettings) {
+  constructor(
+    id: string,
+    ws: WebSocket,
+    format: WireFormat,
+    log: Logger,
+    metrics: EdgeMetrics,
+    settings: ConnectionSettings,
+  ) {
     this.id = id;
     this.#ws = ws;
     this.format = format;

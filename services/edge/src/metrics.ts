@@ -23,7 +23,11 @@ export class EdgeMetrics {
     this.registry.setDefaultLabels({ node: nodeId });
     const p = 'switchboard_edge_';
     this.connections = new Gauge({ name: `${p}connections`, help: 'Open WebSocket connections', registers });
-    this.subscriptions = new Gauge({ name: `${p}subscriptions`, help: 'Channel subscriptions held', registers });
+    this.subscriptions = new Gauge({
+      name: `${p}subscriptions`,
+      help: 'Channel subscriptions held',
+      registers,
+    });
     this.framesIn = new Counter({
       name: `${p}frames_in_total`,
       help: 'Client frames received, by kind',
@@ -31,8 +35,16 @@ export class EdgeMetrics {
       registers,
     });
     this.framesOut = new Counter({ name: `${p}frames_out_total`, help: 'Server frames written', registers });
-    this.bytesIn = new Counter({ name: `${p}bytes_in_total`, help: 'WebSocket payload bytes received', registers });
-    this.bytesOut = new Counter({ name: `${p}bytes_out_total`, help: 'WebSocket payload bytes written', registers });
+    this.bytesIn = new Counter({
+      name: `${p}bytes_in_total`,
+      help: 'WebSocket payload bytes received',
+      registers,
+    });
+    this.bytesOut = new Counter({
+      name: `${p}bytes_out_total`,
+      help: 'WebSocket payload bytes written',
+      registers,
+    });
     this.deliverLatency = new Histogram({
       name: `${p}deliver_latency_seconds`,
       help: 'Delivery.published_at_ms to write on the socket',
@@ -45,7 +57,11 @@ export class EdgeMetrics {
       labelNames: ['reason'],
       registers,
     });
-    this.rateLimitHits = new Counter({ name: `${p}rate_limit_hits_total`, help: 'Frames over the rate limit', registers });
+    this.rateLimitHits = new Counter({
+      name: `${p}rate_limit_hits_total`,
+      help: 'Frames over the rate limit',
+      registers,
+    });
     this.authFailures = new Counter({
       name: `${p}auth_failures_total`,
       help: 'Rejected connect or subscription tokens, by reason',
@@ -57,7 +73,11 @@ export class EdgeMetrics {
       help: 'Bus transport reconnections',
       registers,
     });
-    this.deadPeers = new Counter({ name: `${p}dead_peers_total`, help: 'Connections closed for missing pongs', registers });
+    this.deadPeers = new Counter({
+      name: `${p}dead_peers_total`,
+      help: 'Connections closed for missing pongs',
+      registers,
+    });
     this.closes = new Counter({
       name: `${p}closes_total`,
       help: 'Connections closed, by close code',

@@ -77,8 +77,12 @@ export const DEFAULTS = Object.freeze({
   reconnectDelayMaxMs: 5_000,
 });
 
-export type ResolvedOptions = Required<Omit<EdgeNodeOptions, 'limits' | 'jwtSecret' | 'jwksUrl' | 'jwtAudience' | 'jwtIssuer'>> &
-  Pick<EdgeNodeOptions, 'jwtSecret' | 'jwksUrl' | 'jwtAudience' | 'jwtIssuer'> & { readonly limits: EdgeLimits };
+export type ResolvedOptions = Required<
+  Omit<EdgeNodeOptions, 'limits' | 'jwtSecret' | 'jwksUrl' | 'jwtAudience' | 'jwtIssuer'>
+> &
+  Pick<EdgeNodeOptions, 'jwtSecret' | 'jwksUrl' | 'jwtAudience' | 'jwtIssuer'> & {
+    readonly limits: EdgeLimits;
+  };
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,80}$/;
 

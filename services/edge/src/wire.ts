@@ -3,14 +3,14 @@
  * to 10,000 Protobuf sockets costs one encode and 10,000 writes of the same bytes.
  */
 import {
-  clientFrameFromJson,
   type ClientFrame,
+  clientFrameFromJson,
   DecodeError,
   decodeClientFrame,
   encodeServerFrame,
   type IServerFrame,
-  serverFrameToJson,
   Subprotocol,
+  serverFrameToJson,
 } from '@switchboard/protocol';
 
 export type WireFormat = 'protobuf' | 'json';

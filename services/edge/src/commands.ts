@@ -1,0 +1,225 @@
+/**
+ * Commands of a connected client. Channel rules are checked here; everything with business meaning
+ * (send, ack, history, presence, recovery) is relayed to a service.
+ */
+import {
+  type ClientFrame,
+  CloseCode,
+  ErrorCodes,
+  type ErrorSpec,
+  parseChannel,
+  switchboard,
+} from '@switchboard/protocol';
+import { AuthError, type Authenticator } from './auth.js';
+import type { Connection } from './connection.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { LocalIndex } from './local-index.js';
+import type { EdgeMetrics } from './metrics.js';
+import type { ResolvedOptions } from './options.js';
+import type { Relay, RelayRequest } from './relay.js';
+
+const v1 = switchboard.v1;
+
+export interface CommandContext {
+  readonly options: ResolvedOptions;
+  readonly auth: Authenticator;
+  readonly index: LocalIndex;
+  readonly relay: Relay;
+  readonly lifecycle: Lifecycle;
+  readonly metrics: EdgeMetrics;
+}
+
+export function errorFrame(id: number, spec: ErrorSpec, detail?: string) {
+  return {
+    id,
+    error: {
+      code: spec.wire,
+      message: detail ? `${spec.message}: ${detail}` : spec.message,
+      temporary: spec.temporary,
+    },
+  };
+}
+
+export async function handleCommand(ctx: CommandContext, c: Connection, frame: ClientFrame): Promise<void> {
+  const id = frame.id;
+  switch (frame.kind) {
+    case 'connect':
+      c.send(errorFrame(id, ErrorCodes.BadRequest, 'already connected'));
+      return;
+    case 'subscribe':
+      return subscribe(ctx, c, id, frame.subscribe!);
+    case 'unsubscribe': {
+      const channel = (frame.unsubscribe as switchboard.v1.Unsubscribe).channel;
+      if (!c.channels.has(channel)) {
+        c.send(errorFrame(id, ErrorCodes.NotSubscribed, channel));
+        return;
+      }
+      await ctx.index.unsubscribe(c, channel);
+      ctx.metrics.subscriptions.dec();
+      ctx.lifecycle.unsubscribed(c, channel);
+      c.send({ id, unsubscribed: { channel } });
+      return;
+    }
+    case 'send': {
+      const send = frame.send as switchboard.v1.Send;
+      const requestId = send.requestId;
+      return relay(ctx, c, id, {
+        service: send.service,
+        type: send.type,
+        payload: send.payload,
+        key: send.key,
+        ...(requestId
+          ? {
+              requestId,
+              onTimeout: () => ({ reply: { requestId, error: errorFrame(0, ErrorCodes.Timeout).error } }),
+            }
+          : {}),
+      });
+    }
+    case 'ack':
+      return relay(ctx, c, id, {
+        service: 'notifications',
+        type: 'inbox.ack',
+        payload: v1.Ack.encode(frame.ack!).finish(),
+        key: c.userId || c.id,
+      });
+    case 'ping':
+      c.send({ id, pong: { timeMs: Date.now() } });
+      return;
+    case 'history': {
+      const request = frame.history as switchboard.v1.HistoryRequest;
+      if (!c.channels.has(request.channel))
+        return void c.send(errorFrame(id, ErrorCodes.NotSubscribed, request.channel));
+      return relay(ctx, c, id, {
+        service: 'history',
+        type: 'history.query',
+        payload: v1.HistoryRequest.encode(request).finish(),
+        key: request.channel,
+        frameId: id,
+        onTimeout: () => errorFrame(id, ErrorCodes.Timeout),
+      });
+    }
+    case 'presence': {
+      const request = frame.presence as switchboard.v1.PresenceRequest;
+      if (!c.channels.has(request.channel))
+        return void c.send(errorFrame(id, ErrorCodes.NotSubscribed, request.channel));
+      return relay(ctx, c, id, {
+        service: 'presence',
+        type: 'presence.query',
+        payload: v1.PresenceRequest.encode(request).finish(),
+        key: request.channel,
+        frameId: id,
+        onTimeout: () => errorFrame(id, ErrorCodes.Timeout),
+      });
+    }
+    case 'refresh':
+      return refresh(ctx, c, id, (frame.refresh as switchboard.v1.RefreshToken).token);
+    default:
+      c.send(errorFrame(id, ErrorCodes.BadRequest, 'unknown command'));
+  }
+}
+
+async function subscribe(
+  ctx: CommandContext,
+  c: Connection,
+  id: number,
+  sub: switchboard.v1.ISubscribe,
+): Promise<void> {
+  const channelName = sub.channel ?? '';
+  let channel: ReturnType<typeof parseChannel>;
+  try {
+    channel = parseChannel(channelName);
+  } catch (error) {
+    c.send(errorFrame(id, ErrorCodes.BadChannel, (error as Error).message));
+    return;
+  }
+  if (c.channels.has(channel.name))
+    return void c.send(errorFrame(id, ErrorCodes.AlreadySubscribed, channel.name));
+  if (c.channels.size >= ctx.options.limits.maxSubscriptions)
+    return void c.send(
+      errorFrame(id, ErrorCodes.TooManySubscriptions, String(ctx.options.limits.maxSubscriptions)),
+    );
+  if (channel.kind === 'user' && (!c.userId || channel.owner !== c.userId)) {
+    ctx.metrics.authFailures.inc({ reason: 'user_channel' });
+    return void c.send(
+      errorFrame(id, ErrorCodes.PermissionDenied, `${channel.name} belongs to another user`),
+    );
+  }
+  if (channel.kind === 'private') {
+    if (!sub.token) {
+      ctx.metrics.authFailures.inc({ reason: 'no_subscription_token' });
+      return void c.send(
+        errorFrame(id, ErrorCodes.PermissionDenied, 'private channel needs a subscription token'),
+      );
+    }
+    try {
+      await ctx.auth.verifySubscription(sub.token, c.userId, channel.name);
+    } catch (error) {
+      ctx.metrics.authFailures.inc({ reason: 'subscription_token' });
+      const spec = error instanceof AuthError ? error.spec : ErrorCodes.PermissionDenied;
+      return void c.send(errorFrame(id, spec, error instanceof AuthError ? error.reason : undefined));
+    }
+  }
+  if (!c.open || c.channels.has(channel.name)) return;
+  await ctx.index.subscribe(c, channel.name);
+  ctx.metrics.subscriptions.inc();
+  ctx.lifecycle.subscribed(c, channel.name);
+  const durable = ctx.options.durableNamespaces.includes(channel.namespace);
+  if (durable && sub.since) {
+    // Subscribed first locally (no gap for live publications), then the history service answers the recovery.
+    const name = channel.name;
+    return relay(ctx, c, id, {
+      service: 'history',
+      type: 'history.recover',
+      payload: v1.Subscribe.encode({ channel: name, since: sub.since }).finish(),
+      key: name,
+      frameId: id,
+      onTimeout: () => ({
+        id,
+        subscribed: { channel: name, durable, recovered: false, wasRecovering: true },
+      }),
+    });
+  }
+  c.send({ id, subscribed: { channel: channel.name, durable } });
+}
+
+async function relay(ctx: CommandContext, c: Connection, id: number, request: RelayRequest): Promise<void> {
+  try {
+    await ctx.relay.publish(c, request);
+    ctx.metrics.relayed.inc({ result: 'ok' });
+  } catch (error) {
+    ctx.metrics.relayed.inc({ result: 'failed' });
+    c.log.warn({ err: error, service: request.service }, 'relay failed');
+    const name = (error as { name?: string })?.name;
+    const spec = name === 'BusNameError' ? ErrorCodes.BadRequest : ErrorCodes.Unavailable;
+    if (request.requestId)
+      c.send({
+        id,
+        reply: { requestId: request.requestId, error: errorFrame(0, spec, request.service).error },
+      });
+    else c.send(errorFrame(id, spec, request.service));
+  }
+}
+
+async function refresh(ctx: CommandContext, c: Connection, id: number, token: string): Promise<void> {
+  try {
+    const identity = await ctx.auth.verifyConnection(token);
+    if (identity.userId !== c.userId)
+      return void c.send(errorFrame(id, ErrorCodes.PermissionDenied, 'token is for another user'));
+    c.expiresAtMs = identity.expiresAtMs;
+    c.send({
+      id,
+      connected: {
+        connectionId: c.id,
+        userId: c.userId,
+        pingIntervalMs: ctx.options.pingIntervalMs,
+        expiresAtMs: c.expiresAtMs,
+      },
+    });
+  } catch (error) {
+    ctx.metrics.authFailures.inc({ reason: 'refresh' });
+    const spec = error instanceof AuthError ? error.spec : ErrorCodes.InvalidToken;
+    c.send(errorFrame(id, spec));
+    c.disconnect(spec.close ?? CloseCode.InvalidToken, spec.message, false);
+  }
+}

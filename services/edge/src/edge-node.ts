@@ -1,0 +1,384 @@
+/**
+ * EdgeNode: one WebSocket gateway on the bus. It owns an HTTP server (`/ws` upgrades in ws `noServer` mode,
+ * health, readiness, metrics), the node's bus inbox and local subscription index, and every connection.
+ * Errors become close codes here and in Connection, nowhere else.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { InterestIndex, type NodeSubscription, type Transport } from '@switchboard/bus';
+import { type ClientFrame, CloseCode, DecodeError, ErrorCodes } from '@switchboard/protocol';
+import { type Logger, pino } from 'pino';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { AuthError, Authenticator, type Identity } from './auth.js';
+import { type CommandContext, errorFrame, handleCommand } from './commands.js';
+import { Connection } from './connection.js';
+import { createDeliveryHandler } from './fan-out.js';
+import { createHttpHandler } from './http-routes.js';
+import { Lifecycle } from './lifecycle.js';
+import { LocalIndex } from './local-index.js';
+import { EdgeMetrics } from './metrics.js';
+import { type EdgeNodeOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { Relay } from './relay.js';
+import { chooseSubprotocol, decodeIncoming, formatOf } from './wire.js';
+
+export interface EdgeNodeDeps {
+  readonly transport: Transport;
+  readonly logger?: Logger;
+}
+
+export interface DrainResult {
+  /** Connections told to reconnect elsewhere. */
+  readonly notified: number;
+  /** Connections still open at the bound and terminated. */
+  readonly forced: number;
+}
+
+export class EdgeNode {
+  readonly options: ResolvedOptions;
+  readonly nodeId: string;
+  readonly metrics: EdgeMetrics;
+  readonly #transport: Transport;
+  readonly #log: Logger;
+  readonly #auth: Authenticator;
+  readonly #relay: Relay;
+  readonly #lifecycle: Lifecycle;
+  readonly #live = new Set<Connection>();
+  readonly #wss: WebSocketServer;
+  #server: Server | undefined;
+  #inbox: NodeSubscription | undefined;
+  #index: LocalIndex | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #ready = false;
+  #draining = false;
+  #closed = false;
+  #onEmpty: (() => void) | undefined;
+
+  constructor(options: EdgeNodeOptions, deps: EdgeNodeDeps) {
+    this.options = resolveOptions(options);
+    this.nodeId = this.options.nodeId;
+    this.#transport = deps.transport;
+    this.#log = (deps.logger ?? pino({ level: 'silent' })).child({ node: this.nodeId });
+    this.metrics = new EdgeMetrics(this.nodeId);
+    this.#auth = new Authenticator(this.options);
+    this.#relay = new Relay(this.#transport, this.nodeId, this.options.requestTimeoutMs);
+    this.#lifecycle = new Lifecycle(this.#transport, this.nodeId, this.#log);
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.options.limits.maxPayloadBytes,
+      perMessageDeflate: this.options.deflate ? { threshold: this.options.deflateThresholdBytes } : false,
+      handleProtocols: (offered) => chooseSubprotocol(offered),
+    });
+    this.#transport.on('event', (event) => {
+      if (this.#closed) return;
+      if (event.type === 'reconnected') this.metrics.transportReconnects.inc();
+      this.#log.warn(
+        { event: event.type, err: event.type === 'disconnected' ? event.error : undefined },
+        'bus',
+      );
+    });
+  }
+
+  get port(): number {
+    return (this.#server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  get url(): string {
+    const host =
+      this.options.host === '0.0.0.0' || this.options.host === '::' ? '127.0.0.1' : this.options.host;
+    return `ws://${host}:${this.port}/ws`;
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  get connections(): number {
+    return this.#live.size;
+  }
+
+  async start(): Promise<void> {
+    const handler = createDeliveryHandler({
+      index: () => this.#index,
+      relay: this.#relay,
+      metrics: this.metrics,
+      log: this.#log,
+    });
+    this.#inbox = await this.#transport.openNode(this.nodeId, handler);
+    this.#index = new LocalIndex(new InterestIndex(this.#inbox));
+    const server = createServer(
+      createHttpHandler({ nodeId: this.nodeId, ready: () => this.#ready, registry: this.metrics.registry }),
+    );
+    server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#heartbeat = setInterval(() => this.#tick(), this.options.pingIntervalMs);
+    this.#lifecycle.startHeartbeat(this.options.nodeHeartbeatMs, () => this.#live.size);
+    this.#ready = true;
+    this.#log.info({ port: this.port }, 'edge listening');
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/ws' || this.#draining || this.#closed) {
+      socket.end(
+        `HTTP/1.1 ${path !== '/ws' ? '404 Not Found' : '503 Service Unavailable'}\r\nConnection: close\r\n\r\n`,
+      );
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
+  }
+
+  #accept(ws: WebSocket, req: IncomingMessage): void {
+    const id = `${this.nodeId}.${randomBytes(9).toString('base64url')}`;
+    const c = new Connection(id, ws, formatOf(ws.protocol), this.#log.child({ conn: id }), this.metrics, {
+      maxQueuedBytes: this.options.limits.maxQueuedBytes,
+      rateLimitPerSecond: this.options.limits.rateLimitPerSecond,
+      rateLimitBurst: this.options.limits.rateLimitBurst,
+    });
+    this.#live.add(c);
+    let connectTimer: NodeJS.Timeout | undefined;
+    ws.on('close', (code, reason) => {
+      clearTimeout(connectTimer);
+      void this.#closedConnection(c, code, reason.toString());
+    });
+    ws.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        this.metrics.drops.inc({ reason: 'frame_too_large' });
+      c.log.debug({ err: error }, 'socket error');
+    });
+    ws.on('pong', () => {
+      c.lastSeen = Date.now();
+    });
+    ws.on('message', (data: Buffer, isBinary) => this.#message(c, data, isBinary));
+
+    const origin = req.headers.origin;
+    const allowed = this.options.allowedOrigins;
+    if (allowed.length > 0 && (!origin || !allowed.includes(origin))) {
+      c.send(errorFrame(0, ErrorCodes.PermissionDenied, `origin ${origin ?? '(none)'} is not allowed`));
+      c.disconnect(CloseCode.OriginNotAllowed, 'origin not allowed', false);
+      return;
+    }
+    const token = new URL(req.url ?? '/', 'http://edge').searchParams.get('token');
+    if (token) {
+      c.inbox = this.#authenticate(c, token, 0);
+      return;
+    }
+    connectTimer = setTimeout(() => {
+      if (c.state === 'connecting') {
+        c.send(errorFrame(0, ErrorCodes.NotConnected, 'no Connect frame in time'));
+        c.disconnect(CloseCode.BadRequest, 'connect timeout', true);
+      }
+    }, this.options.connectTimeoutMs);
+  }
+
+  async #authenticate(c: Connection, token: string, frameId: number): Promise<void> {
+    let identity: Identity;
+    if (!token) {
+      if (!this.options.allowAnonymous) {
+        this.metrics.authFailures.inc({ reason: 'no_token' });
+        c.send(errorFrame(frameId, ErrorCodes.Unauthorized));
+        c.disconnect(CloseCode.InvalidToken, 'token required', false);
+        return;
+      }
+      identity = { userId: '', expiresAtMs: 0 };
+    } else {
+      try {
+        identity = await this.#auth.verifyConnection(token);
+      } catch (error) {
+        const spec = error instanceof AuthError ? error.spec : ErrorCodes.InvalidToken;
+        this.metrics.authFailures.inc({ reason: error instanceof AuthError ? error.reason : 'invalid' });
+        c.log.info({ err: error }, 'authentication failed');
+        c.send(errorFrame(frameId, spec, error instanceof AuthError ? error.reason : undefined));
+        c.disconnect(spec.close ?? CloseCode.InvalidToken, spec.message, false);
+        return;
+      }
+    }
+    if (!c.open || !this.#index) return;
+    if (
+      identity.userId &&
+      this.#index.userConnections(identity.userId) >= this.options.limits.maxConnectionsPerUser
+    ) {
+      c.send(errorFrame(frameId, ErrorCodes.ConnectionLimit));
+      c.disconnect(CloseCode.ConnectionLimit, 'too many connections', false);
+      return;
+    }
+    c.userId = identity.userId;
+    c.expiresAtMs = identity.expiresAtMs;
+    c.info = identity.info;
+    c.log = c.log.child({ user: c.userId });
+    c.state = 'connected';
+    this.metrics.connections.inc();
+    await this.#safely(c, 'add connection', () => this.#index!.addConnection(c));
+    this.#lifecycle.opened(c);
+    c.send({
+      id: frameId,
+      connected: {
+        connectionId: c.id,
+        nodeId: this.nodeId,
+        userId: c.userId,
+        pingIntervalMs: this.options.pingIntervalMs,
+        expiresAtMs: c.expiresAtMs,
+      },
+    });
+    c.log.debug('connected');
+  }
+
+  #message(c: Connection, data: Buffer, isBinary: boolean): void {
+    this.metrics.bytesIn.inc(data.byteLength);
+    c.lastSeen = Date.now();
+    if (!c.open) return;
+    let frame: ClientFrame;
+    try {
+      frame = decodeIncoming(c.format, data, isBinary);
+    } catch (error) {
+      c.malformed++;
+      this.metrics.framesIn.inc({ kind: 'malformed' });
+      c.send(errorFrame(0, ErrorCodes.BadFrame, error instanceof DecodeError ? error.message : undefined));
+      if (c.malformed >= this.options.limits.maxMalformedFrames)
+        c.disconnect(CloseCode.MalformedData, 'malformed frames', false);
+      return;
+    }
+    this.metrics.framesIn.inc({ kind: frame.kind ?? 'unknown' });
+    if (!c.bucket.take()) {
+      this.metrics.rateLimitHits.inc();
+      c.rateLimited++;
+      if (c.rateLimited >= this.options.limits.rateLimitCloseAfter)
+        c.disconnect(CloseCode.RateLimited, 'rate limit exceeded', true, 1000);
+      else c.send(errorFrame(frame.id, ErrorCodes.RateLimited));
+      return;
+    }
+    c.inbox = c.inbox.then(() => this.#dispatch(c, frame));
+  }
+
+  async #dispatch(c: Connection, frame: ClientFrame): Promise<void> {
+    if (!c.open || !this.#index) return;
+    if (c.state === 'connecting') {
+      if (frame.kind === 'connect') return this.#authenticate(c, frame.connect?.token ?? '', frame.id);
+      if (!this.options.allowAnonymous) {
+        c.send(errorFrame(frame.id, ErrorCodes.NotConnected));
+        c.disconnect(CloseCode.BadRequest, 'send Connect first', false);
+        return;
+      }
+      await this.#authenticate(c, '', 0);
+      if (!c.open) return;
+    }
+    const ctx: CommandContext = {
+      options: this.options,
+      auth: this.#auth,
+      index: this.#index,
+      relay: this.#relay,
+      lifecycle: this.#lifecycle,
+      metrics: this.metrics,
+    };
+    await this.#safely(c, `command ${frame.kind}`, () => handleCommand(ctx, c, frame), frame.id);
+  }
+
+  async #safely(c: Connection, what: string, run: () => Promise<void>, frameId?: number): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      c.log.error({ err: error }, `${what} failed`);
+      if (frameId !== undefined) c.send(errorFrame(frameId, ErrorCodes.Internal));
+    }
+  }
+
+  async #closedConnection(c: Connection, code: number, reason: string): Promise<void> {
+    const wasConnected =
+      c.state === 'connected' || (c.state === 'closing' && this.#index?.connection(c.id) === c);
+    c.state = 'closed';
+    this.#live.delete(c);
+    this.#relay.cancel(c);
+    const closeCode = c.closeCode || code;
+    this.metrics.closes.inc({ code: String(closeCode) });
+    if (this.#live.size === 0) this.#onEmpty?.();
+    if (!wasConnected || !this.#index) return;
+    this.metrics.connections.dec();
+    let channels: string[] = [];
+    await this.#safely(c, 'remove connection', async () => {
+      channels = await this.#index!.removeConnection(c);
+    });
+    this.metrics.subscriptions.dec(channels.length);
+    this.#lifecycle.closed(c, closeCode, c.closeReason || reason);
+    c.log.debug({ code: closeCode }, 'closed');
+  }
+
+  /** Server pings, dead-peer detection (idle timeout) and token expiry. */
+  #tick(): void {
+    const now = Date.now();
+    for (const c of this.#live) {
+      if (now - c.lastSeen > this.options.idleTimeoutMs) {
+        this.metrics.deadPeers.inc();
+        c.log.info('no pong within the idle timeout: closing');
+        c.terminate(CloseCode.NoPong, 'no pong');
+      } else if (c.state === 'connected' && c.expiresAtMs > 0 && now >= c.expiresAtMs) {
+        c.send(errorFrame(0, ErrorCodes.TokenExpired));
+        c.disconnect(CloseCode.TokenExpired, 'token expired', true);
+      } else c.ping();
+    }
+  }
+
+  /**
+   * Graceful drain: readiness false, no new connections, every client told to reconnect elsewhere at a
+   * random moment of the jitter window, then a bounded wait; stragglers are terminated.
+   */
+  async drain(): Promise<DrainResult> {
+    this.#ready = false;
+    this.#draining = true;
+    const { drainTimeoutMs, reconnectDelayMaxMs } = this.options;
+    const jitter = Math.min(this.options.drainJitterMs, drainTimeoutMs / 2);
+    const connections = [...this.#live];
+    this.#log.info({ connections: connections.length }, 'draining');
+    const timers = connections.map((c) =>
+      setTimeout(
+        () =>
+          c.disconnect(
+            CloseCode.Shutdown,
+            'node shutting down',
+            true,
+            Math.floor(Math.random() * reconnectDelayMaxMs),
+          ),
+        Math.random() * jitter,
+      ),
+    );
+    let bound: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      if (this.#live.size === 0) return resolve();
+      this.#onEmpty = resolve;
+      bound = setTimeout(resolve, drainTimeoutMs);
+    });
+    clearTimeout(bound);
+    this.#onEmpty = undefined;
+    for (const timer of timers) clearTimeout(timer);
+    const forced = this.#live.size;
+    for (const c of this.#live) c.terminate(CloseCode.Shutdown, 'drain timeout');
+    this.#log.info({ notified: connections.length, forced }, 'drained');
+    return { notified: connections.length, forced };
+  }
+
+  /** Closes every socket, timer, the bus inbox and the HTTP server. The transport belongs to the caller. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ready = false;
+    clearInterval(this.#heartbeat);
+    this.#lifecycle.stop();
+    this.#relay.close();
+    for (const c of this.#live) c.terminate(CloseCode.GoingAway, 'node closing');
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    await this.#inbox?.close().catch((error: unknown) => this.#log.warn({ err: error }, 'closing bus inbox'));
+    const server = this.#server;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    this.#log.info('edge closed');
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Delivery fan-out: decode a Delivery from the bus once, build the ServerFrame once, encode it at most once
+ * per wire format, and queue the same bytes on every local target (except `except_connection`).
+ */
+import { type Delivery, decodeDelivery, type IServerFrame } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { Connection } from './connection.js';
+import type { LocalIndex } from './local-index.js';
+import type { EdgeMetrics } from './metrics.js';
+import type { Relay } from './relay.js';
+import { EncodedFrame } from './wire.js';
+
+export interface FanOutContext {
+  readonly index: () => LocalIndex | undefined;
+  readonly relay: Relay;
+  readonly metrics: EdgeMetrics;
+  readonly log: Logger;
+}
+
+type Body = NonNullable<Delivery['body']>;
+
+export function toServerFrame(delivery: Delivery): IServerFrame | undefined {
+  const body = delivery.body as Body | undefined;
+  if (!body) return undefined;
+  return { id: delivery.frameId, [body]: delivery[body] };
+}
+
+function targetsOf(delivery: Delivery, index: LocalIndex): Iterable<Connection> {
+  switch (delivery.target) {
+    case 'channel':
+      return index.channel(delivery.channel ?? '') ?? [];
+    case 'user':
+      return index.user(delivery.user ?? '') ?? [];
+    case 'connection': {
+      const connection = index.connection(delivery.connection ?? '');
+      return connection ? [connection] : [];
+    }
+    case 'all':
+      return delivery.all ? index.all() : [];
+    default:
+      return [];
+  }
+}
+
+export function createDeliveryHandler(ctx: FanOutContext): (bytes: Uint8Array) => void {
+  return (bytes) => {
+    const index = ctx.index();
+    if (!index) return;
+    let delivery: Delivery;
+    try {
+      delivery = decodeDelivery(bytes);
+    } catch (error) {
+      ctx.metrics.drops.inc({ reason: 'malformed_delivery' });
+      ctx.log.warn({ err: error }, 'dropping malformed delivery');
+      return;
+    }
+    const frame = toServerFrame(delivery);
+    if (!frame) {
+      ctx.metrics.drops.inc({ reason: 'empty_delivery' });
+      ctx.log.warn({ target: delivery.target }, 'dropping delivery without body');
+      return;
+    }
+    if (delivery.target === 'connection' && (delivery.body === 'reply' || delivery.frameId)) {
+      const requestId = delivery.body === 'reply' ? delivery.reply?.requestId || undefined : undefined;
+      if (!ctx.relay.settle(delivery.connection ?? '', requestId, delivery.frameId)) {
+        ctx.metrics.drops.inc({ reason: 'late_answer' });
+        return;
+      }
+    }
+    const except = delivery.exceptConnection || undefined;
+    if (delivery.body === 'disconnect') {
+      const d = delivery.disconnect!;
+      for (const target of [...targetsOf(delivery, index)])
+        if (target.id !== except)
+          target.disconnect(d.code || 3003, d.reason ?? '', d.reconnect ?? true, d.reconnectDelayMs ?? 0);
+      return;
+    }
+    const encoded = new EncodedFrame(frame);
+    let written = 0;
+    for (const target of targetsOf(delivery, index)) {
+      if (target.id === except || target.state !== 'connected') continue;
+      if (target.write(encoded, delivery.durable) === 'queued') written++;
+    }
+    const publishedAt = Number(delivery.publishedAtMs);
+    if (written > 0 && publishedAt > 0)
+      ctx.metrics.deliverLatency.observe(Math.max(0, Date.now() - publishedAt) / 1000);
+  };
+}

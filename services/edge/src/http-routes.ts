@@ -1,0 +1,49 @@
+/** Plain HTTP routes of an edge: health, readiness, Prometheus metrics. `/ws` is handled on `upgrade`. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+
+export interface HttpState {
+  readonly nodeId: string;
+  readonly ready: () => boolean;
+  readonly registry: Registry;
+}
+
+export function createHttpHandler(state: HttpState) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      json(res, 405, { error: 'method not allowed' });
+      return;
+    }
+    switch (path) {
+      case '/healthz':
+        json(res, 200, { status: 'ok', node: state.nodeId });
+        return;
+      case '/readyz':
+        json(res, state.ready() ? 200 : 503, {
+          status: state.ready() ? 'ready' : 'not ready',
+          node: state.nodeId,
+        });
+        return;
+      case '/metrics':
+        state.registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': state.registry.contentType });
+            res.end(text);
+          },
+          () => json(res, 500, { error: 'metrics unavailable' }),
+        );
+        return;
+      case '/ws':
+        json(res, 426, { error: 'WebSocket upgrade required' });
+        return;
+      default:
+        json(res, 404, { error: 'not found' });
+    }
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

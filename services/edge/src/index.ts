@@ -1,0 +1,4 @@
+export { ConfigError, type EdgeConfig, loadConfig } from './config.js';
+export { type DrainResult, EdgeNode, type EdgeNodeDeps } from './edge-node.js';
+export { EdgeMetrics } from './metrics.js';
+export { DEFAULT_LIMITS, DEFAULTS, type EdgeLimits, type EdgeNodeOptions } from './options.js';

@@ -1,0 +1,108 @@
+import { nodeRoute } from '@switchboard/bus';
+import {
+  decodeInbound,
+  decodeLifecycleEvent,
+  encodeDelivery,
+  type LifecycleEvent,
+} from '@switchboard/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Bus, connect, startBus, subscribe, type TestClient } from './testing/harness.js';
+
+describe('client -> service relay', () => {
+  let bus: Bus;
+  const clients: TestClient[] = [];
+  beforeEach(async () => {
+    bus = await startBus(1, { requestTimeoutMs: 300 });
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.close();
+    await bus.close();
+  });
+
+  it('a Send with request_id gets the service reply', async () => {
+    await bus.publisher.consumeWork('echo', { group: 'echo' }, async (message) => {
+      const inbound = decodeInbound(message.bytes);
+      expect(inbound.userId).toBe('alice');
+      const node = inbound.connectionId.slice(0, inbound.connectionId.lastIndexOf('.'));
+      await bus.publisher.publishDelivery(
+        nodeRoute(node),
+        encodeDelivery({
+          connection: inbound.connectionId,
+          reply: { requestId: inbound.requestId, type: 'echo.ok', payload: inbound.payload },
+        }),
+      );
+    });
+    const { client } = await connect(bus.nodes[0]!.url, 'alice');
+    clients.push(client);
+    client.send({
+      id: 1,
+      send: { service: 'echo', type: 'echo', payload: new Uint8Array([1, 2, 3]), requestId: 'r1' },
+    });
+    const reply = (await client.next((f) => f.reply?.requestId === 'r1')).reply!;
+    expect(reply.type).toBe('echo.ok');
+    expect([...(reply.payload ?? [])]).toEqual([1, 2, 3]);
+    expect(reply.error).toBeFalsy();
+  });
+
+  it('a Send to a service that never answers gets an error Reply (Timeout, 140)', async () => {
+    const received: string[] = [];
+    await bus.publisher.consumeWork('silent', { group: 'silent' }, async (message) => {
+      received.push(decodeInbound(message.bytes).requestId);
+    });
+    const { client } = await connect(bus.nodes[0]!.url, 'alice');
+    clients.push(client);
+    client.send({ id: 1, send: { service: 'silent', type: 'x', requestId: 'r2' } });
+    const reply = (await client.next((f) => f.reply?.requestId === 'r2')).reply!;
+    expect(reply.error?.code).toBe(140);
+    expect(received).toEqual(['r2']);
+  });
+
+  it('a Send to an invalid service name gets an error Reply (BadRequest, 102)', async () => {
+    const { client } = await connect(bus.nodes[0]!.url, 'alice');
+    clients.push(client);
+    client.send({ id: 1, send: { service: 'no such service!', type: 'x', requestId: 'r3' } });
+    expect((await client.next((f) => f.reply?.requestId === 'r3')).reply!.error?.code).toBe(102);
+  });
+
+  it('history queries are relayed and answered by frame id; unanswered ones time out', async () => {
+    await bus.publisher.consumeWork('history', { group: 'history' }, async (message) => {
+      const inbound = decodeInbound(message.bytes);
+      if (inbound.type !== 'history.query') return;
+      const node = inbound.connectionId.slice(0, inbound.connectionId.lastIndexOf('.'));
+      await bus.publisher.publishDelivery(
+        nodeRoute(node),
+        encodeDelivery({
+          connection: inbound.connectionId,
+          frameId: Number(inbound.requestId),
+          history: { channel: 'chat:a' },
+        }),
+      );
+    });
+    const { client } = await connect(bus.nodes[0]!.url, 'alice');
+    clients.push(client);
+    await subscribe(client, 1, 'chat:a');
+    client.send({ id: 2, history: { channel: 'chat:a', limit: 10 } });
+    expect((await client.next((f) => f.id === 2)).history?.channel).toBe('chat:a');
+    client.send({ id: 3, presence: { channel: 'chat:a' } });
+    expect((await client.next((f) => f.id === 3)).error?.code).toBe(140);
+  });
+
+  it('publishes lifecycle events for open, subscribe, unsubscribe and close', async () => {
+    const events: LifecycleEvent[] = [];
+    await bus.publisher.consumeWork('lifecycle', { group: 'presence' }, async (message) => {
+      events.push(decodeLifecycleEvent(message.bytes));
+    });
+    const { client, id } = await connect(bus.nodes[0]!.url, 'alice');
+    await subscribe(client, 1, 'room');
+    client.send({ id: 2, unsubscribe: { channel: 'room' } });
+    await client.next((f) => f.id === 2);
+    await client.close();
+    await expect
+      .poll(
+        () => events.filter((e) => e.event !== 'heartbeat' && e.connectionClosed?.connectionId === id).length,
+      )
+      .toBe(1);
+    const mine = events.filter((e) => e.event !== 'heartbeat').map((e) => e.event);
+    expect(mine).toEqual(['connectionOpened', 'subscribed', 'unsubscribed', 'connectionClosed']);
+  });
+});
