@@ -28,7 +28,15 @@ export function ensureKafkaLibs() {
   const pom = join(dirname(fileURLToPath(import.meta.url)), 'pom.xml');
   const result = spawnSync(
     'mvn',
-    ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${partial}`],
+    [
+      '-q',
+      '-B',
+      '-f',
+      pom,
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${partial}`,
+    ],
     { stdio: ['ignore', 2, 2] }, // stdout carries only the libs path
   );
   if (result.error) throw new Error(`cannot run mvn to fetch the Kafka jars: ${result.error.message}`);

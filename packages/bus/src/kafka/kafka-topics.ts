@@ -1,0 +1,61 @@
+/**
+ * Creates the transport's topics on first use, through one shared admin client. Idempotent: a topic that
+ * already exists (TOPIC_ALREADY_EXISTS, or created by another process meanwhile) counts as created.
+ */
+import type { Admin } from 'kafkajs';
+import { BusUnavailableError } from '../errors.js';
+import { isTransientSendError } from './kafka-errors.js';
+import { errorMessage } from './kafka-log.js';
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+}
+
+const CREATE_ATTEMPTS = 20;
+const CREATE_RETRY_MS = 250;
+
+export class TopicRegistry {
+  readonly #admin: () => Promise<Admin>;
+  readonly #delay: (ms: number) => Promise<void>;
+  readonly #ensured = new Map<string, Promise<void>>();
+
+  constructor(admin: () => Promise<Admin>, delay: (ms: number) => Promise<void>) {
+    this.#admin = admin;
+    this.#delay = delay;
+  }
+
+  /** Resolves once the topic exists and has leaders. A failure is not cached: the next call tries again. */
+  ensure(spec: TopicSpec): Promise<void> {
+    let pending = this.#ensured.get(spec.topic);
+    if (!pending) {
+      pending = this.#create(spec);
+      this.#ensured.set(spec.topic, pending);
+      pending.catch(() => this.#ensured.delete(spec.topic));
+    }
+    return pending;
+  }
+
+  async #create(spec: TopicSpec): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const admin = await this.#admin();
+        // Resolves false (no throw) when the topic exists already.
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [{ topic: spec.topic, numPartitions: spec.partitions }],
+        });
+        return;
+      } catch (error) {
+        // Right after creation the broker may not serve the new topic's metadata yet
+        // (UNKNOWN_TOPIC_OR_PARTITION while waiting for leaders): transient, try again.
+        if (attempt >= CREATE_ATTEMPTS || !isTransientSendError(error)) {
+          throw new BusUnavailableError(`cannot create topic ${spec.topic}: ${errorMessage(error)}`, {
+            cause: error,
+          });
+        }
+        await this.#delay(CREATE_RETRY_MS);
+      }
+    }
+  }
+}
