@@ -12,7 +12,7 @@ export {
 export { Emitter, type Listener } from './emitter.js';
 export { ClientError, ClientErrorCodes, ServerError, TimeoutError } from './errors.js';
 export { type SubscribeOptions, Subscription, type SubscriptionEvents } from './subscription.js';
-export type { WebSocketConstructor, WebSocketLike } from './transport.js';
+export type { WebSocketConstructor, WebSocketLike, WireFormat } from './transport.js';
 export type {
   ClientInfo,
   ClientState,

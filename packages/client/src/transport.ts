@@ -5,6 +5,7 @@
 
 import type { IClientFrame, ServerFrame } from '@switchboard/protocol';
 import {
+  clientFrameToJson,
   decodeServerFrame,
   encodeClientFrame,
   Subprotocol,
@@ -21,11 +22,19 @@ export interface WebSocketLike {
   onmessage: ((event: { data: unknown }) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;
   onerror: ((event: unknown) => void) | null;
-  send(data: Uint8Array): void;
+  send(data: Uint8Array | string): void;
   close(code?: number, reason?: string): void;
 }
 
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** `protobuf`: binary frames over `switchboard.v1.protobuf`; `json`: text frames over `switchboard.v1.json`. */
+export type WireFormat = 'protobuf' | 'json';
+
+const SUBPROTOCOL: Record<WireFormat, Subprotocol> = {
+  protobuf: Subprotocol.Protobuf,
+  json: Subprotocol.Json,
+};
 
 const OPEN = 1;
 // A variable, so that bundlers do not try to resolve 'ws' for browser builds.
@@ -56,7 +65,8 @@ export interface TransportHandlers {
   onFrame(frame: ServerFrame): void;
   onBadFrame(error: unknown): void;
   onClose(code: number, reason: string): void;
-  onError(error: unknown): void;
+  /** A socket error, as a ClientError Transport. */
+  onError(error: ClientError): void;
 }
 
 export interface Transport {
@@ -82,13 +92,18 @@ function toBytes(data: unknown): Uint8Array | undefined {
   return undefined;
 }
 
-/** Opens a socket speaking `switchboard.v1.protobuf`. Handlers fire for this socket only. */
+/**
+ * Opens a socket speaking the subprotocol of `format`. Handlers fire for this socket only. Incoming
+ * frames are decoded by their type (binary: Protobuf, text: JSON) whatever the format.
+ */
 export function openTransport(
   Ctor: WebSocketConstructor,
   url: string,
   handlers: TransportHandlers,
+  format: WireFormat = 'protobuf',
 ): Transport {
-  const socket = new Ctor(url, [Subprotocol.Protobuf]);
+  const encode = format === 'json' ? clientFrameToJson : encodeClientFrame;
+  const socket = new Ctor(url, [SUBPROTOCOL[format]]);
   socket.binaryType = 'arraybuffer';
   let closed = false;
   socket.onopen = () => handlers.onOpen();
@@ -105,7 +120,7 @@ export function openTransport(
     }
     handlers.onFrame(frame);
   };
-  socket.onerror = (event) => handlers.onError(event);
+  socket.onerror = (event) => handlers.onError(new ClientError(ClientErrorCodes.Transport, errorText(event)));
   socket.onclose = (event) => {
     closed = true;
     handlers.onClose(event.code, event.reason);
@@ -116,7 +131,7 @@ export function openTransport(
     },
     send(frame) {
       if (closed || socket.readyState !== OPEN) return false;
-      socket.send(encodeClientFrame(frame));
+      socket.send(encode(frame));
       return true;
     },
     close(code, reason) {
@@ -129,4 +144,12 @@ export function openTransport(
       }
     },
   };
+}
+
+function errorText(event: unknown): string {
+  if (event instanceof Error) return event.message;
+  const inner = (event as { error?: unknown; message?: unknown } | null)?.error;
+  if (inner instanceof Error) return inner.message;
+  const message = (event as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : 'WebSocket error';
 }

@@ -69,6 +69,15 @@ export interface ErrorContext {
   error: unknown;
 }
 
+export interface ClientEvents {
+  state: StateChange<ClientState>;
+  connecting: DisconnectContext;
+  connected: ConnectedContext;
+  disconnected: DisconnectContext;
+  error: ErrorContext;
+  push: PushNotification;
+}
+
 export interface ReplyResult {
   type: string;
   payload: Uint8Array;

@@ -1,15 +1,18 @@
 /**
  * A tiny in-test edge: a ws server on port 0 that speaks the real protocol through
- * @switchboard/protocol's codec. Tests script the answers with `onFrame`.
+ * @switchboard/protocol's codec, binary Protobuf or JSON text frames as the subprotocol says. Tests
+ * script the answers with `onFrame`.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import {
   type ClientFrame,
+  clientFrameFromJson,
   decodeClientFrame,
   encodeServerFrame,
   type IServerFrame,
   Subprotocol,
+  serverFrameToJson,
 } from '@switchboard/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 
@@ -17,19 +20,26 @@ type Waiter = { kind: ClientFrame['kind'] | undefined; resolve(frame: ClientFram
 
 export class EdgeConnection {
   readonly frames: ClientFrame[] = [];
+  /** How each frame came: 'binary' or 'text'. */
+  readonly frameTypes: ('binary' | 'text')[] = [];
   readonly #unread: ClientFrame[] = [];
   readonly #waiters: Waiter[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
 
-  constructor(readonly ws: WebSocket) {
+  constructor(
+    readonly ws: WebSocket,
+    /** From the negotiated subprotocol. */
+    readonly format: 'protobuf' | 'json',
+  ) {
     this.closed = new Promise((resolve) =>
       ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
     );
   }
 
   /** @internal */
-  push(frame: ClientFrame): void {
+  push(frame: ClientFrame, isBinary: boolean): void {
     this.frames.push(frame);
+    this.frameTypes.push(isBinary ? 'binary' : 'text');
     const index = this.#waiters.findIndex((w) => w.kind === undefined || w.kind === frame.kind);
     if (index >= 0) this.#waiters.splice(index, 1)[0]!.resolve(frame);
     else this.#unread.push(frame);
@@ -43,7 +53,8 @@ export class EdgeConnection {
   }
 
   send(frame: IServerFrame): void {
-    this.ws.send(encodeServerFrame(frame));
+    if (this.format === 'json') this.ws.send(serverFrameToJson(frame));
+    else this.ws.send(encodeServerFrame(frame));
   }
 
   close(code: number, reason = ''): void {
@@ -80,13 +91,14 @@ export class FakeEdge {
     readonly url: string,
   ) {
     server.on('connection', (ws) => {
-      const conn = new EdgeConnection(ws);
+      const conn = new EdgeConnection(ws, ws.protocol === Subprotocol.Json ? 'json' : 'protobuf');
       this.protocols.push(ws.protocol);
       this.connections.push(conn);
       ws.on('message', (data, isBinary) => {
-        if (!isBinary) return;
-        const frame = decodeClientFrame(new Uint8Array(data as Buffer));
-        conn.push(frame);
+        const frame = isBinary
+          ? decodeClientFrame(new Uint8Array(data as Buffer))
+          : clientFrameFromJson((data as Buffer).toString('utf8'));
+        conn.push(frame, isBinary);
         this.onFrame(conn, frame);
       });
       for (const waiter of this.#waiters.splice(0)) waiter();
@@ -97,7 +109,9 @@ export class FakeEdge {
     const server = new WebSocketServer({
       port: 0,
       host: '127.0.0.1',
-      handleProtocols: (protocols) => (protocols.has(Subprotocol.Protobuf) ? Subprotocol.Protobuf : false),
+      // The first offered subprotocol that the edge speaks, like the real edge.
+      handleProtocols: (protocols) =>
+        [...protocols].find((p) => p === Subprotocol.Protobuf || p === Subprotocol.Json) ?? false,
     });
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
