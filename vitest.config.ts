@@ -21,7 +21,6 @@ export default defineConfig({
           exclude: ['**/node_modules/**'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
-          globalSetup: ['test/support/global-setup.ts'],
         },
       },
     ],

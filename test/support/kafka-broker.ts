@@ -31,7 +31,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const kafkajs = createRequire(join(here, '../../packages/bus/package.json'))('kafkajs') as typeof KafkaJs;
 const run = promisify(execFile);
 
-export async function startKafka(): Promise<KafkaHandle> {
+export async function startKafkaProcess(): Promise<KafkaHandle> {
   const external = process.env.KAFKA_BROKERS?.trim();
   if (external) {
     const brokers = external.split(',').map((broker) => broker.trim());

@@ -1,5 +1,5 @@
 /**
- * The RabbitMQ the integration tests use. `AMQP_URL` when set, else a local broker on 127.0.0.1:5672;
+ * A RabbitMQ on this machine (not a container): `AMQP_URL` when set, else a local broker on 127.0.0.1:5672;
  * if nothing answers there, starts one with `rabbitmq-server -detached` (and stops it again in stop()).
  * restart() stops and starts the RabbitMQ application inside the running node (`rabbitmqctl stop_app` /
  * `start_app`), which drops every client connection but keeps durable queues and persistent messages.
@@ -14,19 +14,25 @@ export interface RabbitHandle {
   readonly url: string;
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /** Names of every queue on the broker's default vhost (`rabbitmqctl list_queues name`). */
+  listQueues(): Promise<string[]>;
 }
 
 const DEFAULT_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const STARTUP_TIMEOUT_S = 120;
 
-export async function startRabbit(): Promise<RabbitHandle> {
+export async function startLocalRabbit(): Promise<RabbitHandle> {
   const url = process.env.AMQP_URL ?? DEFAULT_URL;
   const { hostname, port } = new URL(url);
   const address = { host: hostname, port: Number(port || 5672) };
   let startedHere = false;
   if (!(await answers(address))) {
-    await run('rabbitmq-server', ['-detached']);
-    startedHere = true;
+    // The node may be up with its app stopped (another run's restart() in progress): then only wait.
+    // Starting (and later stopping) it here would take the broker away from that run.
+    if (!(await nodeRunning())) {
+      await run('rabbitmq-server', ['-detached']);
+      startedHere = true;
+    }
     await awaitStartup();
     await waitUntilAnswering(address);
   }
@@ -41,7 +47,28 @@ export async function startRabbit(): Promise<RabbitHandle> {
     stop: async () => {
       if (startedHere) await rabbitmqctl('stop');
     },
+    listQueues,
   };
+}
+
+export async function listQueues(): Promise<string[]> {
+  const { stdout } = await run('rabbitmqctl', ['list_queues', 'name', '--quiet', '--no-table-headers'], {
+    timeout: STARTUP_TIMEOUT_S * 1000,
+  });
+  return stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+}
+
+/** `rabbitmqctl ping`: the Erlang node is up (whether or not the RabbitMQ app in it is running). */
+async function nodeRunning(): Promise<boolean> {
+  try {
+    await run('rabbitmqctl', ['ping'], { timeout: 30_000 });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function rabbitmqctl(...args: string[]): Promise<void> {

@@ -1,27 +1,35 @@
-import { type KafkaHandle, startKafka } from '../../../../test/support/kafka-broker.js';
+import { type KafkaHandle, startKafka } from '../../../../test/support/brokers.js';
+import { startKafkaProcess } from '../../../../test/support/kafka-broker.js';
 import { runTransportConformance } from '../conformance/index.js';
 import { KafkaTransport } from './index.js';
 
 /**
- * Against a real broker from test/support/kafka-broker.ts (or KAFKA_BROKERS). Group timeouts are short so
- * rebalances (a member joining, leaving or stuck in a handler) take seconds: the broker's minimum session
- * timeout is 6 s. Idle consumers long-poll 250 ms, so they notice a rebalance quickly.
+ * Against real brokers: the one test/support/brokers.ts gives (a container, or KAFKA_BROKERS), and a
+ * Kafka 4.1.1 JVM process the kit starts on this machine (the path for machines without a container
+ * engine). Group timeouts are short so rebalances (a member joining, leaving or stuck in a handler) take
+ * seconds: the broker's minimum session timeout is 6 s. Idle consumers long-poll 250 ms, so they notice
+ * a rebalance quickly.
  */
-runTransportConformance('kafka', async () => {
-  const kafka: KafkaHandle = await startKafka();
-  return {
-    patienceMs: 30_000,
-    connect: async () =>
-      new KafkaTransport({
-        brokers: kafka.brokers,
-        sessionTimeoutMs: 6_000,
-        rebalanceTimeoutMs: 8_000,
-        heartbeatIntervalMs: 500,
-        maxWaitTimeMs: 250,
-        joinTimeoutMs: 30_000,
-        publishTimeoutMs: 10_000,
-      }),
-    restart: () => kafka.restart(),
-    dispose: () => kafka.stop(),
-  };
-});
+function suite(name: string, start: () => Promise<KafkaHandle>): void {
+  runTransportConformance(name, async () => {
+    const kafka = await start();
+    return {
+      patienceMs: 30_000,
+      connect: async () =>
+        new KafkaTransport({
+          brokers: kafka.brokers,
+          sessionTimeoutMs: 6_000,
+          rebalanceTimeoutMs: 8_000,
+          heartbeatIntervalMs: 500,
+          maxWaitTimeMs: 250,
+          joinTimeoutMs: 30_000,
+          publishTimeoutMs: 10_000,
+        }),
+      restart: () => kafka.restart(),
+      dispose: () => kafka.stop(),
+    };
+  });
+}
+
+suite('kafka', startKafka);
+if (!process.env.KAFKA_BROKERS) suite('kafka (broker process started by the test kit)', startKafkaProcess);

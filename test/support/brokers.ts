@@ -1,0 +1,44 @@
+/**
+ * The one place integration tests get their brokers from. Per broker, in this order:
+ * 1. an explicit URL from the environment (`AMQP_URL`, `KAFKA_BROKERS`, `REDIS_URL`);
+ * 2. `SWITCHBOARD_TEST_BROKERS=local`: processes on this machine — the host's RabbitMQ on 127.0.0.1:5672
+ *    (started with `rabbitmq-server -detached` if down) and a Kafka 4.1.1 JVM the kit starts itself;
+ * 3. otherwise (`auto`, the default, or `containers`): throwaway containers through testcontainers on
+ *    whatever engine DOCKER_HOST / the default socket gives — official images with Docker, locally
+ *    built ones with Podman (test/images/setup-podman.sh).
+ * With no URL and no engine, start fails at once with a message naming every way.
+ */
+import { startKafkaContainer, startRabbitContainer } from './containers.js';
+import { type KafkaHandle, startKafkaProcess } from './kafka-broker.js';
+import { type RabbitHandle, startLocalRabbit } from './rabbitmq.js';
+
+export type { KafkaHandle, RabbitHandle };
+
+type Mode = 'auto' | 'containers' | 'local';
+
+function mode(): Mode {
+  const value = (process.env.SWITCHBOARD_TEST_BROKERS ?? 'auto').trim();
+  if (value === 'auto' || value === 'containers' || value === 'local') return value;
+  throw new Error(`SWITCHBOARD_TEST_BROKERS="${value}" is not one of auto, containers, local`);
+}
+
+export async function startRabbit(): Promise<RabbitHandle> {
+  if (process.env.AMQP_URL || mode() === 'local') return startLocalRabbit();
+  const container = await startRabbitContainer();
+  return {
+    url: container.url,
+    restart: () => container.restart(),
+    stop: () => container.stop(),
+    listQueues: () => container.listQueues(),
+  };
+}
+
+export async function startKafka(): Promise<KafkaHandle> {
+  if (process.env.KAFKA_BROKERS || mode() === 'local') return startKafkaProcess();
+  const container = await startKafkaContainer();
+  return {
+    brokers: container.brokers,
+    restart: () => container.restart(),
+    stop: () => container.stop(),
+  };
+}
