@@ -11,7 +11,7 @@ import { createTransport } from './transport-factory.js';
 
 async function runNode(config: EdgeConfig, nodeId: string): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
-  const transport = await createTransport(config.bus);
+  const transport = await createTransport(config.bus, { logger, clientName: nodeId });
   const node = new EdgeNode({ ...config.node, nodeId }, { transport, logger });
   await node.start();
   if (config.node.allowAnonymous) logger.warn('anonymous connections are allowed');
