@@ -8,6 +8,7 @@
  *    built ones with Podman (test/images/setup-podman.sh).
  * With no URL and no engine, start fails at once with a message naming every way.
  */
+import { existsSync } from 'node:fs';
 import { startKafkaContainer, startRabbitContainer } from './containers.js';
 import { type KafkaHandle, startKafkaProcess } from './kafka-broker.js';
 import { type RabbitHandle, startLocalRabbit } from './rabbitmq.js';
@@ -22,8 +23,23 @@ function mode(): Mode {
   throw new Error(`SWITCHBOARD_TEST_BROKERS="${value}" is not one of auto, containers, local`);
 }
 
+const PODMAN_SOCKET = '/run/podman/podman.sock';
+
+/**
+ * testcontainers looks for Docker's socket only. When there is none but the Podman service that
+ * test/images/setup-podman.sh starts is there, use it with the settings that setup prints, so that
+ * `pnpm test` works without exporting anything after the setup ran once.
+ */
+function adoptPodmanSocket(): void {
+  if (process.env.DOCKER_HOST || existsSync('/var/run/docker.sock') || !existsSync(PODMAN_SOCKET)) return;
+  process.env.DOCKER_HOST = `unix://${PODMAN_SOCKET}`;
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
+}
+
 export async function startRabbit(): Promise<RabbitHandle> {
   if (process.env.AMQP_URL || mode() === 'local') return startLocalRabbit();
+  adoptPodmanSocket();
   const container = await startRabbitContainer();
   return {
     url: container.url,
@@ -35,6 +51,7 @@ export async function startRabbit(): Promise<RabbitHandle> {
 
 export async function startKafka(): Promise<KafkaHandle> {
   if (process.env.KAFKA_BROKERS || mode() === 'local') return startKafkaProcess();
+  adoptPodmanSocket();
   const container = await startKafkaContainer();
   return {
     brokers: container.brokers,
