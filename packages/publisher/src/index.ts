@@ -1,0 +1,14 @@
+export { PublisherError, type PublisherErrorCode, PublisherErrorCodes } from './errors.js';
+export type { Payload } from './payload.js';
+export { toPayloadBytes } from './payload.js';
+export {
+  type ChannelPublishOptions,
+  type DisconnectOptions,
+  type DisconnectTarget,
+  HISTORY_PUBLISH_TYPE,
+  HISTORY_TOPIC,
+  Publisher,
+  type PublisherOptions,
+  type PushOptions,
+} from './publisher.js';
+export { nodeOfConnection, routeOf } from './targets.js';

@@ -1,0 +1,405 @@
+/**
+ * `defineService(...)`: what every business service shares. A service consumes its work topic (topic =
+ * group = service name, ordered by the Inbound key so one room/order/user is handled by one instance at a
+ * time), decodes each Inbound once and dispatches it by `type` to a registered handler. It can reply to
+ * requests, react to lifecycle events, publish through `service.publisher`, and serves `/healthz`,
+ * `/readyz` and `/metrics` on its own port.
+ *
+ * Handler contract: resolve = handled (acked); throw = retried by the bus with attempt + 1, and after
+ * `maxAttempts` the message goes to the dead-letter queue (and a pending request gets an Internal error
+ * reply so the client is not left waiting for its timeout). Messages the kit cannot handle — malformed
+ * bytes, unknown types, payloads the decoder refuses — are logged once and acked: retrying cannot fix them
+ * and nothing is ever thrown out of the bus handler for them.
+ *
+ * stop(): readiness goes false, new messages are parked (not started), in-flight handlers get up to
+ * `stopTimeoutMs` to finish, then the consumers close (parked and unfinished messages go back to the
+ * broker for another instance) and the HTTP server closes. The transport belongs to whoever created it.
+ */
+import type { Server } from 'node:http';
+import type { Closable, Transport, WorkMessage } from '@switchboard/bus';
+import {
+  decodeInbound,
+  decodeLifecycleEvent,
+  ErrorCodes,
+  type ErrorName,
+  type ErrorSpec,
+  type Inbound,
+  type LifecycleEvent,
+} from '@switchboard/protocol';
+import { type Payload, Publisher, toPayloadBytes } from '@switchboard/publisher';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { Drain } from './drain.js';
+import { ServiceKitError, ServiceKitErrorCodes } from './errors.js';
+import { closeServer, createHttpServer, listen } from './http.js';
+import { silentLogger } from './logger.js';
+import { ServiceMetrics } from './metrics.js';
+import type { PayloadDecoder } from './payloads.js';
+
+export const LIFECYCLE_TOPIC = 'lifecycle';
+const NAME = /^[A-Za-z0-9_-]{1,100}$/;
+const MAX_WARNED_TYPES = 1_000;
+
+export interface ServiceOptions {
+  /** Service name: its work topic, its consumer group, and the `service` metrics label. */
+  readonly name: string;
+  readonly transport: Transport;
+  /** Default: silent. The service logs through `logger.child({ service: name })`. */
+  readonly logger?: Logger;
+  /** Default: a new Registry (see `service.metrics`). */
+  readonly metricsRegistry?: Registry;
+  /** Port of /healthz, /readyz, /metrics; 0 = any free port; false = no HTTP server. Default 0. */
+  readonly httpPort?: number | false;
+  /** Default: every interface. */
+  readonly httpHost?: string;
+  /** Messages in flight per instance (bus prefetch). Default 16. */
+  readonly prefetch?: number;
+  /** Handler attempts before a message is dead-lettered. Default 5. */
+  readonly maxAttempts?: number;
+  /** How long stop() waits for in-flight handlers. Default 10 000 ms. */
+  readonly stopTimeoutMs?: number;
+  /** Default: a Publisher on `transport`. */
+  readonly publisher?: Publisher;
+}
+
+/** What a handler gets for one Inbound message. */
+export interface InboundContext<T> {
+  readonly type: string;
+  readonly payload: T;
+  /** The decoded envelope: connection id, user id, node id, request id, key, trace id… */
+  readonly inbound: Inbound;
+  readonly attempt: number;
+  readonly redelivered: boolean;
+  /** Child logger bound to the connection, user, type and trace. */
+  readonly log: Logger;
+  /** Replies to the request; resolves false (sending nothing) when the message carries no request id. */
+  reply(type: string, payload: Payload): Promise<boolean>;
+  replyError(code: ErrorName | ErrorSpec, message?: string): Promise<boolean>;
+}
+
+export type InboundHandler<T> = (message: InboundContext<T>) => Promise<void> | void;
+
+export interface LifecycleContext {
+  readonly attempt: number;
+  readonly redelivered: boolean;
+  readonly log: Logger;
+}
+
+export type LifecycleHandler = (event: LifecycleEvent, context: LifecycleContext) => Promise<void> | void;
+
+export interface HandlerOptions<T> {
+  /** Turns the payload bytes into T (e.g. `json<MyType>(validate)`); a throw makes the message bad. */
+  readonly decode?: PayloadDecoder<T>;
+}
+
+export interface Service {
+  readonly name: string;
+  readonly log: Logger;
+  readonly metrics: Registry;
+  readonly publisher: Publisher;
+  /** True between a successful start() and stop(). */
+  readonly ready: boolean;
+  /** The HTTP port once started (undefined without a server). */
+  readonly httpPort: number | undefined;
+  on<T = Uint8Array>(type: string, handler: InboundHandler<T>, options?: HandlerOptions<T>): Service;
+  onLifecycle(handler: LifecycleHandler): Service;
+  reply(inbound: Inbound, type: string, payload: Payload): Promise<boolean>;
+  replyError(inbound: Inbound, code: ErrorName | ErrorSpec, message?: string): Promise<boolean>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Registration {
+  readonly handler: InboundHandler<unknown>;
+  readonly decode: PayloadDecoder<unknown> | undefined;
+}
+
+export function defineService(options: ServiceOptions): Service {
+  return new ServiceImpl(options);
+}
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+class ServiceImpl implements Service {
+  readonly name: string;
+  readonly log: Logger;
+  readonly metrics: Registry;
+  readonly publisher: Publisher;
+  readonly #transport: Transport;
+  readonly #stats: ServiceMetrics;
+  readonly #handlers = new Map<string, Registration>();
+  readonly #lifecycle: LifecycleHandler[] = [];
+  readonly #warnedTypes = new Set<string>();
+  readonly #consumers: Closable[] = [];
+  readonly #drain = new Drain();
+  readonly #options: ServiceOptions;
+  #server: Server | undefined;
+  #port: number | undefined;
+  #state: State = 'new';
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: ServiceOptions) {
+    if (!NAME.test(options.name))
+      throw new ServiceKitError(
+        ServiceKitErrorCodes.BadOptions,
+        `service name "${options.name}" must match ${NAME}: it names a topic and a consumer group`,
+      );
+    const port = options.httpPort;
+    if (port !== undefined && port !== false && !(Number.isInteger(port) && port >= 0 && port <= 65535))
+      throw new ServiceKitError(ServiceKitErrorCodes.BadOptions, `httpPort ${port} is not 0–65535 or false`);
+    this.#options = options;
+    this.name = options.name;
+    this.#transport = options.transport;
+    this.log = (options.logger ?? silentLogger()).child({ service: options.name });
+    this.metrics = options.metricsRegistry ?? new Registry();
+    this.#stats = new ServiceMetrics(this.metrics, options.name);
+    this.publisher = options.publisher ?? new Publisher(options.transport);
+  }
+
+  get ready(): boolean {
+    return this.#state === 'running' && !this.#drain.draining;
+  }
+
+  get httpPort(): number | undefined {
+    return this.#port;
+  }
+
+  on<T = Uint8Array>(type: string, handler: InboundHandler<T>, options: HandlerOptions<T> = {}): Service {
+    this.#assertNotStarted(`on("${type}")`);
+    if (!type) throw new ServiceKitError(ServiceKitErrorCodes.BadHandler, 'message type must not be empty');
+    if (this.#handlers.has(type))
+      throw new ServiceKitError(
+        ServiceKitErrorCodes.BadHandler,
+        `a handler for "${type}" is already registered`,
+      );
+    this.#handlers.set(type, {
+      handler: handler as InboundHandler<unknown>,
+      decode: options.decode as PayloadDecoder<unknown> | undefined,
+    });
+    return this;
+  }
+
+  onLifecycle(handler: LifecycleHandler): Service {
+    this.#assertNotStarted('onLifecycle()');
+    this.#lifecycle.push(handler);
+    return this;
+  }
+
+  async reply(inbound: Inbound, type: string, payload: Payload): Promise<boolean> {
+    if (!inbound.requestId || !inbound.connectionId) return false;
+    await this.publisher.send({
+      connection: inbound.connectionId,
+      publishedAtMs: Date.now(),
+      traceId: inbound.traceId,
+      reply: { requestId: inbound.requestId, type, payload: toPayloadBytes(payload) },
+    });
+    return true;
+  }
+
+  async replyError(inbound: Inbound, code: ErrorName | ErrorSpec, message?: string): Promise<boolean> {
+    if (!inbound.requestId || !inbound.connectionId) return false;
+    const spec: ErrorSpec = typeof code === 'string' ? ErrorCodes[code] : code;
+    await this.publisher.send({
+      connection: inbound.connectionId,
+      publishedAtMs: Date.now(),
+      traceId: inbound.traceId,
+      reply: {
+        requestId: inbound.requestId,
+        type: inbound.type,
+        error: { code: spec.wire, message: message ?? spec.message, temporary: spec.temporary },
+      },
+    });
+    return true;
+  }
+
+  start(): Promise<void> {
+    if (this.#state !== 'new')
+      return Promise.reject(
+        new ServiceKitError(ServiceKitErrorCodes.BadState, `start() on a service that is ${this.#state}`),
+      );
+    this.#state = 'starting';
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    const common = {
+      group: this.name,
+      ordered: true,
+      prefetch: this.#options.prefetch ?? 16,
+      maxAttempts: this.#options.maxAttempts ?? 5,
+    };
+    try {
+      if (this.#options.httpPort !== false) {
+        this.#server = createHttpServer({
+          service: this.name,
+          ready: () => this.ready,
+          registry: this.metrics,
+        });
+        this.#port = await listen(this.#server, this.#options.httpPort ?? 0, this.#options.httpHost);
+      }
+      if (this.#handlers.size > 0)
+        this.#consumers.push(await this.#transport.consumeWork(this.name, common, (m) => this.#onInbound(m)));
+      if (this.#lifecycle.length > 0)
+        this.#consumers.push(
+          await this.#transport.consumeWork(LIFECYCLE_TOPIC, common, (m) => this.#onLifecycle(m)),
+        );
+    } catch (error) {
+      await this.#shutdown(0); // not stop(): a stop() waiting for this start would wait for itself
+      throw error;
+    }
+    this.#state = 'running';
+    this.log.info(
+      { types: [...this.#handlers.keys()], lifecycle: this.#lifecycle.length > 0, httpPort: this.#port },
+      'service started',
+    );
+  }
+
+  /** Idempotent; waits for a start() in progress first so nothing it opens is left behind. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#drain.stopAccepting(); // synchronously: readiness goes false, new messages park from now on
+      await this.#starting?.catch(() => undefined);
+      await this.#shutdown(this.#options.stopTimeoutMs ?? 10_000);
+    })();
+    return this.#stopping;
+  }
+
+  async #shutdown(timeoutMs: number): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopping';
+    const drained = await this.#drain.drain(timeoutMs);
+    if (!drained)
+      this.log.warn(
+        { running: this.#drain.running, timeoutMs },
+        'handlers still running at the stop deadline; their messages go back to the broker',
+      );
+    for (const consumer of this.#consumers.splice(0)) {
+      await consumer
+        .close()
+        .catch((error: unknown) => this.log.warn({ err: error }, 'closing a consumer failed'));
+    }
+    this.#drain.release();
+    if (this.#server) await closeServer(this.#server);
+    this.#state = 'stopped';
+    this.log.info('service stopped');
+  }
+
+  async #onInbound(message: WorkMessage): Promise<void> {
+    if (this.#drain.draining) return this.#drain.park();
+    let inbound: Inbound;
+    try {
+      inbound = decodeInbound(message.bytes);
+    } catch (error) {
+      this.#stats.outcome('_malformed', 'malformed');
+      this.#stats.error('malformed');
+      this.log.warn(
+        { err: error, topic: message.topic, key: message.key, size: message.bytes.byteLength },
+        'dropping malformed inbound message',
+      );
+      return;
+    }
+    const registration = this.#handlers.get(inbound.type);
+    if (!registration) return this.#unknownType(inbound);
+    const log = this.log.child({
+      type: inbound.type,
+      connectionId: inbound.connectionId || undefined,
+      userId: inbound.userId || undefined,
+      requestId: inbound.requestId || undefined,
+      traceId: inbound.traceId || undefined,
+    });
+    let payload: unknown;
+    try {
+      payload = registration.decode ? registration.decode(inbound.payload) : inbound.payload;
+    } catch (error) {
+      this.#stats.outcome(inbound.type, 'bad_payload');
+      this.#stats.error('bad_payload');
+      log.warn({ err: error }, 'dropping inbound message: payload does not decode');
+      await this.#replyErrorQuietly(inbound, 'BadRequest', `payload of "${inbound.type}" is not valid`, log);
+      return;
+    }
+    const context: InboundContext<unknown> = {
+      type: inbound.type,
+      payload,
+      inbound,
+      attempt: message.attempt,
+      redelivered: message.redelivered,
+      log,
+      reply: (type, body) => this.reply(inbound, type, body),
+      replyError: (code, text) => this.replyError(inbound, code, text),
+    };
+    await this.#run(inbound.type, message.attempt, log, () => registration.handler(context), inbound);
+  }
+
+  async #onLifecycle(message: WorkMessage): Promise<void> {
+    if (this.#drain.draining) return this.#drain.park();
+    let event: LifecycleEvent;
+    try {
+      event = decodeLifecycleEvent(message.bytes);
+    } catch (error) {
+      this.#stats.outcome('_malformed', 'malformed');
+      this.#stats.error('malformed');
+      this.log.warn({ err: error, size: message.bytes.byteLength }, 'dropping malformed lifecycle event');
+      return;
+    }
+    const type = `lifecycle.${event.event}`;
+    const log = this.log.child({ type, nodeId: event.nodeId });
+    const context: LifecycleContext = { attempt: message.attempt, redelivered: message.redelivered, log };
+    await this.#run(type, message.attempt, log, async () => {
+      for (const handler of this.#lifecycle) await handler(event, context);
+    });
+  }
+
+  /** Runs one handler attempt with metrics and in-flight tracking; rethrows so the bus retries. */
+  async #run(
+    type: string,
+    attempt: number,
+    log: Logger,
+    handler: () => Promise<void> | void,
+    inbound?: Inbound,
+  ): Promise<void> {
+    const done = this.#stats.time(type);
+    try {
+      await this.#drain.track(async () => handler());
+      this.#stats.outcome(type, 'ok');
+    } catch (error) {
+      this.#stats.error('handler');
+      const final = attempt >= (this.#options.maxAttempts ?? 5);
+      this.#stats.outcome(type, final ? 'dead_lettered' : 'error');
+      if (final) {
+        log.error({ err: error, attempt }, 'handler failed for the last time; dead-lettering the message');
+        if (inbound) await this.#replyErrorQuietly(inbound, 'Internal', undefined, log);
+      } else log.warn({ err: error, attempt }, 'handler failed; the bus will retry');
+      throw error;
+    } finally {
+      done();
+    }
+  }
+
+  async #unknownType(inbound: Inbound): Promise<void> {
+    this.#stats.outcome('_unknown', 'unknown_type');
+    if (!this.#warnedTypes.has(inbound.type) && this.#warnedTypes.size < MAX_WARNED_TYPES) {
+      this.#warnedTypes.add(inbound.type);
+      this.log.warn(
+        { type: inbound.type, connectionId: inbound.connectionId || undefined },
+        'no handler for this inbound type; acking (logged once per type)',
+      );
+    }
+    await this.#replyErrorQuietly(inbound, 'BadRequest', `unknown type "${inbound.type}"`, this.log);
+  }
+
+  async #replyErrorQuietly(inbound: Inbound, code: ErrorName, message: string | undefined, log: Logger) {
+    try {
+      await this.replyError(inbound, code, message);
+    } catch (error) {
+      this.#stats.error('reply');
+      log.warn({ err: error }, 'error reply not published');
+    }
+  }
+
+  #assertNotStarted(what: string): void {
+    if (this.#state !== 'new')
+      throw new ServiceKitError(ServiceKitErrorCodes.BadHandler, `${what} must be called before start()`);
+  }
+}
