@@ -9,7 +9,7 @@
  * With no URL and no engine, start fails at once with a message naming every way.
  */
 import { existsSync } from 'node:fs';
-import { startKafkaContainer, startRabbitContainer } from './containers.js';
+import { startKafkaContainer, startRabbitContainer, startRedisContainer } from './containers.js';
 import { type KafkaHandle, startKafkaProcess } from './kafka-broker.js';
 import { type RabbitHandle, startLocalRabbit } from './rabbitmq.js';
 
@@ -58,4 +58,28 @@ export async function startKafka(): Promise<KafkaHandle> {
     restart: () => container.restart(),
     stop: () => container.stop(),
   };
+}
+
+export interface RedisHandle {
+  readonly url: string;
+  /** Restarts the server (containers only: a Redis given by URL or on the host is not ours to restart). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Redis: `REDIS_URL`; with SWITCHBOARD_TEST_BROKERS=local the host's redis://127.0.0.1:6379; else a container. */
+export async function startRedis(): Promise<RedisHandle> {
+  const given = process.env.REDIS_URL ?? (mode() === 'local' ? 'redis://127.0.0.1:6379' : undefined);
+  if (given) {
+    return {
+      url: given,
+      restart: async () => {
+        throw new Error(`Redis at ${given} is not started by the tests: it cannot be restarted by them`);
+      },
+      stop: async () => undefined,
+    };
+  }
+  adoptPodmanSocket();
+  const container = await startRedisContainer();
+  return { url: container.url, restart: () => container.restart(), stop: () => container.stop() };
 }
