@@ -67,7 +67,10 @@ export class EdgeNode {
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.options.limits.maxPayloadBytes,
-      perMessageDeflate: this.options.deflate ? { threshold: this.options.deflateThresholdBytes } : false,
+      // ws applies `threshold` only without context takeover; with it, every message would be compressed.
+      perMessageDeflate: this.options.deflate
+        ? { threshold: this.options.deflateThresholdBytes, serverNoContextTakeover: true }
+        : false,
       handleProtocols: (offered) => chooseSubprotocol(offered),
     });
     this.#transport.on('event', (event) => {
