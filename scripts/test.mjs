@@ -33,6 +33,14 @@ if (!extraArgs.length) {
     step('typecheck (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']),
   ]);
   checks.push(['lint', step('lint (biome)', bin('biome'), ['check', '.'])]);
+  // The client SDK ships as built ESM + declarations: make sure that build keeps working.
+  checks.push([
+    'client SDK build',
+    step('client SDK build (tsc -p packages/client/tsconfig.build.json)', bin('tsc'), [
+      '-p',
+      'packages/client/tsconfig.build.json',
+    ]),
+  ]);
 }
 
 rmSync(report, { force: true });
