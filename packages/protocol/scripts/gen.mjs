@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const protoRoot = resolve(pkgDir, '../../proto');
-const protos = ['switchboard/v1/client.proto', 'switchboard/v1/bus.proto'];
+const protos = ['switchboard/v1/client.proto', 'switchboard/v1/bus.proto', 'switchboard/v1/orders.proto'];
 const check = process.argv.includes('--check');
 const outDir = check ? mkdtempSync(join(tmpdir(), 'sb-gen-')) : join(pkgDir, 'src/gen');
 const bin = (name) => join(pkgDir, 'node_modules/.bin', name);

@@ -4,11 +4,14 @@ import {
   clientFrameFromJson,
   decodeClientFrame,
   decodeDelivery,
+  decodeDeliveryReceipt,
   decodeInbound,
   decodeLifecycleEvent,
+  decodeOrderEvent,
   decodeServerFrame,
   encodeClientFrame,
   encodeDelivery,
+  encodeOrderEvent,
   encodeServerFrame,
   serverFrameFromJson,
   serverFrameToJson,
@@ -95,6 +98,15 @@ describe('frame codec', () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+
+  it('round-trips an order event and refuses one without a kind', () => {
+    const event = decodeOrderEvent(
+      encodeOrderEvent({ eventId: 'e1', orderId: 'o1', userId: 'u1', shipped: { carrier: 'DHL' } }),
+    );
+    expect(event.kind).toBe('shipped');
+    expect(event.shipped?.carrier).toBe('DHL');
+    expect(() => decodeOrderEvent(encodeOrderEvent({ eventId: 'e2' }))).toThrow(/no kind set/);
   });
 
   it('rejects a well-formed frame that carries no command', () => {

@@ -19,6 +19,11 @@ export type IServerFrame = switchboard.v1.IServerFrame;
 export type IInbound = switchboard.v1.IInbound;
 export type IDelivery = switchboard.v1.IDelivery;
 export type ILifecycleEvent = switchboard.v1.ILifecycleEvent;
+export type OrderEvent = switchboard.v1.OrderEvent;
+export type IOrderEvent = switchboard.v1.IOrderEvent;
+export type DeliveryReceipt = switchboard.v1.DeliveryReceipt;
+export type IDeliveryReceipt = switchboard.v1.IDeliveryReceipt;
+export const ReceiptStatus = switchboard.v1.DeliveryReceipt.Status;
 
 interface MessageClass<T, I> {
   encode(message: I): { finish(): Uint8Array };
@@ -60,6 +65,14 @@ export const decodeLifecycleEvent = decoder<LifecycleEvent, ILifecycleEvent>(
   v1.LifecycleEvent,
   'LifecycleEvent',
   'event',
+);
+
+export const encodeOrderEvent = encoder<OrderEvent, IOrderEvent>(v1.OrderEvent);
+export const decodeOrderEvent = decoder<OrderEvent, IOrderEvent>(v1.OrderEvent, 'OrderEvent', 'kind');
+export const encodeDeliveryReceipt = encoder<DeliveryReceipt, IDeliveryReceipt>(v1.DeliveryReceipt);
+export const decodeDeliveryReceipt = decoder<DeliveryReceipt, IDeliveryReceipt>(
+  v1.DeliveryReceipt,
+  'DeliveryReceipt',
 );
 
 /** JSON mapping (subprotocol `switchboard.v1.json`): bytes as base64, enums as names, oneof set as fields. */

@@ -4183,5 +4183,857 @@ export namespace switchboard {
             /** Shape of a NodeHeartbeat. */
             type $Shape = switchboard.v1.NodeHeartbeat.$Properties;
         }
+
+        /**
+         * Properties of an OrderEvent.
+         * @deprecated Use switchboard.v1.OrderEvent.$Properties instead.
+         */
+        interface IOrderEvent extends switchboard.v1.OrderEvent.$Properties {
+        }
+
+        /** Represents an OrderEvent. */
+        class OrderEvent {
+
+            /**
+             * Constructs a new OrderEvent.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.OrderEvent.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** OrderEvent eventId. */
+            eventId: string;
+
+            /** OrderEvent orderId. */
+            orderId: string;
+
+            /** OrderEvent userId. */
+            userId: string;
+
+            /** OrderEvent timeMs. */
+            timeMs: number;
+
+            /** OrderEvent created. */
+            created?: (switchboard.v1.OrderCreated.$Properties|null);
+
+            /** OrderEvent paid. */
+            paid?: (switchboard.v1.OrderPaid.$Properties|null);
+
+            /** OrderEvent shipped. */
+            shipped?: (switchboard.v1.OrderShipped.$Properties|null);
+
+            /** OrderEvent delivered. */
+            delivered?: (switchboard.v1.OrderDelivered.$Properties|null);
+
+            /** OrderEvent cancelled. */
+            cancelled?: (switchboard.v1.OrderCancelled.$Properties|null);
+
+            /** OrderEvent kind. */
+            kind?: ("created"|"paid"|"shipped"|"delivered"|"cancelled");
+
+            /**
+             * Creates a new OrderEvent instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns OrderEvent instance
+             */
+            static create(properties: switchboard.v1.OrderEvent.$Shape): switchboard.v1.OrderEvent & switchboard.v1.OrderEvent.$Shape;
+            static create(properties?: switchboard.v1.OrderEvent.$Properties): switchboard.v1.OrderEvent;
+
+            /**
+             * Encodes the specified OrderEvent message. Does not implicitly {@link switchboard.v1.OrderEvent.verify|verify} messages.
+             * @param message OrderEvent message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.OrderEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an OrderEvent message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.OrderEvent & switchboard.v1.OrderEvent.$Shape} OrderEvent
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.OrderEvent & switchboard.v1.OrderEvent.$Shape;
+
+            /**
+             * Verifies an OrderEvent message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an OrderEvent message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns OrderEvent
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.OrderEvent;
+
+            /**
+             * Creates a plain object from an OrderEvent message. Also converts values to other types if specified.
+             * @param message OrderEvent
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.OrderEvent, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this OrderEvent to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for OrderEvent
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace OrderEvent {
+
+            /** Properties of an OrderEvent. */
+            interface $Properties {
+
+                /** OrderEvent eventId */
+                eventId?: (string|null);
+
+                /** OrderEvent orderId */
+                orderId?: (string|null);
+
+                /** OrderEvent userId */
+                userId?: (string|null);
+
+                /** OrderEvent timeMs */
+                timeMs?: (number|null);
+
+                /** OrderEvent created */
+                created?: (switchboard.v1.OrderCreated.$Properties|null);
+
+                /** OrderEvent paid */
+                paid?: (switchboard.v1.OrderPaid.$Properties|null);
+
+                /** OrderEvent shipped */
+                shipped?: (switchboard.v1.OrderShipped.$Properties|null);
+
+                /** OrderEvent delivered */
+                delivered?: (switchboard.v1.OrderDelivered.$Properties|null);
+
+                /** OrderEvent cancelled */
+                cancelled?: (switchboard.v1.OrderCancelled.$Properties|null);
+
+                /** OrderEvent kind */
+                kind?: ("created"|"paid"|"shipped"|"delivered"|"cancelled");
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Narrowed shape of an OrderEvent. */
+            type $Shape = {
+              eventId?: string|null;
+              orderId?: string|null;
+              userId?: string|null;
+              timeMs?: number|null;
+              created?: switchboard.v1.OrderCreated.$Shape|null;
+              paid?: switchboard.v1.OrderPaid.$Shape|null;
+              shipped?: switchboard.v1.OrderShipped.$Shape|null;
+              delivered?: switchboard.v1.OrderDelivered.$Shape|null;
+              cancelled?: switchboard.v1.OrderCancelled.$Shape|null;
+              $unknowns?: Uint8Array[];
+            } & (
+              ({ kind?: undefined; created?: null; paid?: null; shipped?: null; delivered?: null; cancelled?: null }|{ kind?: "created"; created: switchboard.v1.OrderCreated.$Shape; paid?: null; shipped?: null; delivered?: null; cancelled?: null }|{ kind?: "paid"; created?: null; paid: switchboard.v1.OrderPaid.$Shape; shipped?: null; delivered?: null; cancelled?: null }|{ kind?: "shipped"; created?: null; paid?: null; shipped: switchboard.v1.OrderShipped.$Shape; delivered?: null; cancelled?: null }|{ kind?: "delivered"; created?: null; paid?: null; shipped?: null; delivered: switchboard.v1.OrderDelivered.$Shape; cancelled?: null }|{ kind?: "cancelled"; created?: null; paid?: null; shipped?: null; delivered?: null; cancelled: switchboard.v1.OrderCancelled.$Shape })
+            );
+        }
+
+        /**
+         * Properties of an OrderCreated.
+         * @deprecated Use switchboard.v1.OrderCreated.$Properties instead.
+         */
+        interface IOrderCreated extends switchboard.v1.OrderCreated.$Properties {
+        }
+
+        /** Represents an OrderCreated. */
+        class OrderCreated {
+
+            /**
+             * Constructs a new OrderCreated.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.OrderCreated.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** OrderCreated totalCents. */
+            totalCents: number;
+
+            /** OrderCreated currency. */
+            currency: string;
+
+            /** OrderCreated items. */
+            items: number;
+
+            /**
+             * Creates a new OrderCreated instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns OrderCreated instance
+             */
+            static create(properties: switchboard.v1.OrderCreated.$Shape): switchboard.v1.OrderCreated & switchboard.v1.OrderCreated.$Shape;
+            static create(properties?: switchboard.v1.OrderCreated.$Properties): switchboard.v1.OrderCreated;
+
+            /**
+             * Encodes the specified OrderCreated message. Does not implicitly {@link switchboard.v1.OrderCreated.verify|verify} messages.
+             * @param message OrderCreated message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.OrderCreated.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an OrderCreated message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.OrderCreated & switchboard.v1.OrderCreated.$Shape} OrderCreated
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.OrderCreated & switchboard.v1.OrderCreated.$Shape;
+
+            /**
+             * Verifies an OrderCreated message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an OrderCreated message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns OrderCreated
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.OrderCreated;
+
+            /**
+             * Creates a plain object from an OrderCreated message. Also converts values to other types if specified.
+             * @param message OrderCreated
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.OrderCreated, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this OrderCreated to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for OrderCreated
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace OrderCreated {
+
+            /** Properties of an OrderCreated. */
+            interface $Properties {
+
+                /** OrderCreated totalCents */
+                totalCents?: (number|null);
+
+                /** OrderCreated currency */
+                currency?: (string|null);
+
+                /** OrderCreated items */
+                items?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an OrderCreated. */
+            type $Shape = switchboard.v1.OrderCreated.$Properties;
+        }
+
+        /**
+         * Properties of an OrderPaid.
+         * @deprecated Use switchboard.v1.OrderPaid.$Properties instead.
+         */
+        interface IOrderPaid extends switchboard.v1.OrderPaid.$Properties {
+        }
+
+        /** Represents an OrderPaid. */
+        class OrderPaid {
+
+            /**
+             * Constructs a new OrderPaid.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.OrderPaid.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** OrderPaid amountCents. */
+            amountCents: number;
+
+            /** OrderPaid currency. */
+            currency: string;
+
+            /** OrderPaid method. */
+            method: string;
+
+            /**
+             * Creates a new OrderPaid instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns OrderPaid instance
+             */
+            static create(properties: switchboard.v1.OrderPaid.$Shape): switchboard.v1.OrderPaid & switchboard.v1.OrderPaid.$Shape;
+            static create(properties?: switchboard.v1.OrderPaid.$Properties): switchboard.v1.OrderPaid;
+
+            /**
+             * Encodes the specified OrderPaid message. Does not implicitly {@link switchboard.v1.OrderPaid.verify|verify} messages.
+             * @param message OrderPaid message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.OrderPaid.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an OrderPaid message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.OrderPaid & switchboard.v1.OrderPaid.$Shape} OrderPaid
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.OrderPaid & switchboard.v1.OrderPaid.$Shape;
+
+            /**
+             * Verifies an OrderPaid message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an OrderPaid message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns OrderPaid
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.OrderPaid;
+
+            /**
+             * Creates a plain object from an OrderPaid message. Also converts values to other types if specified.
+             * @param message OrderPaid
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.OrderPaid, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this OrderPaid to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for OrderPaid
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace OrderPaid {
+
+            /** Properties of an OrderPaid. */
+            interface $Properties {
+
+                /** OrderPaid amountCents */
+                amountCents?: (number|null);
+
+                /** OrderPaid currency */
+                currency?: (string|null);
+
+                /** OrderPaid method */
+                method?: (string|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an OrderPaid. */
+            type $Shape = switchboard.v1.OrderPaid.$Properties;
+        }
+
+        /**
+         * Properties of an OrderShipped.
+         * @deprecated Use switchboard.v1.OrderShipped.$Properties instead.
+         */
+        interface IOrderShipped extends switchboard.v1.OrderShipped.$Properties {
+        }
+
+        /** Represents an OrderShipped. */
+        class OrderShipped {
+
+            /**
+             * Constructs a new OrderShipped.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.OrderShipped.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** OrderShipped carrier. */
+            carrier: string;
+
+            /** OrderShipped trackingNumber. */
+            trackingNumber: string;
+
+            /**
+             * Creates a new OrderShipped instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns OrderShipped instance
+             */
+            static create(properties: switchboard.v1.OrderShipped.$Shape): switchboard.v1.OrderShipped & switchboard.v1.OrderShipped.$Shape;
+            static create(properties?: switchboard.v1.OrderShipped.$Properties): switchboard.v1.OrderShipped;
+
+            /**
+             * Encodes the specified OrderShipped message. Does not implicitly {@link switchboard.v1.OrderShipped.verify|verify} messages.
+             * @param message OrderShipped message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.OrderShipped.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an OrderShipped message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.OrderShipped & switchboard.v1.OrderShipped.$Shape} OrderShipped
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.OrderShipped & switchboard.v1.OrderShipped.$Shape;
+
+            /**
+             * Verifies an OrderShipped message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an OrderShipped message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns OrderShipped
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.OrderShipped;
+
+            /**
+             * Creates a plain object from an OrderShipped message. Also converts values to other types if specified.
+             * @param message OrderShipped
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.OrderShipped, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this OrderShipped to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for OrderShipped
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace OrderShipped {
+
+            /** Properties of an OrderShipped. */
+            interface $Properties {
+
+                /** OrderShipped carrier */
+                carrier?: (string|null);
+
+                /** OrderShipped trackingNumber */
+                trackingNumber?: (string|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an OrderShipped. */
+            type $Shape = switchboard.v1.OrderShipped.$Properties;
+        }
+
+        /**
+         * Properties of an OrderDelivered.
+         * @deprecated Use switchboard.v1.OrderDelivered.$Properties instead.
+         */
+        interface IOrderDelivered extends switchboard.v1.OrderDelivered.$Properties {
+        }
+
+        /** Represents an OrderDelivered. */
+        class OrderDelivered {
+
+            /**
+             * Constructs a new OrderDelivered.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.OrderDelivered.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** OrderDelivered signedBy. */
+            signedBy: string;
+
+            /**
+             * Creates a new OrderDelivered instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns OrderDelivered instance
+             */
+            static create(properties: switchboard.v1.OrderDelivered.$Shape): switchboard.v1.OrderDelivered & switchboard.v1.OrderDelivered.$Shape;
+            static create(properties?: switchboard.v1.OrderDelivered.$Properties): switchboard.v1.OrderDelivered;
+
+            /**
+             * Encodes the specified OrderDelivered message. Does not implicitly {@link switchboard.v1.OrderDelivered.verify|verify} messages.
+             * @param message OrderDelivered message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.OrderDelivered.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an OrderDelivered message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.OrderDelivered & switchboard.v1.OrderDelivered.$Shape} OrderDelivered
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.OrderDelivered & switchboard.v1.OrderDelivered.$Shape;
+
+            /**
+             * Verifies an OrderDelivered message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an OrderDelivered message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns OrderDelivered
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.OrderDelivered;
+
+            /**
+             * Creates a plain object from an OrderDelivered message. Also converts values to other types if specified.
+             * @param message OrderDelivered
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.OrderDelivered, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this OrderDelivered to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for OrderDelivered
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace OrderDelivered {
+
+            /** Properties of an OrderDelivered. */
+            interface $Properties {
+
+                /** OrderDelivered signedBy */
+                signedBy?: (string|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an OrderDelivered. */
+            type $Shape = switchboard.v1.OrderDelivered.$Properties;
+        }
+
+        /**
+         * Properties of an OrderCancelled.
+         * @deprecated Use switchboard.v1.OrderCancelled.$Properties instead.
+         */
+        interface IOrderCancelled extends switchboard.v1.OrderCancelled.$Properties {
+        }
+
+        /** Represents an OrderCancelled. */
+        class OrderCancelled {
+
+            /**
+             * Constructs a new OrderCancelled.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.OrderCancelled.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** OrderCancelled reason. */
+            reason: string;
+
+            /**
+             * Creates a new OrderCancelled instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns OrderCancelled instance
+             */
+            static create(properties: switchboard.v1.OrderCancelled.$Shape): switchboard.v1.OrderCancelled & switchboard.v1.OrderCancelled.$Shape;
+            static create(properties?: switchboard.v1.OrderCancelled.$Properties): switchboard.v1.OrderCancelled;
+
+            /**
+             * Encodes the specified OrderCancelled message. Does not implicitly {@link switchboard.v1.OrderCancelled.verify|verify} messages.
+             * @param message OrderCancelled message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.OrderCancelled.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an OrderCancelled message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.OrderCancelled & switchboard.v1.OrderCancelled.$Shape} OrderCancelled
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.OrderCancelled & switchboard.v1.OrderCancelled.$Shape;
+
+            /**
+             * Verifies an OrderCancelled message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an OrderCancelled message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns OrderCancelled
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.OrderCancelled;
+
+            /**
+             * Creates a plain object from an OrderCancelled message. Also converts values to other types if specified.
+             * @param message OrderCancelled
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.OrderCancelled, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this OrderCancelled to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for OrderCancelled
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace OrderCancelled {
+
+            /** Properties of an OrderCancelled. */
+            interface $Properties {
+
+                /** OrderCancelled reason */
+                reason?: (string|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an OrderCancelled. */
+            type $Shape = switchboard.v1.OrderCancelled.$Properties;
+        }
+
+        /**
+         * Properties of a DeliveryReceipt.
+         * @deprecated Use switchboard.v1.DeliveryReceipt.$Properties instead.
+         */
+        interface IDeliveryReceipt extends switchboard.v1.DeliveryReceipt.$Properties {
+        }
+
+        /** Represents a DeliveryReceipt. */
+        class DeliveryReceipt {
+
+            /**
+             * Constructs a new DeliveryReceipt.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.DeliveryReceipt.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** DeliveryReceipt notificationId. */
+            notificationId: string;
+
+            /** DeliveryReceipt eventId. */
+            eventId: string;
+
+            /** DeliveryReceipt orderId. */
+            orderId: string;
+
+            /** DeliveryReceipt userId. */
+            userId: string;
+
+            /** DeliveryReceipt status. */
+            status: switchboard.v1.DeliveryReceipt.Status;
+
+            /** DeliveryReceipt connectionId. */
+            connectionId: string;
+
+            /** DeliveryReceipt timeMs. */
+            timeMs: number;
+
+            /**
+             * Creates a new DeliveryReceipt instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns DeliveryReceipt instance
+             */
+            static create(properties: switchboard.v1.DeliveryReceipt.$Shape): switchboard.v1.DeliveryReceipt & switchboard.v1.DeliveryReceipt.$Shape;
+            static create(properties?: switchboard.v1.DeliveryReceipt.$Properties): switchboard.v1.DeliveryReceipt;
+
+            /**
+             * Encodes the specified DeliveryReceipt message. Does not implicitly {@link switchboard.v1.DeliveryReceipt.verify|verify} messages.
+             * @param message DeliveryReceipt message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.DeliveryReceipt.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a DeliveryReceipt message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.DeliveryReceipt & switchboard.v1.DeliveryReceipt.$Shape} DeliveryReceipt
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.DeliveryReceipt & switchboard.v1.DeliveryReceipt.$Shape;
+
+            /**
+             * Verifies a DeliveryReceipt message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a DeliveryReceipt message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns DeliveryReceipt
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.DeliveryReceipt;
+
+            /**
+             * Creates a plain object from a DeliveryReceipt message. Also converts values to other types if specified.
+             * @param message DeliveryReceipt
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.DeliveryReceipt, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this DeliveryReceipt to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for DeliveryReceipt
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace DeliveryReceipt {
+
+            /** Properties of a DeliveryReceipt. */
+            interface $Properties {
+
+                /** DeliveryReceipt notificationId */
+                notificationId?: (string|null);
+
+                /** DeliveryReceipt eventId */
+                eventId?: (string|null);
+
+                /** DeliveryReceipt orderId */
+                orderId?: (string|null);
+
+                /** DeliveryReceipt userId */
+                userId?: (string|null);
+
+                /** DeliveryReceipt status */
+                status?: (switchboard.v1.DeliveryReceipt.Status|null);
+
+                /** DeliveryReceipt connectionId */
+                connectionId?: (string|null);
+
+                /** DeliveryReceipt timeMs */
+                timeMs?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a DeliveryReceipt. */
+            type $Shape = switchboard.v1.DeliveryReceipt.$Properties;
+
+            /** Status enum. */
+            enum Status {
+
+                /** STATUS_UNSPECIFIED value */
+                STATUS_UNSPECIFIED = 0,
+
+                /** STORED value */
+                STORED = 1,
+
+                /** DELIVERED value */
+                DELIVERED = 2,
+
+                /** ACKED value */
+                ACKED = 3,
+
+                /** EXPIRED value */
+                EXPIRED = 4
+            }
+        }
     }
 }

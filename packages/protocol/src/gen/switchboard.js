@@ -12502,6 +12502,2463 @@ export const switchboard = $root.switchboard = (() => {
             return NodeHeartbeat;
         })();
 
+        v1.OrderEvent = (function() {
+
+            /**
+             * Properties of an OrderEvent.
+             * @typedef {Object} switchboard.v1.OrderEvent.$Properties
+             * @property {string|null} [eventId] OrderEvent eventId
+             * @property {string|null} [orderId] OrderEvent orderId
+             * @property {string|null} [userId] OrderEvent userId
+             * @property {number|null} [timeMs] OrderEvent timeMs
+             * @property {switchboard.v1.OrderCreated.$Properties|null} [created] OrderEvent created
+             * @property {switchboard.v1.OrderPaid.$Properties|null} [paid] OrderEvent paid
+             * @property {switchboard.v1.OrderShipped.$Properties|null} [shipped] OrderEvent shipped
+             * @property {switchboard.v1.OrderDelivered.$Properties|null} [delivered] OrderEvent delivered
+             * @property {switchboard.v1.OrderCancelled.$Properties|null} [cancelled] OrderEvent cancelled
+             * @property {"created"|"paid"|"shipped"|"delivered"|"cancelled"} [kind] OrderEvent kind
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an OrderEvent.
+             * @memberof switchboard.v1
+             * @interface IOrderEvent
+             * @augments switchboard.v1.OrderEvent.$Properties
+             * @deprecated Use switchboard.v1.OrderEvent.$Properties instead.
+             */
+
+            /**
+             * Narrowed shape of an OrderEvent.
+             * @typedef {{
+             *   eventId?: string|null;
+             *   orderId?: string|null;
+             *   userId?: string|null;
+             *   timeMs?: number|null;
+             *   created?: switchboard.v1.OrderCreated.$Shape|null;
+             *   paid?: switchboard.v1.OrderPaid.$Shape|null;
+             *   shipped?: switchboard.v1.OrderShipped.$Shape|null;
+             *   delivered?: switchboard.v1.OrderDelivered.$Shape|null;
+             *   cancelled?: switchboard.v1.OrderCancelled.$Shape|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * } & (
+             *   ({ kind?: undefined; created?: null; paid?: null; shipped?: null; delivered?: null; cancelled?: null }|{ kind?: "created"; created: switchboard.v1.OrderCreated.$Shape; paid?: null; shipped?: null; delivered?: null; cancelled?: null }|{ kind?: "paid"; created?: null; paid: switchboard.v1.OrderPaid.$Shape; shipped?: null; delivered?: null; cancelled?: null }|{ kind?: "shipped"; created?: null; paid?: null; shipped: switchboard.v1.OrderShipped.$Shape; delivered?: null; cancelled?: null }|{ kind?: "delivered"; created?: null; paid?: null; shipped?: null; delivered: switchboard.v1.OrderDelivered.$Shape; cancelled?: null }|{ kind?: "cancelled"; created?: null; paid?: null; shipped?: null; delivered?: null; cancelled: switchboard.v1.OrderCancelled.$Shape })
+             * )} switchboard.v1.OrderEvent.$Shape
+             */
+
+            /**
+             * Constructs a new OrderEvent.
+             * @memberof switchboard.v1
+             * @classdesc Represents an OrderEvent.
+             * @constructor
+             * @param {switchboard.v1.OrderEvent.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const OrderEvent = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * OrderEvent eventId.
+             * @member {string} eventId
+             * @memberof switchboard.v1.OrderEvent
+             * @instance
+             */
+            OrderEvent.prototype.eventId = "";
+
+            /**
+             * OrderEvent orderId.
+             * @member {string} orderId
+             * @memberof switchboard.v1.OrderEvent
+             * @instance
+             */
+            OrderEvent.prototype.orderId = "";
+
+            /**
+             * OrderEvent userId.
+             * @member {string} userId
+             * @memberof switchboard.v1.OrderEvent
+             * @instance
+             */
+            OrderEvent.prototype.userId = "";
+
+            /**
+             * OrderEvent timeMs.
+             * @member {number} timeMs
+             * @memberof switchboard.v1.OrderEvent
+             * @instance
+             */
+            OrderEvent.prototype.timeMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * OrderEvent created.
+             * @member {switchboard.v1.OrderCreated.$Properties|null|undefined} created
+             * @memberof switchboard.v1.OrderEvent
+             * @instance
+             */
+            OrderEvent.prototype.created = null;
+
+            /**
+             * OrderEvent paid.
+             * @member {switchboard.v1.OrderPaid.$Properties|null|undefined} paid
+             * @memberof switchboard.v1.OrderEvent
+             * @instance
+             */
+            OrderEvent.prototype.paid = null;
+
+            /**
+             * OrderEvent shipped.
+             * @member {switchboard.v1.OrderShipped.$Properties|null|undefined} shipped
+             * @memberof switchboard.v1.OrderEvent
+             * @instance
+             */
+            OrderEvent.prototype.shipped = null;
+
+            /**
+             * OrderEvent delivered.
+             * @member {switchboard.v1.OrderDelivered.$Properties|null|undefined} delivered
+             * @memberof switchboard.v1.OrderEvent
+             * @instance
+             */
+            OrderEvent.prototype.delivered = null;
+
+            /**
+             * OrderEvent cancelled.
+             * @member {switchboard.v1.OrderCancelled.$Properties|null|undefined} cancelled
+             * @memberof switchboard.v1.OrderEvent
+             * @instance
+             */
+            OrderEvent.prototype.cancelled = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            /**
+             * OrderEvent kind.
+             * @member {"created"|"paid"|"shipped"|"delivered"|"cancelled"|undefined} kind
+             * @memberof switchboard.v1.OrderEvent
+             * @instance
+             */
+            $Object.defineProperty(OrderEvent.prototype, "kind", {
+                get: $util.oneOfGetter($oneOfFields = ["created", "paid", "shipped", "delivered", "cancelled"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new OrderEvent instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.OrderEvent
+             * @static
+             * @param {switchboard.v1.OrderEvent.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.OrderEvent} OrderEvent instance
+             * @type {{
+             *   (properties: switchboard.v1.OrderEvent.$Shape): switchboard.v1.OrderEvent & switchboard.v1.OrderEvent.$Shape;
+             *   (properties?: switchboard.v1.OrderEvent.$Properties): switchboard.v1.OrderEvent;
+             * }}
+             */
+            OrderEvent.create = function(properties) {
+                return new OrderEvent(properties);
+            };
+
+            /**
+             * Encodes the specified OrderEvent message. Does not implicitly {@link switchboard.v1.OrderEvent.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.OrderEvent
+             * @static
+             * @param {switchboard.v1.OrderEvent.$Properties} message OrderEvent message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            OrderEvent.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.eventId != null && $Object.hasOwnProperty.call(message, "eventId") && message.eventId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.eventId);
+                if (message.orderId != null && $Object.hasOwnProperty.call(message, "orderId") && message.orderId !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.orderId);
+                if (message.userId != null && $Object.hasOwnProperty.call(message, "userId") && message.userId !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.userId);
+                if (message.timeMs != null && $Object.hasOwnProperty.call(message, "timeMs") && (typeof message.timeMs === "object" ? message.timeMs.low || message.timeMs.high : message.timeMs !== 0))
+                    writer.uint32(/* id 4, wireType 0 =*/32).int64(message.timeMs);
+                if (message.created != null && $Object.hasOwnProperty.call(message, "created"))
+                    $root.switchboard.v1.OrderCreated.encode(message.created, writer.uint32(/* id 10, wireType 2 =*/82).fork(), _depth + 1).ldelim();
+                if (message.paid != null && $Object.hasOwnProperty.call(message, "paid"))
+                    $root.switchboard.v1.OrderPaid.encode(message.paid, writer.uint32(/* id 11, wireType 2 =*/90).fork(), _depth + 1).ldelim();
+                if (message.shipped != null && $Object.hasOwnProperty.call(message, "shipped"))
+                    $root.switchboard.v1.OrderShipped.encode(message.shipped, writer.uint32(/* id 12, wireType 2 =*/98).fork(), _depth + 1).ldelim();
+                if (message.delivered != null && $Object.hasOwnProperty.call(message, "delivered"))
+                    $root.switchboard.v1.OrderDelivered.encode(message.delivered, writer.uint32(/* id 13, wireType 2 =*/106).fork(), _depth + 1).ldelim();
+                if (message.cancelled != null && $Object.hasOwnProperty.call(message, "cancelled"))
+                    $root.switchboard.v1.OrderCancelled.encode(message.cancelled, writer.uint32(/* id 14, wireType 2 =*/114).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an OrderEvent message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.OrderEvent
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.OrderEvent & switchboard.v1.OrderEvent.$Shape} OrderEvent
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            OrderEvent.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.OrderEvent();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.eventId = value;
+                            else
+                                delete message.eventId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.orderId = value;
+                            else
+                                delete message.orderId;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.userId = value;
+                            else
+                                delete message.userId;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.timeMs = value;
+                            else
+                                delete message.timeMs;
+                            continue;
+                        }
+                    case 10: {
+                            if (wireType !== 2)
+                                break;
+                            message.created = $root.switchboard.v1.OrderCreated.decode(reader, reader.size(), $undefined, _depth + 1, message.created);
+                            message.kind = "created";
+                            continue;
+                        }
+                    case 11: {
+                            if (wireType !== 2)
+                                break;
+                            message.paid = $root.switchboard.v1.OrderPaid.decode(reader, reader.size(), $undefined, _depth + 1, message.paid);
+                            message.kind = "paid";
+                            continue;
+                        }
+                    case 12: {
+                            if (wireType !== 2)
+                                break;
+                            message.shipped = $root.switchboard.v1.OrderShipped.decode(reader, reader.size(), $undefined, _depth + 1, message.shipped);
+                            message.kind = "shipped";
+                            continue;
+                        }
+                    case 13: {
+                            if (wireType !== 2)
+                                break;
+                            message.delivered = $root.switchboard.v1.OrderDelivered.decode(reader, reader.size(), $undefined, _depth + 1, message.delivered);
+                            message.kind = "delivered";
+                            continue;
+                        }
+                    case 14: {
+                            if (wireType !== 2)
+                                break;
+                            message.cancelled = $root.switchboard.v1.OrderCancelled.decode(reader, reader.size(), $undefined, _depth + 1, message.cancelled);
+                            message.kind = "cancelled";
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies an OrderEvent message.
+             * @function verify
+             * @memberof switchboard.v1.OrderEvent
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            OrderEvent.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                let properties = {};
+                if (message.eventId != null && $Object.hasOwnProperty.call(message, "eventId"))
+                    if (!$util.isString(message.eventId))
+                        return "eventId: string expected";
+                if (message.orderId != null && $Object.hasOwnProperty.call(message, "orderId"))
+                    if (!$util.isString(message.orderId))
+                        return "orderId: string expected";
+                if (message.userId != null && $Object.hasOwnProperty.call(message, "userId"))
+                    if (!$util.isString(message.userId))
+                        return "userId: string expected";
+                if (message.timeMs != null && $Object.hasOwnProperty.call(message, "timeMs"))
+                    if (!$util.isInteger(message.timeMs) && !(message.timeMs && $util.isInteger(message.timeMs.low) && $util.isInteger(message.timeMs.high)))
+                        return "timeMs: integer|Long expected";
+                if (message.created != null && $Object.hasOwnProperty.call(message, "created")) {
+                    properties.kind = 1;
+                    {
+                        let error = $root.switchboard.v1.OrderCreated.verify(message.created, _depth + 1);
+                        if (error)
+                            return "created." + error;
+                    }
+                }
+                if (message.paid != null && $Object.hasOwnProperty.call(message, "paid")) {
+                    if (properties.kind === 1)
+                        return "kind: multiple values";
+                    properties.kind = 1;
+                    {
+                        let error = $root.switchboard.v1.OrderPaid.verify(message.paid, _depth + 1);
+                        if (error)
+                            return "paid." + error;
+                    }
+                }
+                if (message.shipped != null && $Object.hasOwnProperty.call(message, "shipped")) {
+                    if (properties.kind === 1)
+                        return "kind: multiple values";
+                    properties.kind = 1;
+                    {
+                        let error = $root.switchboard.v1.OrderShipped.verify(message.shipped, _depth + 1);
+                        if (error)
+                            return "shipped." + error;
+                    }
+                }
+                if (message.delivered != null && $Object.hasOwnProperty.call(message, "delivered")) {
+                    if (properties.kind === 1)
+                        return "kind: multiple values";
+                    properties.kind = 1;
+                    {
+                        let error = $root.switchboard.v1.OrderDelivered.verify(message.delivered, _depth + 1);
+                        if (error)
+                            return "delivered." + error;
+                    }
+                }
+                if (message.cancelled != null && $Object.hasOwnProperty.call(message, "cancelled")) {
+                    if (properties.kind === 1)
+                        return "kind: multiple values";
+                    properties.kind = 1;
+                    {
+                        let error = $root.switchboard.v1.OrderCancelled.verify(message.cancelled, _depth + 1);
+                        if (error)
+                            return "cancelled." + error;
+                    }
+                }
+                return null;
+            };
+
+            /**
+             * Creates an OrderEvent message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.OrderEvent
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.OrderEvent} OrderEvent
+             */
+            OrderEvent.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.OrderEvent)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.OrderEvent: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.OrderEvent();
+                if (object.eventId != null)
+                    if (typeof object.eventId !== "string" || object.eventId.length)
+                        message.eventId = $String(object.eventId);
+                if (object.orderId != null)
+                    if (typeof object.orderId !== "string" || object.orderId.length)
+                        message.orderId = $String(object.orderId);
+                if (object.userId != null)
+                    if (typeof object.userId !== "string" || object.userId.length)
+                        message.userId = $String(object.userId);
+                if (object.timeMs != null)
+                    if (typeof object.timeMs === "object" ? object.timeMs.low || object.timeMs.high : $Number(object.timeMs) !== 0)
+                        if ($util.Long)
+                            message.timeMs = $util.Long.fromValue(object.timeMs, false);
+                        else if (typeof object.timeMs === "string")
+                            message.timeMs = $parseInt(object.timeMs, 10);
+                        else if (typeof object.timeMs === "number")
+                            message.timeMs = object.timeMs;
+                        else if (typeof object.timeMs === "object")
+                            message.timeMs = new $util.LongBits(object.timeMs.low >>> 0, object.timeMs.high >>> 0).toNumber();
+                if (object.created != null) {
+                    if (!$util.isObject(object.created))
+                        throw $TypeError(".switchboard.v1.OrderEvent.created: object expected");
+                    message.created = $root.switchboard.v1.OrderCreated.fromObject(object.created, _depth + 1);
+                }
+                if (object.paid != null) {
+                    if (!$util.isObject(object.paid))
+                        throw $TypeError(".switchboard.v1.OrderEvent.paid: object expected");
+                    message.paid = $root.switchboard.v1.OrderPaid.fromObject(object.paid, _depth + 1);
+                }
+                if (object.shipped != null) {
+                    if (!$util.isObject(object.shipped))
+                        throw $TypeError(".switchboard.v1.OrderEvent.shipped: object expected");
+                    message.shipped = $root.switchboard.v1.OrderShipped.fromObject(object.shipped, _depth + 1);
+                }
+                if (object.delivered != null) {
+                    if (!$util.isObject(object.delivered))
+                        throw $TypeError(".switchboard.v1.OrderEvent.delivered: object expected");
+                    message.delivered = $root.switchboard.v1.OrderDelivered.fromObject(object.delivered, _depth + 1);
+                }
+                if (object.cancelled != null) {
+                    if (!$util.isObject(object.cancelled))
+                        throw $TypeError(".switchboard.v1.OrderEvent.cancelled: object expected");
+                    message.cancelled = $root.switchboard.v1.OrderCancelled.fromObject(object.cancelled, _depth + 1);
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an OrderEvent message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.OrderEvent
+             * @static
+             * @param {switchboard.v1.OrderEvent} message OrderEvent
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            OrderEvent.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.eventId = "";
+                    object.orderId = "";
+                    object.userId = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.timeMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.timeMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                }
+                if (message.eventId != null && $Object.hasOwnProperty.call(message, "eventId"))
+                    object.eventId = message.eventId;
+                if (message.orderId != null && $Object.hasOwnProperty.call(message, "orderId"))
+                    object.orderId = message.orderId;
+                if (message.userId != null && $Object.hasOwnProperty.call(message, "userId"))
+                    object.userId = message.userId;
+                if (message.timeMs != null && $Object.hasOwnProperty.call(message, "timeMs"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.timeMs = typeof message.timeMs === "number" ? $BigInt(message.timeMs) : $util.Long.fromBits(message.timeMs.low >>> 0, message.timeMs.high >>> 0, false).toBigInt();
+                    else if (typeof message.timeMs === "number")
+                        object.timeMs = options.longs === $String ? $String(message.timeMs) : message.timeMs;
+                    else
+                        object.timeMs = options.longs === $String ? $util.Long.prototype.toString.call(message.timeMs) : options.longs === $Number ? new $util.LongBits(message.timeMs.low >>> 0, message.timeMs.high >>> 0).toNumber() : message.timeMs;
+                if (message.created != null && $Object.hasOwnProperty.call(message, "created")) {
+                    object.created = $root.switchboard.v1.OrderCreated.toObject(message.created, options, _depth + 1);
+                    if (options.oneofs)
+                        object.kind = "created";
+                }
+                if (message.paid != null && $Object.hasOwnProperty.call(message, "paid")) {
+                    object.paid = $root.switchboard.v1.OrderPaid.toObject(message.paid, options, _depth + 1);
+                    if (options.oneofs)
+                        object.kind = "paid";
+                }
+                if (message.shipped != null && $Object.hasOwnProperty.call(message, "shipped")) {
+                    object.shipped = $root.switchboard.v1.OrderShipped.toObject(message.shipped, options, _depth + 1);
+                    if (options.oneofs)
+                        object.kind = "shipped";
+                }
+                if (message.delivered != null && $Object.hasOwnProperty.call(message, "delivered")) {
+                    object.delivered = $root.switchboard.v1.OrderDelivered.toObject(message.delivered, options, _depth + 1);
+                    if (options.oneofs)
+                        object.kind = "delivered";
+                }
+                if (message.cancelled != null && $Object.hasOwnProperty.call(message, "cancelled")) {
+                    object.cancelled = $root.switchboard.v1.OrderCancelled.toObject(message.cancelled, options, _depth + 1);
+                    if (options.oneofs)
+                        object.kind = "cancelled";
+                }
+                return object;
+            };
+
+            /**
+             * Converts this OrderEvent to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.OrderEvent
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            OrderEvent.prototype.toJSON = function() {
+                return OrderEvent.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for OrderEvent
+             * @function getTypeUrl
+             * @memberof switchboard.v1.OrderEvent
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            OrderEvent.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.OrderEvent";
+            };
+
+            return OrderEvent;
+        })();
+
+        v1.OrderCreated = (function() {
+
+            /**
+             * Properties of an OrderCreated.
+             * @typedef {Object} switchboard.v1.OrderCreated.$Properties
+             * @property {number|null} [totalCents] OrderCreated totalCents
+             * @property {string|null} [currency] OrderCreated currency
+             * @property {number|null} [items] OrderCreated items
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an OrderCreated.
+             * @memberof switchboard.v1
+             * @interface IOrderCreated
+             * @augments switchboard.v1.OrderCreated.$Properties
+             * @deprecated Use switchboard.v1.OrderCreated.$Properties instead.
+             */
+
+            /**
+             * Shape of an OrderCreated.
+             * @typedef {switchboard.v1.OrderCreated.$Properties} switchboard.v1.OrderCreated.$Shape
+             */
+
+            /**
+             * Constructs a new OrderCreated.
+             * @memberof switchboard.v1
+             * @classdesc Represents an OrderCreated.
+             * @constructor
+             * @param {switchboard.v1.OrderCreated.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const OrderCreated = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * OrderCreated totalCents.
+             * @member {number} totalCents
+             * @memberof switchboard.v1.OrderCreated
+             * @instance
+             */
+            OrderCreated.prototype.totalCents = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * OrderCreated currency.
+             * @member {string} currency
+             * @memberof switchboard.v1.OrderCreated
+             * @instance
+             */
+            OrderCreated.prototype.currency = "";
+
+            /**
+             * OrderCreated items.
+             * @member {number} items
+             * @memberof switchboard.v1.OrderCreated
+             * @instance
+             */
+            OrderCreated.prototype.items = 0;
+
+            /**
+             * Creates a new OrderCreated instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.OrderCreated
+             * @static
+             * @param {switchboard.v1.OrderCreated.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.OrderCreated} OrderCreated instance
+             * @type {{
+             *   (properties: switchboard.v1.OrderCreated.$Shape): switchboard.v1.OrderCreated & switchboard.v1.OrderCreated.$Shape;
+             *   (properties?: switchboard.v1.OrderCreated.$Properties): switchboard.v1.OrderCreated;
+             * }}
+             */
+            OrderCreated.create = function(properties) {
+                return new OrderCreated(properties);
+            };
+
+            /**
+             * Encodes the specified OrderCreated message. Does not implicitly {@link switchboard.v1.OrderCreated.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.OrderCreated
+             * @static
+             * @param {switchboard.v1.OrderCreated.$Properties} message OrderCreated message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            OrderCreated.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.totalCents != null && $Object.hasOwnProperty.call(message, "totalCents") && (typeof message.totalCents === "object" ? message.totalCents.low || message.totalCents.high : message.totalCents !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).int64(message.totalCents);
+                if (message.currency != null && $Object.hasOwnProperty.call(message, "currency") && message.currency !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.currency);
+                if (message.items != null && $Object.hasOwnProperty.call(message, "items") && message.items !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.items);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an OrderCreated message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.OrderCreated
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.OrderCreated & switchboard.v1.OrderCreated.$Shape} OrderCreated
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            OrderCreated.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.OrderCreated();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.totalCents = value;
+                            else
+                                delete message.totalCents;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.currency = value;
+                            else
+                                delete message.currency;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.items = value;
+                            else
+                                delete message.items;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies an OrderCreated message.
+             * @function verify
+             * @memberof switchboard.v1.OrderCreated
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            OrderCreated.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.totalCents != null && $Object.hasOwnProperty.call(message, "totalCents"))
+                    if (!$util.isInteger(message.totalCents) && !(message.totalCents && $util.isInteger(message.totalCents.low) && $util.isInteger(message.totalCents.high)))
+                        return "totalCents: integer|Long expected";
+                if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                    if (!$util.isString(message.currency))
+                        return "currency: string expected";
+                if (message.items != null && $Object.hasOwnProperty.call(message, "items"))
+                    if (!$util.isInteger(message.items))
+                        return "items: integer expected";
+                return null;
+            };
+
+            /**
+             * Creates an OrderCreated message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.OrderCreated
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.OrderCreated} OrderCreated
+             */
+            OrderCreated.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.OrderCreated)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.OrderCreated: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.OrderCreated();
+                if (object.totalCents != null)
+                    if (typeof object.totalCents === "object" ? object.totalCents.low || object.totalCents.high : $Number(object.totalCents) !== 0)
+                        if ($util.Long)
+                            message.totalCents = $util.Long.fromValue(object.totalCents, false);
+                        else if (typeof object.totalCents === "string")
+                            message.totalCents = $parseInt(object.totalCents, 10);
+                        else if (typeof object.totalCents === "number")
+                            message.totalCents = object.totalCents;
+                        else if (typeof object.totalCents === "object")
+                            message.totalCents = new $util.LongBits(object.totalCents.low >>> 0, object.totalCents.high >>> 0).toNumber();
+                if (object.currency != null)
+                    if (typeof object.currency !== "string" || object.currency.length)
+                        message.currency = $String(object.currency);
+                if (object.items != null)
+                    if ($Number(object.items) !== 0)
+                        message.items = object.items >>> 0;
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an OrderCreated message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.OrderCreated
+             * @static
+             * @param {switchboard.v1.OrderCreated} message OrderCreated
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            OrderCreated.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.totalCents = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.totalCents = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.currency = "";
+                    object.items = 0;
+                }
+                if (message.totalCents != null && $Object.hasOwnProperty.call(message, "totalCents"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.totalCents = typeof message.totalCents === "number" ? $BigInt(message.totalCents) : $util.Long.fromBits(message.totalCents.low >>> 0, message.totalCents.high >>> 0, false).toBigInt();
+                    else if (typeof message.totalCents === "number")
+                        object.totalCents = options.longs === $String ? $String(message.totalCents) : message.totalCents;
+                    else
+                        object.totalCents = options.longs === $String ? $util.Long.prototype.toString.call(message.totalCents) : options.longs === $Number ? new $util.LongBits(message.totalCents.low >>> 0, message.totalCents.high >>> 0).toNumber() : message.totalCents;
+                if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                    object.currency = message.currency;
+                if (message.items != null && $Object.hasOwnProperty.call(message, "items"))
+                    object.items = message.items;
+                return object;
+            };
+
+            /**
+             * Converts this OrderCreated to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.OrderCreated
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            OrderCreated.prototype.toJSON = function() {
+                return OrderCreated.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for OrderCreated
+             * @function getTypeUrl
+             * @memberof switchboard.v1.OrderCreated
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            OrderCreated.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.OrderCreated";
+            };
+
+            return OrderCreated;
+        })();
+
+        v1.OrderPaid = (function() {
+
+            /**
+             * Properties of an OrderPaid.
+             * @typedef {Object} switchboard.v1.OrderPaid.$Properties
+             * @property {number|null} [amountCents] OrderPaid amountCents
+             * @property {string|null} [currency] OrderPaid currency
+             * @property {string|null} [method] OrderPaid method
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an OrderPaid.
+             * @memberof switchboard.v1
+             * @interface IOrderPaid
+             * @augments switchboard.v1.OrderPaid.$Properties
+             * @deprecated Use switchboard.v1.OrderPaid.$Properties instead.
+             */
+
+            /**
+             * Shape of an OrderPaid.
+             * @typedef {switchboard.v1.OrderPaid.$Properties} switchboard.v1.OrderPaid.$Shape
+             */
+
+            /**
+             * Constructs a new OrderPaid.
+             * @memberof switchboard.v1
+             * @classdesc Represents an OrderPaid.
+             * @constructor
+             * @param {switchboard.v1.OrderPaid.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const OrderPaid = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * OrderPaid amountCents.
+             * @member {number} amountCents
+             * @memberof switchboard.v1.OrderPaid
+             * @instance
+             */
+            OrderPaid.prototype.amountCents = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * OrderPaid currency.
+             * @member {string} currency
+             * @memberof switchboard.v1.OrderPaid
+             * @instance
+             */
+            OrderPaid.prototype.currency = "";
+
+            /**
+             * OrderPaid method.
+             * @member {string} method
+             * @memberof switchboard.v1.OrderPaid
+             * @instance
+             */
+            OrderPaid.prototype.method = "";
+
+            /**
+             * Creates a new OrderPaid instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.OrderPaid
+             * @static
+             * @param {switchboard.v1.OrderPaid.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.OrderPaid} OrderPaid instance
+             * @type {{
+             *   (properties: switchboard.v1.OrderPaid.$Shape): switchboard.v1.OrderPaid & switchboard.v1.OrderPaid.$Shape;
+             *   (properties?: switchboard.v1.OrderPaid.$Properties): switchboard.v1.OrderPaid;
+             * }}
+             */
+            OrderPaid.create = function(properties) {
+                return new OrderPaid(properties);
+            };
+
+            /**
+             * Encodes the specified OrderPaid message. Does not implicitly {@link switchboard.v1.OrderPaid.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.OrderPaid
+             * @static
+             * @param {switchboard.v1.OrderPaid.$Properties} message OrderPaid message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            OrderPaid.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.amountCents != null && $Object.hasOwnProperty.call(message, "amountCents") && (typeof message.amountCents === "object" ? message.amountCents.low || message.amountCents.high : message.amountCents !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).int64(message.amountCents);
+                if (message.currency != null && $Object.hasOwnProperty.call(message, "currency") && message.currency !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.currency);
+                if (message.method != null && $Object.hasOwnProperty.call(message, "method") && message.method !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.method);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an OrderPaid message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.OrderPaid
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.OrderPaid & switchboard.v1.OrderPaid.$Shape} OrderPaid
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            OrderPaid.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.OrderPaid();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.amountCents = value;
+                            else
+                                delete message.amountCents;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.currency = value;
+                            else
+                                delete message.currency;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.method = value;
+                            else
+                                delete message.method;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies an OrderPaid message.
+             * @function verify
+             * @memberof switchboard.v1.OrderPaid
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            OrderPaid.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.amountCents != null && $Object.hasOwnProperty.call(message, "amountCents"))
+                    if (!$util.isInteger(message.amountCents) && !(message.amountCents && $util.isInteger(message.amountCents.low) && $util.isInteger(message.amountCents.high)))
+                        return "amountCents: integer|Long expected";
+                if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                    if (!$util.isString(message.currency))
+                        return "currency: string expected";
+                if (message.method != null && $Object.hasOwnProperty.call(message, "method"))
+                    if (!$util.isString(message.method))
+                        return "method: string expected";
+                return null;
+            };
+
+            /**
+             * Creates an OrderPaid message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.OrderPaid
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.OrderPaid} OrderPaid
+             */
+            OrderPaid.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.OrderPaid)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.OrderPaid: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.OrderPaid();
+                if (object.amountCents != null)
+                    if (typeof object.amountCents === "object" ? object.amountCents.low || object.amountCents.high : $Number(object.amountCents) !== 0)
+                        if ($util.Long)
+                            message.amountCents = $util.Long.fromValue(object.amountCents, false);
+                        else if (typeof object.amountCents === "string")
+                            message.amountCents = $parseInt(object.amountCents, 10);
+                        else if (typeof object.amountCents === "number")
+                            message.amountCents = object.amountCents;
+                        else if (typeof object.amountCents === "object")
+                            message.amountCents = new $util.LongBits(object.amountCents.low >>> 0, object.amountCents.high >>> 0).toNumber();
+                if (object.currency != null)
+                    if (typeof object.currency !== "string" || object.currency.length)
+                        message.currency = $String(object.currency);
+                if (object.method != null)
+                    if (typeof object.method !== "string" || object.method.length)
+                        message.method = $String(object.method);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an OrderPaid message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.OrderPaid
+             * @static
+             * @param {switchboard.v1.OrderPaid} message OrderPaid
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            OrderPaid.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.amountCents = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.amountCents = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.currency = "";
+                    object.method = "";
+                }
+                if (message.amountCents != null && $Object.hasOwnProperty.call(message, "amountCents"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.amountCents = typeof message.amountCents === "number" ? $BigInt(message.amountCents) : $util.Long.fromBits(message.amountCents.low >>> 0, message.amountCents.high >>> 0, false).toBigInt();
+                    else if (typeof message.amountCents === "number")
+                        object.amountCents = options.longs === $String ? $String(message.amountCents) : message.amountCents;
+                    else
+                        object.amountCents = options.longs === $String ? $util.Long.prototype.toString.call(message.amountCents) : options.longs === $Number ? new $util.LongBits(message.amountCents.low >>> 0, message.amountCents.high >>> 0).toNumber() : message.amountCents;
+                if (message.currency != null && $Object.hasOwnProperty.call(message, "currency"))
+                    object.currency = message.currency;
+                if (message.method != null && $Object.hasOwnProperty.call(message, "method"))
+                    object.method = message.method;
+                return object;
+            };
+
+            /**
+             * Converts this OrderPaid to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.OrderPaid
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            OrderPaid.prototype.toJSON = function() {
+                return OrderPaid.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for OrderPaid
+             * @function getTypeUrl
+             * @memberof switchboard.v1.OrderPaid
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            OrderPaid.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.OrderPaid";
+            };
+
+            return OrderPaid;
+        })();
+
+        v1.OrderShipped = (function() {
+
+            /**
+             * Properties of an OrderShipped.
+             * @typedef {Object} switchboard.v1.OrderShipped.$Properties
+             * @property {string|null} [carrier] OrderShipped carrier
+             * @property {string|null} [trackingNumber] OrderShipped trackingNumber
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an OrderShipped.
+             * @memberof switchboard.v1
+             * @interface IOrderShipped
+             * @augments switchboard.v1.OrderShipped.$Properties
+             * @deprecated Use switchboard.v1.OrderShipped.$Properties instead.
+             */
+
+            /**
+             * Shape of an OrderShipped.
+             * @typedef {switchboard.v1.OrderShipped.$Properties} switchboard.v1.OrderShipped.$Shape
+             */
+
+            /**
+             * Constructs a new OrderShipped.
+             * @memberof switchboard.v1
+             * @classdesc Represents an OrderShipped.
+             * @constructor
+             * @param {switchboard.v1.OrderShipped.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const OrderShipped = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * OrderShipped carrier.
+             * @member {string} carrier
+             * @memberof switchboard.v1.OrderShipped
+             * @instance
+             */
+            OrderShipped.prototype.carrier = "";
+
+            /**
+             * OrderShipped trackingNumber.
+             * @member {string} trackingNumber
+             * @memberof switchboard.v1.OrderShipped
+             * @instance
+             */
+            OrderShipped.prototype.trackingNumber = "";
+
+            /**
+             * Creates a new OrderShipped instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.OrderShipped
+             * @static
+             * @param {switchboard.v1.OrderShipped.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.OrderShipped} OrderShipped instance
+             * @type {{
+             *   (properties: switchboard.v1.OrderShipped.$Shape): switchboard.v1.OrderShipped & switchboard.v1.OrderShipped.$Shape;
+             *   (properties?: switchboard.v1.OrderShipped.$Properties): switchboard.v1.OrderShipped;
+             * }}
+             */
+            OrderShipped.create = function(properties) {
+                return new OrderShipped(properties);
+            };
+
+            /**
+             * Encodes the specified OrderShipped message. Does not implicitly {@link switchboard.v1.OrderShipped.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.OrderShipped
+             * @static
+             * @param {switchboard.v1.OrderShipped.$Properties} message OrderShipped message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            OrderShipped.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.carrier != null && $Object.hasOwnProperty.call(message, "carrier") && message.carrier !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.carrier);
+                if (message.trackingNumber != null && $Object.hasOwnProperty.call(message, "trackingNumber") && message.trackingNumber !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.trackingNumber);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an OrderShipped message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.OrderShipped
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.OrderShipped & switchboard.v1.OrderShipped.$Shape} OrderShipped
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            OrderShipped.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.OrderShipped();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.carrier = value;
+                            else
+                                delete message.carrier;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.trackingNumber = value;
+                            else
+                                delete message.trackingNumber;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies an OrderShipped message.
+             * @function verify
+             * @memberof switchboard.v1.OrderShipped
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            OrderShipped.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.carrier != null && $Object.hasOwnProperty.call(message, "carrier"))
+                    if (!$util.isString(message.carrier))
+                        return "carrier: string expected";
+                if (message.trackingNumber != null && $Object.hasOwnProperty.call(message, "trackingNumber"))
+                    if (!$util.isString(message.trackingNumber))
+                        return "trackingNumber: string expected";
+                return null;
+            };
+
+            /**
+             * Creates an OrderShipped message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.OrderShipped
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.OrderShipped} OrderShipped
+             */
+            OrderShipped.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.OrderShipped)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.OrderShipped: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.OrderShipped();
+                if (object.carrier != null)
+                    if (typeof object.carrier !== "string" || object.carrier.length)
+                        message.carrier = $String(object.carrier);
+                if (object.trackingNumber != null)
+                    if (typeof object.trackingNumber !== "string" || object.trackingNumber.length)
+                        message.trackingNumber = $String(object.trackingNumber);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an OrderShipped message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.OrderShipped
+             * @static
+             * @param {switchboard.v1.OrderShipped} message OrderShipped
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            OrderShipped.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.carrier = "";
+                    object.trackingNumber = "";
+                }
+                if (message.carrier != null && $Object.hasOwnProperty.call(message, "carrier"))
+                    object.carrier = message.carrier;
+                if (message.trackingNumber != null && $Object.hasOwnProperty.call(message, "trackingNumber"))
+                    object.trackingNumber = message.trackingNumber;
+                return object;
+            };
+
+            /**
+             * Converts this OrderShipped to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.OrderShipped
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            OrderShipped.prototype.toJSON = function() {
+                return OrderShipped.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for OrderShipped
+             * @function getTypeUrl
+             * @memberof switchboard.v1.OrderShipped
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            OrderShipped.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.OrderShipped";
+            };
+
+            return OrderShipped;
+        })();
+
+        v1.OrderDelivered = (function() {
+
+            /**
+             * Properties of an OrderDelivered.
+             * @typedef {Object} switchboard.v1.OrderDelivered.$Properties
+             * @property {string|null} [signedBy] OrderDelivered signedBy
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an OrderDelivered.
+             * @memberof switchboard.v1
+             * @interface IOrderDelivered
+             * @augments switchboard.v1.OrderDelivered.$Properties
+             * @deprecated Use switchboard.v1.OrderDelivered.$Properties instead.
+             */
+
+            /**
+             * Shape of an OrderDelivered.
+             * @typedef {switchboard.v1.OrderDelivered.$Properties} switchboard.v1.OrderDelivered.$Shape
+             */
+
+            /**
+             * Constructs a new OrderDelivered.
+             * @memberof switchboard.v1
+             * @classdesc Represents an OrderDelivered.
+             * @constructor
+             * @param {switchboard.v1.OrderDelivered.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const OrderDelivered = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * OrderDelivered signedBy.
+             * @member {string} signedBy
+             * @memberof switchboard.v1.OrderDelivered
+             * @instance
+             */
+            OrderDelivered.prototype.signedBy = "";
+
+            /**
+             * Creates a new OrderDelivered instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.OrderDelivered
+             * @static
+             * @param {switchboard.v1.OrderDelivered.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.OrderDelivered} OrderDelivered instance
+             * @type {{
+             *   (properties: switchboard.v1.OrderDelivered.$Shape): switchboard.v1.OrderDelivered & switchboard.v1.OrderDelivered.$Shape;
+             *   (properties?: switchboard.v1.OrderDelivered.$Properties): switchboard.v1.OrderDelivered;
+             * }}
+             */
+            OrderDelivered.create = function(properties) {
+                return new OrderDelivered(properties);
+            };
+
+            /**
+             * Encodes the specified OrderDelivered message. Does not implicitly {@link switchboard.v1.OrderDelivered.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.OrderDelivered
+             * @static
+             * @param {switchboard.v1.OrderDelivered.$Properties} message OrderDelivered message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            OrderDelivered.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.signedBy != null && $Object.hasOwnProperty.call(message, "signedBy") && message.signedBy !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.signedBy);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an OrderDelivered message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.OrderDelivered
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.OrderDelivered & switchboard.v1.OrderDelivered.$Shape} OrderDelivered
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            OrderDelivered.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.OrderDelivered();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.signedBy = value;
+                            else
+                                delete message.signedBy;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies an OrderDelivered message.
+             * @function verify
+             * @memberof switchboard.v1.OrderDelivered
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            OrderDelivered.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.signedBy != null && $Object.hasOwnProperty.call(message, "signedBy"))
+                    if (!$util.isString(message.signedBy))
+                        return "signedBy: string expected";
+                return null;
+            };
+
+            /**
+             * Creates an OrderDelivered message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.OrderDelivered
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.OrderDelivered} OrderDelivered
+             */
+            OrderDelivered.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.OrderDelivered)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.OrderDelivered: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.OrderDelivered();
+                if (object.signedBy != null)
+                    if (typeof object.signedBy !== "string" || object.signedBy.length)
+                        message.signedBy = $String(object.signedBy);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an OrderDelivered message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.OrderDelivered
+             * @static
+             * @param {switchboard.v1.OrderDelivered} message OrderDelivered
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            OrderDelivered.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults)
+                    object.signedBy = "";
+                if (message.signedBy != null && $Object.hasOwnProperty.call(message, "signedBy"))
+                    object.signedBy = message.signedBy;
+                return object;
+            };
+
+            /**
+             * Converts this OrderDelivered to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.OrderDelivered
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            OrderDelivered.prototype.toJSON = function() {
+                return OrderDelivered.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for OrderDelivered
+             * @function getTypeUrl
+             * @memberof switchboard.v1.OrderDelivered
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            OrderDelivered.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.OrderDelivered";
+            };
+
+            return OrderDelivered;
+        })();
+
+        v1.OrderCancelled = (function() {
+
+            /**
+             * Properties of an OrderCancelled.
+             * @typedef {Object} switchboard.v1.OrderCancelled.$Properties
+             * @property {string|null} [reason] OrderCancelled reason
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an OrderCancelled.
+             * @memberof switchboard.v1
+             * @interface IOrderCancelled
+             * @augments switchboard.v1.OrderCancelled.$Properties
+             * @deprecated Use switchboard.v1.OrderCancelled.$Properties instead.
+             */
+
+            /**
+             * Shape of an OrderCancelled.
+             * @typedef {switchboard.v1.OrderCancelled.$Properties} switchboard.v1.OrderCancelled.$Shape
+             */
+
+            /**
+             * Constructs a new OrderCancelled.
+             * @memberof switchboard.v1
+             * @classdesc Represents an OrderCancelled.
+             * @constructor
+             * @param {switchboard.v1.OrderCancelled.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const OrderCancelled = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * OrderCancelled reason.
+             * @member {string} reason
+             * @memberof switchboard.v1.OrderCancelled
+             * @instance
+             */
+            OrderCancelled.prototype.reason = "";
+
+            /**
+             * Creates a new OrderCancelled instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.OrderCancelled
+             * @static
+             * @param {switchboard.v1.OrderCancelled.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.OrderCancelled} OrderCancelled instance
+             * @type {{
+             *   (properties: switchboard.v1.OrderCancelled.$Shape): switchboard.v1.OrderCancelled & switchboard.v1.OrderCancelled.$Shape;
+             *   (properties?: switchboard.v1.OrderCancelled.$Properties): switchboard.v1.OrderCancelled;
+             * }}
+             */
+            OrderCancelled.create = function(properties) {
+                return new OrderCancelled(properties);
+            };
+
+            /**
+             * Encodes the specified OrderCancelled message. Does not implicitly {@link switchboard.v1.OrderCancelled.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.OrderCancelled
+             * @static
+             * @param {switchboard.v1.OrderCancelled.$Properties} message OrderCancelled message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            OrderCancelled.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.reason);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an OrderCancelled message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.OrderCancelled
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.OrderCancelled & switchboard.v1.OrderCancelled.$Shape} OrderCancelled
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            OrderCancelled.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.OrderCancelled();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.reason = value;
+                            else
+                                delete message.reason;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies an OrderCancelled message.
+             * @function verify
+             * @memberof switchboard.v1.OrderCancelled
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            OrderCancelled.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                    if (!$util.isString(message.reason))
+                        return "reason: string expected";
+                return null;
+            };
+
+            /**
+             * Creates an OrderCancelled message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.OrderCancelled
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.OrderCancelled} OrderCancelled
+             */
+            OrderCancelled.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.OrderCancelled)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.OrderCancelled: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.OrderCancelled();
+                if (object.reason != null)
+                    if (typeof object.reason !== "string" || object.reason.length)
+                        message.reason = $String(object.reason);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an OrderCancelled message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.OrderCancelled
+             * @static
+             * @param {switchboard.v1.OrderCancelled} message OrderCancelled
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            OrderCancelled.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults)
+                    object.reason = "";
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                    object.reason = message.reason;
+                return object;
+            };
+
+            /**
+             * Converts this OrderCancelled to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.OrderCancelled
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            OrderCancelled.prototype.toJSON = function() {
+                return OrderCancelled.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for OrderCancelled
+             * @function getTypeUrl
+             * @memberof switchboard.v1.OrderCancelled
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            OrderCancelled.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.OrderCancelled";
+            };
+
+            return OrderCancelled;
+        })();
+
+        v1.DeliveryReceipt = (function() {
+
+            /**
+             * Properties of a DeliveryReceipt.
+             * @typedef {Object} switchboard.v1.DeliveryReceipt.$Properties
+             * @property {string|null} [notificationId] DeliveryReceipt notificationId
+             * @property {string|null} [eventId] DeliveryReceipt eventId
+             * @property {string|null} [orderId] DeliveryReceipt orderId
+             * @property {string|null} [userId] DeliveryReceipt userId
+             * @property {switchboard.v1.DeliveryReceipt.Status|null} [status] DeliveryReceipt status
+             * @property {string|null} [connectionId] DeliveryReceipt connectionId
+             * @property {number|null} [timeMs] DeliveryReceipt timeMs
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a DeliveryReceipt.
+             * @memberof switchboard.v1
+             * @interface IDeliveryReceipt
+             * @augments switchboard.v1.DeliveryReceipt.$Properties
+             * @deprecated Use switchboard.v1.DeliveryReceipt.$Properties instead.
+             */
+
+            /**
+             * Shape of a DeliveryReceipt.
+             * @typedef {switchboard.v1.DeliveryReceipt.$Properties} switchboard.v1.DeliveryReceipt.$Shape
+             */
+
+            /**
+             * Constructs a new DeliveryReceipt.
+             * @memberof switchboard.v1
+             * @classdesc Represents a DeliveryReceipt.
+             * @constructor
+             * @param {switchboard.v1.DeliveryReceipt.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const DeliveryReceipt = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * DeliveryReceipt notificationId.
+             * @member {string} notificationId
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @instance
+             */
+            DeliveryReceipt.prototype.notificationId = "";
+
+            /**
+             * DeliveryReceipt eventId.
+             * @member {string} eventId
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @instance
+             */
+            DeliveryReceipt.prototype.eventId = "";
+
+            /**
+             * DeliveryReceipt orderId.
+             * @member {string} orderId
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @instance
+             */
+            DeliveryReceipt.prototype.orderId = "";
+
+            /**
+             * DeliveryReceipt userId.
+             * @member {string} userId
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @instance
+             */
+            DeliveryReceipt.prototype.userId = "";
+
+            /**
+             * DeliveryReceipt status.
+             * @member {switchboard.v1.DeliveryReceipt.Status} status
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @instance
+             */
+            DeliveryReceipt.prototype.status = 0;
+
+            /**
+             * DeliveryReceipt connectionId.
+             * @member {string} connectionId
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @instance
+             */
+            DeliveryReceipt.prototype.connectionId = "";
+
+            /**
+             * DeliveryReceipt timeMs.
+             * @member {number} timeMs
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @instance
+             */
+            DeliveryReceipt.prototype.timeMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * Creates a new DeliveryReceipt instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @static
+             * @param {switchboard.v1.DeliveryReceipt.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.DeliveryReceipt} DeliveryReceipt instance
+             * @type {{
+             *   (properties: switchboard.v1.DeliveryReceipt.$Shape): switchboard.v1.DeliveryReceipt & switchboard.v1.DeliveryReceipt.$Shape;
+             *   (properties?: switchboard.v1.DeliveryReceipt.$Properties): switchboard.v1.DeliveryReceipt;
+             * }}
+             */
+            DeliveryReceipt.create = function(properties) {
+                return new DeliveryReceipt(properties);
+            };
+
+            /**
+             * Encodes the specified DeliveryReceipt message. Does not implicitly {@link switchboard.v1.DeliveryReceipt.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @static
+             * @param {switchboard.v1.DeliveryReceipt.$Properties} message DeliveryReceipt message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            DeliveryReceipt.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.notificationId != null && $Object.hasOwnProperty.call(message, "notificationId") && message.notificationId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.notificationId);
+                if (message.eventId != null && $Object.hasOwnProperty.call(message, "eventId") && message.eventId !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.eventId);
+                if (message.orderId != null && $Object.hasOwnProperty.call(message, "orderId") && message.orderId !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.orderId);
+                if (message.userId != null && $Object.hasOwnProperty.call(message, "userId") && message.userId !== "")
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.userId);
+                if (message.status != null && $Object.hasOwnProperty.call(message, "status") && message.status !== 0)
+                    writer.uint32(/* id 5, wireType 0 =*/40).int32(message.status);
+                if (message.connectionId != null && $Object.hasOwnProperty.call(message, "connectionId") && message.connectionId !== "")
+                    writer.uint32(/* id 6, wireType 2 =*/50).string(message.connectionId);
+                if (message.timeMs != null && $Object.hasOwnProperty.call(message, "timeMs") && (typeof message.timeMs === "object" ? message.timeMs.low || message.timeMs.high : message.timeMs !== 0))
+                    writer.uint32(/* id 7, wireType 0 =*/56).int64(message.timeMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a DeliveryReceipt message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.DeliveryReceipt & switchboard.v1.DeliveryReceipt.$Shape} DeliveryReceipt
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            DeliveryReceipt.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.DeliveryReceipt();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.notificationId = value;
+                            else
+                                delete message.notificationId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.eventId = value;
+                            else
+                                delete message.eventId;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.orderId = value;
+                            else
+                                delete message.orderId;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.userId = value;
+                            else
+                                delete message.userId;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.status = value;
+                            else
+                                delete message.status;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.connectionId = value;
+                            else
+                                delete message.connectionId;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.timeMs = value;
+                            else
+                                delete message.timeMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies a DeliveryReceipt message.
+             * @function verify
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            DeliveryReceipt.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.notificationId != null && $Object.hasOwnProperty.call(message, "notificationId"))
+                    if (!$util.isString(message.notificationId))
+                        return "notificationId: string expected";
+                if (message.eventId != null && $Object.hasOwnProperty.call(message, "eventId"))
+                    if (!$util.isString(message.eventId))
+                        return "eventId: string expected";
+                if (message.orderId != null && $Object.hasOwnProperty.call(message, "orderId"))
+                    if (!$util.isString(message.orderId))
+                        return "orderId: string expected";
+                if (message.userId != null && $Object.hasOwnProperty.call(message, "userId"))
+                    if (!$util.isString(message.userId))
+                        return "userId: string expected";
+                if (message.status != null && $Object.hasOwnProperty.call(message, "status"))
+                    if (typeof message.status !== "number" || (message.status | 0) !== message.status)
+                        return "status: enum value expected";
+                if (message.connectionId != null && $Object.hasOwnProperty.call(message, "connectionId"))
+                    if (!$util.isString(message.connectionId))
+                        return "connectionId: string expected";
+                if (message.timeMs != null && $Object.hasOwnProperty.call(message, "timeMs"))
+                    if (!$util.isInteger(message.timeMs) && !(message.timeMs && $util.isInteger(message.timeMs.low) && $util.isInteger(message.timeMs.high)))
+                        return "timeMs: integer|Long expected";
+                return null;
+            };
+
+            /**
+             * Creates a DeliveryReceipt message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.DeliveryReceipt} DeliveryReceipt
+             */
+            DeliveryReceipt.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.DeliveryReceipt)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.DeliveryReceipt: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.DeliveryReceipt();
+                if (object.notificationId != null)
+                    if (typeof object.notificationId !== "string" || object.notificationId.length)
+                        message.notificationId = $String(object.notificationId);
+                if (object.eventId != null)
+                    if (typeof object.eventId !== "string" || object.eventId.length)
+                        message.eventId = $String(object.eventId);
+                if (object.orderId != null)
+                    if (typeof object.orderId !== "string" || object.orderId.length)
+                        message.orderId = $String(object.orderId);
+                if (object.userId != null)
+                    if (typeof object.userId !== "string" || object.userId.length)
+                        message.userId = $String(object.userId);
+                if (object.status !== 0 && (typeof object.status !== "string" || $root.switchboard.v1.DeliveryReceipt.Status[object.status] !== 0))
+                    switch (object.status) {
+                    case "STATUS_UNSPECIFIED":
+                    case 0:
+                        message.status = 0;
+                        break;
+                    case "STORED":
+                    case 1:
+                        message.status = 1;
+                        break;
+                    case "DELIVERED":
+                    case 2:
+                        message.status = 2;
+                        break;
+                    case "ACKED":
+                    case 3:
+                        message.status = 3;
+                        break;
+                    case "EXPIRED":
+                    case 4:
+                        message.status = 4;
+                        break;
+                    default:
+                        if (typeof object.status === "number" && (object.status | 0) === object.status)
+                            message.status = object.status;
+                    }
+                if (object.connectionId != null)
+                    if (typeof object.connectionId !== "string" || object.connectionId.length)
+                        message.connectionId = $String(object.connectionId);
+                if (object.timeMs != null)
+                    if (typeof object.timeMs === "object" ? object.timeMs.low || object.timeMs.high : $Number(object.timeMs) !== 0)
+                        if ($util.Long)
+                            message.timeMs = $util.Long.fromValue(object.timeMs, false);
+                        else if (typeof object.timeMs === "string")
+                            message.timeMs = $parseInt(object.timeMs, 10);
+                        else if (typeof object.timeMs === "number")
+                            message.timeMs = object.timeMs;
+                        else if (typeof object.timeMs === "object")
+                            message.timeMs = new $util.LongBits(object.timeMs.low >>> 0, object.timeMs.high >>> 0).toNumber();
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a DeliveryReceipt message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @static
+             * @param {switchboard.v1.DeliveryReceipt} message DeliveryReceipt
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            DeliveryReceipt.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.notificationId = "";
+                    object.eventId = "";
+                    object.orderId = "";
+                    object.userId = "";
+                    object.status = options.enums === $String ? "STATUS_UNSPECIFIED" : 0;
+                    object.connectionId = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.timeMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.timeMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                }
+                if (message.notificationId != null && $Object.hasOwnProperty.call(message, "notificationId"))
+                    object.notificationId = message.notificationId;
+                if (message.eventId != null && $Object.hasOwnProperty.call(message, "eventId"))
+                    object.eventId = message.eventId;
+                if (message.orderId != null && $Object.hasOwnProperty.call(message, "orderId"))
+                    object.orderId = message.orderId;
+                if (message.userId != null && $Object.hasOwnProperty.call(message, "userId"))
+                    object.userId = message.userId;
+                if (message.status != null && $Object.hasOwnProperty.call(message, "status"))
+                    object.status = options.enums === $String ? $root.switchboard.v1.DeliveryReceipt.Status[message.status] === $undefined ? message.status : $root.switchboard.v1.DeliveryReceipt.Status[message.status] : message.status;
+                if (message.connectionId != null && $Object.hasOwnProperty.call(message, "connectionId"))
+                    object.connectionId = message.connectionId;
+                if (message.timeMs != null && $Object.hasOwnProperty.call(message, "timeMs"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.timeMs = typeof message.timeMs === "number" ? $BigInt(message.timeMs) : $util.Long.fromBits(message.timeMs.low >>> 0, message.timeMs.high >>> 0, false).toBigInt();
+                    else if (typeof message.timeMs === "number")
+                        object.timeMs = options.longs === $String ? $String(message.timeMs) : message.timeMs;
+                    else
+                        object.timeMs = options.longs === $String ? $util.Long.prototype.toString.call(message.timeMs) : options.longs === $Number ? new $util.LongBits(message.timeMs.low >>> 0, message.timeMs.high >>> 0).toNumber() : message.timeMs;
+                return object;
+            };
+
+            /**
+             * Converts this DeliveryReceipt to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            DeliveryReceipt.prototype.toJSON = function() {
+                return DeliveryReceipt.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for DeliveryReceipt
+             * @function getTypeUrl
+             * @memberof switchboard.v1.DeliveryReceipt
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            DeliveryReceipt.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.DeliveryReceipt";
+            };
+
+            /**
+             * Status enum.
+             * @name switchboard.v1.DeliveryReceipt.Status
+             * @enum {number}
+             * @property {number} STATUS_UNSPECIFIED=0 STATUS_UNSPECIFIED value
+             * @property {number} STORED=1 STORED value
+             * @property {number} DELIVERED=2 DELIVERED value
+             * @property {number} ACKED=3 ACKED value
+             * @property {number} EXPIRED=4 EXPIRED value
+             */
+            DeliveryReceipt.Status = (function() {
+                const valuesById = $Object.create(null), values = $Object.create(valuesById);
+                values[valuesById[0] = "STATUS_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "STORED"] = 1;
+                values[valuesById[2] = "DELIVERED"] = 2;
+                values[valuesById[3] = "ACKED"] = 3;
+                values[valuesById[4] = "EXPIRED"] = 4;
+                return values;
+            })();
+
+            return DeliveryReceipt;
+        })();
+
         return v1;
     })();
 
