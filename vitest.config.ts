@@ -10,14 +10,19 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
-          exclude: ['**/*.conformance.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.conformance.test.ts', '**/*.integration.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['packages/*/src/**/*.conformance.test.ts', 'test/**/*.test.ts'],
+          include: [
+            'packages/*/src/**/*.conformance.test.ts',
+            'packages/*/src/**/*.integration.test.ts',
+            'services/*/src/**/*.integration.test.ts',
+            'test/**/*.test.ts',
+          ],
           exclude: ['**/node_modules/**'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
