@@ -1,0 +1,28 @@
+/** History service configuration from the environment (read once, by main.ts). */
+import {
+  type ConfigOf,
+  type Env,
+  integer,
+  LOG_LEVELS,
+  oneOf,
+  readServiceConfig,
+  url,
+} from '@switchboard/service-kit';
+
+export const historyConfigSpec = {
+  httpPort: integer('HISTORY_HTTP_PORT', { default: 9102, min: 0, max: 65535 }),
+  maxPerChannel: integer('HISTORY_MAX_PER_CHANNEL', { default: 1000, min: 1 }),
+  ttlSeconds: integer('HISTORY_TTL_SECONDS', { default: 86_400, min: 1 }),
+  bus: url('SWITCHBOARD_BUS', {
+    default: 'memory',
+    protocols: ['amqp', 'amqps', 'kafka'],
+    literals: ['memory'],
+  }),
+  logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+};
+
+export type HistoryConfig = ConfigOf<typeof historyConfigSpec>;
+
+export function readHistoryConfig(env: Env): HistoryConfig {
+  return readServiceConfig(env, historyConfigSpec);
+}

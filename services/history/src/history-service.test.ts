@@ -1,0 +1,213 @@
+import { channelRoute } from '@switchboard/bus';
+import { waitFor } from '@switchboard/bus/conformance';
+import { MemoryBroker, MemoryTransport } from '@switchboard/bus/memory';
+import { type Delivery, decodeDelivery, encodeInbound, switchboard } from '@switchboard/protocol';
+import { HISTORY_TOPIC, Publisher } from '@switchboard/publisher';
+import type { Service } from '@switchboard/service-kit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHistoryService } from './history-service.js';
+import { MemoryHistoryStore } from './memory-history-store.js';
+
+const v1 = switchboard.v1;
+const text = (bytes: Uint8Array | null | undefined) => new TextDecoder().decode(bytes ?? new Uint8Array());
+const offsets = (publications: switchboard.v1.IPublication[] | null | undefined) =>
+  (publications ?? []).map((p) => Number(p.offset));
+
+describe('history service on the memory bus', () => {
+  let broker: MemoryBroker;
+  let transports: MemoryTransport[];
+  let service: Service | undefined;
+  let store: MemoryHistoryStore | undefined;
+  let edge: Delivery[];
+  let client: MemoryTransport;
+  let publisher: Publisher;
+
+  const connect = () => {
+    const transport = new MemoryTransport({ broker });
+    transports.push(transport);
+    return transport;
+  };
+
+  const start = async (maxPerChannel = 1000) => {
+    store = new MemoryHistoryStore({ maxPerChannel, ttlMs: 3_600_000 });
+    service = createHistoryService({ transport: connect(), store, httpPort: false, stopTimeoutMs: 2_000 });
+    await service.start();
+  };
+
+  /** What an edge sends for a client command expecting a direct answer on `frameId`. */
+  const command = (type: string, channel: string, frameId: number, payload: Uint8Array) =>
+    client.publishWork(
+      HISTORY_TOPIC,
+      channel,
+      encodeInbound({
+        service: HISTORY_TOPIC,
+        type,
+        connectionId: 'edge-a.c1',
+        userId: 'alice',
+        nodeId: 'edge-a',
+        requestId: String(frameId),
+        traceId: `t${frameId}`,
+        key: channel,
+        payload,
+      }),
+    );
+
+  const answer = async (frameId: number): Promise<Delivery> => {
+    await waitFor(`answer to frame ${frameId}`, () => edge.some((d) => d.frameId === frameId));
+    return edge.find((d) => d.frameId === frameId)!;
+  };
+
+  const published = (channel: string) =>
+    edge.filter((d) => d.target === 'channel' && d.channel === channel && d.body === 'publication');
+
+  const publishMany = async (channel: string, count: number) => {
+    for (let i = 1; i <= count; i++)
+      await publisher.toChannel(channel, 'msg', `${channel}-${i}`, { durable: true });
+    await waitFor(`${count} publications on ${channel}`, () => published(channel).length === count);
+  };
+
+  beforeEach(async () => {
+    broker = new MemoryBroker();
+    transports = [];
+    edge = [];
+    service = undefined;
+    store = undefined;
+    const node = await connect().openNode('edge-a', (bytes) => edge.push(decodeDelivery(bytes)));
+    await node.addInterest(channelRoute('room-1'));
+    await node.addInterest(channelRoute('room-2'));
+    client = connect();
+    publisher = new Publisher(client);
+  });
+
+  afterEach(async () => {
+    await service?.stop();
+    await store?.close();
+    for (const transport of transports) await transport.close();
+  });
+
+  it('assigns increasing offsets per channel in publish order and delivers them durable', async () => {
+    await start();
+    for (let i = 1; i <= 5; i++) {
+      await publisher.toChannel('room-1', 'msg', `room-1-${i}`, { durable: true });
+      if (i <= 3) await publisher.toChannel('room-2', 'msg', `room-2-${i}`, { durable: true });
+    }
+    await waitFor('8 publications', () => published('room-1').length + published('room-2').length === 8);
+    const one = published('room-1');
+    const two = published('room-2');
+    expect(one.map((d) => Number(d.publication?.offset))).toEqual([1, 2, 3, 4, 5]);
+    expect(one.map((d) => text(d.publication?.payload))).toEqual([1, 2, 3, 4, 5].map((i) => `room-1-${i}`));
+    expect(two.map((d) => Number(d.publication?.offset))).toEqual([1, 2, 3]);
+    expect(two.map((d) => text(d.publication?.payload))).toEqual([1, 2, 3].map((i) => `room-2-${i}`));
+    expect(new Set(one.map((d) => d.publication?.epoch)).size).toBe(1);
+    expect(new Set(two.map((d) => d.publication?.epoch)).size).toBe(1);
+    expect(one[0]!.publication?.epoch).not.toBe(two[0]!.publication?.epoch);
+    expect(one[0]!.publication?.epoch).not.toBe('');
+    expect([...one, ...two].every((d) => d.durable)).toBe(true);
+  });
+
+  it('keeps except_connection, trace id and publish time through the detour', async () => {
+    await start();
+    await publisher.toChannel('room-1', 'msg', 'hello', {
+      durable: true,
+      except: 'edge-a.c9',
+      traceId: 'trace-42',
+      from: { userId: 'bob', connectionId: 'edge-a.c9' },
+    });
+    await waitFor('the publication', () => published('room-1').length === 1);
+    const delivery = published('room-1')[0]!;
+    expect(delivery.exceptConnection).toBe('edge-a.c9');
+    expect(delivery.traceId).toBe('trace-42');
+    expect(Number(delivery.publishedAtMs)).toBeGreaterThan(0);
+    expect(delivery.publication?.from?.userId).toBe('bob');
+    expect([
+      delivery.publication?.channel,
+      delivery.publication?.type,
+      Number(delivery.publication?.offset),
+    ]).toEqual(['room-1', 'msg', 1]);
+  });
+
+  it('recovers exactly the missed publications, in order, on the client frame id', async () => {
+    await start();
+    await publishMany('room-1', 5);
+    const epoch = published('room-1')[1]!.publication!.epoch ?? '';
+    await command(
+      'history.recover',
+      'room-1',
+      7,
+      v1.Subscribe.encode({ channel: 'room-1', since: { offset: 2, epoch } }).finish(),
+    );
+    const reply = await answer(7);
+    expect([reply.target, reply.connection, reply.body, reply.traceId]).toEqual([
+      'connection',
+      'edge-a.c1',
+      'subscribed',
+      't7',
+    ]);
+    const subscribed = reply.subscribed!;
+    expect([subscribed.channel, subscribed.durable, subscribed.recovered, subscribed.wasRecovering]).toEqual([
+      'room-1',
+      true,
+      true,
+      true,
+    ]);
+    expect(offsets(subscribed.publications)).toEqual([3, 4, 5]);
+    expect((subscribed.publications ?? []).map((p) => text(p.payload))).toEqual([
+      'room-1-3',
+      'room-1-4',
+      'room-1-5',
+    ]);
+    expect([Number(subscribed.position?.offset), subscribed.position?.epoch]).toEqual([5, epoch]);
+  });
+
+  it('answers recovered=false for a position older than retention or from another epoch', async () => {
+    await start(3);
+    await publishMany('room-1', 6);
+    const epoch = published('room-1')[0]!.publication!.epoch ?? '';
+    const recover = (frameId: number, offset: number, at: string) =>
+      command(
+        'history.recover',
+        'room-1',
+        frameId,
+        v1.Subscribe.encode({ channel: 'room-1', since: { offset, epoch: at } }).finish(),
+      );
+    await recover(1, 1, epoch);
+    await recover(2, 3, 'another-epoch');
+    await recover(3, 3, epoch);
+    for (const frameId of [1, 2]) {
+      const subscribed = (await answer(frameId)).subscribed!;
+      expect([
+        subscribed.recovered,
+        subscribed.wasRecovering,
+        (subscribed.publications ?? []).length,
+      ]).toEqual([false, true, 0]);
+      expect([Number(subscribed.position?.offset), subscribed.position?.epoch]).toEqual([6, epoch]);
+    }
+    const kept = (await answer(3)).subscribed!;
+    expect(kept.recovered).toBe(true);
+    expect(offsets(kept.publications)).toEqual([4, 5, 6]);
+  });
+
+  it('answers history queries: last N and last N before an offset', async () => {
+    await start();
+    await publishMany('room-1', 6);
+    await command(
+      'history.query',
+      'room-1',
+      11,
+      v1.HistoryRequest.encode({ channel: 'room-1', limit: 2 }).finish(),
+    );
+    await command(
+      'history.query',
+      'room-1',
+      12,
+      v1.HistoryRequest.encode({ channel: 'room-1', limit: 2, beforeOffset: 4 }).finish(),
+    );
+    const last = await answer(11);
+    expect([last.connection, last.body, last.history?.channel]).toEqual(['edge-a.c1', 'history', 'room-1']);
+    expect(offsets(last.history?.publications)).toEqual([5, 6]);
+    expect(Number(last.history?.position?.offset)).toBe(6);
+    const before = (await answer(12)).history!;
+    expect(offsets(before.publications)).toEqual([2, 3]);
+    expect((before.publications ?? []).map((p) => text(p.payload))).toEqual(['room-1-2', 'room-1-3']);
+  });
+});
