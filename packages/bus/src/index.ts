@@ -14,3 +14,4 @@ export type {
   WorkHandler,
   WorkMessage,
 } from './transport.js';
+export { connectBus, busKind, kafkaBrokers, type ConnectBusOptions, type BusConnectLogger } from './connect.js';

@@ -7,11 +7,11 @@ import cluster from 'node:cluster';
 import { pino } from 'pino';
 import { ConfigError, type EdgeConfig, loadConfig } from './config.js';
 import { EdgeNode } from './edge-node.js';
-import { createTransport } from './transport-factory.js';
+import { connectBus } from '@switchboard/bus';
 
 async function runNode(config: EdgeConfig, nodeId: string): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
-  const transport = await createTransport(config.bus, { logger, clientName: nodeId });
+  const transport = await connectBus(config.bus, { logger, clientName: nodeId });
   const node = new EdgeNode({ ...config.node, nodeId }, { transport, logger });
   await node.start();
   if (config.node.allowAnonymous) logger.warn('anonymous connections are allowed');

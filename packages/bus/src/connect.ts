@@ -1,0 +1,75 @@
+/**
+ * `connectBus(url)`: the one place a process turns `SWITCHBOARD_BUS` into a Transport. RabbitMQ and Kafka
+ * transports are imported lazily, so a process on the memory bus never loads amqplib or kafkajs. Used by
+ * the edge and by every service, so they agree on the URL forms:
+ *   memory                          the in-process bus (one per process)
+ *   amqp://user:pass@host:port/vhost, amqps://…
+ *   kafka://host:port,host:port
+ */
+import { BusNameError } from './errors.js';
+import type { Transport } from './transport.js';
+
+/** The subset of pino's API the transports log through. */
+export interface BusConnectLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): BusConnectLogger;
+}
+
+export interface ConnectBusOptions {
+  /** Transport logs go to a child of this logger; silent when absent. */
+  readonly logger?: BusConnectLogger;
+  /** AMQP connection name / Kafka client id, so the broker shows which process a connection belongs to. */
+  readonly clientName?: string;
+}
+
+/** `kafka://host:port,host:port` -> `['host:port', 'host:port']`. */
+export function kafkaBrokers(url: string): string[] {
+  const brokers = url
+    .slice('kafka://'.length)
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter(Boolean);
+  if (brokers.length === 0) throw new BusNameError(`bus URL "${url}" names no broker (kafka://host:port,…)`);
+  return brokers;
+}
+
+/** The bus kinds a URL may name, for config validation. */
+export function busKind(url: string): 'memory' | 'amqp' | 'kafka' | undefined {
+  if (url === 'memory') return 'memory';
+  if (url.startsWith('amqp://') || url.startsWith('amqps://')) return 'amqp';
+  if (url.startsWith('kafka://')) return 'kafka';
+  return undefined;
+}
+
+export async function connectBus(url: string, options: ConnectBusOptions = {}): Promise<Transport> {
+  switch (busKind(url)) {
+    case 'memory': {
+      const { MemoryTransport } = await import('./memory/index.js');
+      return new MemoryTransport();
+    }
+    case 'amqp': {
+      const { AmqpTransport } = await import('./amqp/index.js');
+      // connect() waits for the first broker connection: a wrong URL fails the start, not the first publish.
+      return AmqpTransport.connect({
+        url,
+        logger: options.logger?.child({ bus: 'amqp' }),
+        connectionName: options.clientName,
+      });
+    }
+    case 'kafka': {
+      const { KafkaTransport } = await import('./kafka/index.js');
+      return new KafkaTransport({
+        brokers: kafkaBrokers(url),
+        logger: options.logger?.child({ bus: 'kafka' }),
+        clientId: options.clientName,
+      });
+    }
+    default:
+      throw new BusNameError(
+        `bus URL "${url}" is not supported: use memory, amqp://user:pass@host:port/vhost or kafka://host:port,…`,
+      );
+  }
+}
