@@ -20,6 +20,8 @@ describe('connectBus', () => {
     const transport = await connectBus('memory');
     expect(transport.kind).toBe('memory');
     await transport.close();
-    await expect(connectBus('nats://127.0.0.1:4222')).rejects.toThrow(/use memory, amqp:\/\/.* or kafka:\/\//);
+    await expect(connectBus('nats://127.0.0.1:4222')).rejects.toThrow(
+      /use memory, amqp:\/\/.* or kafka:\/\//,
+    );
   });
 });

@@ -1,3 +1,10 @@
+export {
+  type BusConnectLogger,
+  busKind,
+  type ConnectBusOptions,
+  connectBus,
+  kafkaBrokers,
+} from './connect.js';
 export * from './errors.js';
 export { InterestIndex } from './interest-index.js';
 export * from './routes.js';
@@ -14,4 +21,3 @@ export type {
   WorkHandler,
   WorkMessage,
 } from './transport.js';
-export { connectBus, busKind, kafkaBrokers, type ConnectBusOptions, type BusConnectLogger } from './connect.js';
