@@ -121,6 +121,8 @@ export class Publisher {
       key: channel,
       timeMs: now,
       traceId: options.traceId ?? '',
+      // A fresh id per publication: the history service stores a redelivered publish once, at its first offset.
+      requestId: this.#newId(),
       payload: encodeDelivery(delivery),
     });
     await this.#transport.publishWork(HISTORY_TOPIC, channel, inbound);

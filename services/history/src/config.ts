@@ -19,6 +19,8 @@ export const historyConfigSpec = {
     literals: ['memory'],
   }),
   logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+  /** Set: history lives in Redis (shared by instances, survives restarts). Unset: in memory (embedded). */
+  redisUrl: url('REDIS_URL', { protocols: ['redis', 'rediss'], optional: true }),
 };
 
 export type HistoryConfig = ConfigOf<typeof historyConfigSpec>;

@@ -1,8 +1,14 @@
 import { channelRoute } from '@switchboard/bus';
 import { waitFor } from '@switchboard/bus/conformance';
 import { MemoryBroker, MemoryTransport } from '@switchboard/bus/memory';
-import { type Delivery, decodeDelivery, encodeInbound, switchboard } from '@switchboard/protocol';
-import { HISTORY_TOPIC, Publisher } from '@switchboard/publisher';
+import {
+  type Delivery,
+  decodeDelivery,
+  encodeDelivery,
+  encodeInbound,
+  switchboard,
+} from '@switchboard/protocol';
+import { HISTORY_PUBLISH_TYPE, HISTORY_TOPIC, Publisher } from '@switchboard/publisher';
 import type { Service } from '@switchboard/service-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHistoryService } from './history-service.js';
@@ -124,6 +130,41 @@ describe('history service on the memory bus', () => {
       delivery.publication?.type,
       Number(delivery.publication?.offset),
     ]).toEqual(['room-1', 'msg', 1]);
+  });
+
+  it('sends a redelivered publish (same request id) again with its first offset, storing it once', async () => {
+    await start();
+    /** What Publisher.toChannel(..., { durable: true }) sends, with a publish id in request_id. */
+    const durablePublish = (publishId: string, body: string) =>
+      client.publishWork(
+        HISTORY_TOPIC,
+        'room-1',
+        encodeInbound({
+          service: HISTORY_TOPIC,
+          type: HISTORY_PUBLISH_TYPE,
+          key: 'room-1',
+          requestId: publishId,
+          payload: encodeDelivery({
+            channel: 'room-1',
+            durable: true,
+            publishedAtMs: 5,
+            publication: {
+              channel: 'room-1',
+              type: 'msg',
+              payload: new TextEncoder().encode(body),
+              timeMs: 5,
+            },
+          }),
+        }),
+      );
+    await durablePublish('pub-1', 'first');
+    await durablePublish('pub-1', 'first');
+    await durablePublish('pub-2', 'second');
+    await waitFor('3 deliveries', () => published('room-1').length === 3);
+    const deliveries = published('room-1');
+    expect(deliveries.map((d) => Number(d.publication?.offset))).toEqual([1, 1, 2]);
+    expect(deliveries.map((d) => text(d.publication?.payload))).toEqual(['first', 'first', 'second']);
+    expect(offsets((await store!.latest('room-1', 10)).publications)).toEqual([1, 2]);
   });
 
   it('recovers exactly the missed publications, in order, on the client frame id', async () => {

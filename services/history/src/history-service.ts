@@ -9,7 +9,9 @@
  * - `history.query` (from an edge, for a HistoryRequest): answers with HistoryResult on the frame id.
  *
  * Order per channel holds because the kit consumes the topic ordered by key = channel. Delivery is at least
- * once: a publish redelivered after its append (e.g. the fan-out failed) is stored again with a new offset.
+ * once: a publish redelivered after its append (e.g. the fan-out failed) is deduplicated by the store on the
+ * Inbound's `request_id` (the publish id) while its publication is kept, and sent again with its first
+ * offset. An Inbound without a request_id is appended every time it arrives.
  */
 import {
   type Delivery,
@@ -75,10 +77,10 @@ export function createHistoryService(options: HistoryServiceOptions): Service {
 
   service.on<Delivery>(
     HISTORY_PUBLISH_TYPE,
-    async ({ payload: delivery }) => {
+    async ({ payload: delivery, inbound }) => {
       const channel = delivery.channel as string;
       const publication = { ...(delivery.publication as switchboard.v1.IPublication), channel };
-      const position = await store.append(channel, publication);
+      const position = await store.append(channel, publication, inbound.requestId || undefined);
       await service.publisher.send({
         channel,
         exceptConnection: delivery.exceptConnection,

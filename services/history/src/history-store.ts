@@ -37,8 +37,13 @@ export interface Retention {
 }
 
 export interface HistoryStore {
-  /** Stores the publication with the next offset of the channel; returns that offset and the epoch. */
-  append(channel: string, publication: Publication): Promise<Position>;
+  /**
+   * Stores the publication with the next offset of the channel; returns that offset and the epoch.
+   * With a `publishId` (unique per publication, the same on every redelivery of it): while a publication
+   * appended with that id is still kept, appending the id again stores nothing and returns that
+   * publication's position, so an at-least-once redelivery never gets a second offset.
+   */
+  append(channel: string, publication: Publication, publishId?: string): Promise<Position>;
   /**
    * Every publication after `offset` in `epoch`, oldest first — or 'gap' when some of them are no longer
    * kept, the epoch is not the channel's, or the offset is beyond the channel's top.

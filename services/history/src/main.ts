@@ -2,41 +2,17 @@
  * History service entry point: config from the environment, logger, transport, store, service, and a
  * graceful stop on SIGTERM/SIGINT (service first, then the transport it does not own).
  */
-import type { Transport } from '@switchboard/bus';
-import { MemoryTransport } from '@switchboard/bus/memory';
+import { connectBus } from '@switchboard/bus';
 import { ConfigError, createLogger } from '@switchboard/service-kit';
 import { type HistoryConfig, readHistoryConfig } from './config.js';
+import { createHistoryStore } from './create-store.js';
 import { createHistoryService } from './history-service.js';
-import { MemoryHistoryStore } from './memory-history-store.js';
-
-type Logger = ReturnType<typeof createLogger>;
-
-async function createTransport(bus: string, logger: Logger): Promise<Transport> {
-  if (bus === 'memory') return new MemoryTransport();
-  if (bus.startsWith('amqp://') || bus.startsWith('amqps://')) {
-    const { AmqpTransport } = await import('@switchboard/bus/amqp');
-    return AmqpTransport.connect({
-      url: bus,
-      logger: logger.child({ bus: 'amqp' }),
-      connectionName: 'history',
-    });
-  }
-  const { KafkaTransport } = await import('@switchboard/bus/kafka');
-  const brokers = bus
-    .slice('kafka://'.length)
-    .split(',')
-    .map((broker) => broker.trim())
-    .filter(Boolean);
-  return new KafkaTransport({ brokers, logger: logger.child({ bus: 'kafka' }), clientId: 'history' });
-}
 
 async function run(config: HistoryConfig): Promise<void> {
   const logger = createLogger('history', { level: config.logLevel });
-  const transport = await createTransport(config.bus, logger);
-  const store = new MemoryHistoryStore({
-    maxPerChannel: config.maxPerChannel,
-    ttlMs: config.ttlSeconds * 1000,
-  });
+  const transport = await connectBus(config.bus, { logger, clientName: 'history' });
+  const store = createHistoryStore(config);
+  logger.info({ store: config.redisUrl ? 'redis' : 'memory' }, 'history store');
   const service = createHistoryService({ transport, store, logger, httpPort: config.httpPort });
   await service.start();
   let stopping = false;

@@ -15,6 +15,7 @@ import type {
 interface Entry {
   readonly offset: number;
   readonly storedAtMs: number;
+  readonly publishId: string | undefined;
   readonly publication: Publication;
 }
 
@@ -23,6 +24,8 @@ interface ChannelState {
   top: number;
   /** Ascending offsets, contiguous, ending at `top` (empty once everything expired). */
   entries: Entry[];
+  /** Publish id -> offset, for the kept entries appended with an id. */
+  readonly ids: Map<string, number>;
 }
 
 export interface MemoryHistoryStoreOptions extends Retention {
@@ -47,17 +50,21 @@ export class MemoryHistoryStore implements HistoryStore {
     this.#newEpoch = options.newEpoch ?? (() => randomUUID());
   }
 
-  async append(channel: string, publication: Publication): Promise<Position> {
-    let state = this.#channels.get(channel);
+  async append(channel: string, publication: Publication, publishId?: string): Promise<Position> {
+    let state = this.#state(channel);
     if (!state) {
-      state = { epoch: this.#newEpoch(), top: 0, entries: [] };
+      state = { epoch: this.#newEpoch(), top: 0, entries: [], ids: new Map() };
       this.#channels.set(channel, state);
     }
+    const known = publishId ? state.ids.get(publishId) : undefined;
+    if (known !== undefined) return { offset: known, epoch: state.epoch };
     const offset = state.top + 1;
     state.top = offset;
+    if (publishId) state.ids.set(publishId, offset);
     state.entries.push({
       offset,
       storedAtMs: this.#now(),
+      publishId: publishId || undefined,
       publication: { ...publication, channel, offset, epoch: state.epoch },
     });
     this.#prune(state);
@@ -105,6 +112,8 @@ export class MemoryHistoryStore implements HistoryStore {
     const cutoff = this.#now() - this.#retention.ttlMs;
     let drop = Math.max(0, state.entries.length - this.#retention.maxPerChannel);
     while (drop < state.entries.length && state.entries[drop]!.storedAtMs <= cutoff) drop++;
-    if (drop > 0) state.entries = state.entries.slice(drop);
+    if (drop === 0) return;
+    for (const entry of state.entries.slice(0, drop)) if (entry.publishId) state.ids.delete(entry.publishId);
+    state.entries = state.entries.slice(drop);
   }
 }

@@ -1,0 +1,65 @@
+/**
+ * Chat service entry point: config from the environment, logger, transport, store (Redis when REDIS_URL is
+ * set, in-memory otherwise), the rooms of CHAT_ROOMS, the service, and a graceful stop on SIGTERM/SIGINT
+ * (service first, then the store and the transport it does not own).
+ */
+
+import { connectBus } from '@switchboard/bus';
+import { ConfigError, createLogger } from '@switchboard/service-kit';
+import { createChatService } from './chat-service.js';
+import type { ChatStore } from './chat-store.js';
+import { type ChatConfig, readChatConfig } from './config.js';
+import { MemoryChatStore } from './memory-chat-store.js';
+import { RedisChatStore } from './redis-chat-store.js';
+
+async function run(config: ChatConfig): Promise<void> {
+  const logger = createLogger('chat', { level: config.logLevel });
+  const transport = await connectBus(config.bus, { logger, clientName: 'chat' });
+  const store: ChatStore = config.redisUrl
+    ? new RedisChatStore({
+        url: config.redisUrl,
+        onError: (error) => logger.warn({ err: error }, 'redis connection error'),
+      })
+    : new MemoryChatStore();
+  for (const room of config.rooms) await store.createRoom(room);
+  const service = createChatService({
+    transport,
+    store,
+    logger,
+    httpPort: config.httpPort,
+    maxMessageLength: config.maxMessageLength,
+    ratePerUserPerSecond: config.ratePerUserPerSecond,
+    rateBurst: config.rateBurst,
+    autoCreateRooms: config.autoCreateRooms,
+  });
+  await service.start();
+  logger.info(
+    { bus: transport.kind, store: config.redisUrl ? 'redis' : 'memory', rooms: config.rooms },
+    'chat started',
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    try {
+      await service.stop();
+      await store.close();
+      await transport.close();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+try {
+  await run(readChatConfig(process.env));
+} catch (error) {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error(error);
+  process.exit(1);
+}

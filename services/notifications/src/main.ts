@@ -1,0 +1,56 @@
+/**
+ * Notifications service entry point: config from the environment, logger, transport, inbox store (Redis
+ * when REDIS_URL is set, in memory otherwise), service, and a graceful stop on SIGTERM/SIGINT (service
+ * first, then the store and the transport it does not own).
+ */
+
+import { connectBus } from '@switchboard/bus';
+import { ConfigError, createLogger } from '@switchboard/service-kit';
+import { type NotificationsConfig, readNotificationsConfig } from './config.js';
+import type { InboxStore } from './inbox-store.js';
+import { MemoryInboxStore } from './memory-inbox-store.js';
+import { createNotificationsService, NOTIFICATIONS_SERVICE } from './notifications-service.js';
+import { RedisInboxStore } from './redis-inbox-store.js';
+
+async function run(config: NotificationsConfig): Promise<void> {
+  const logger = createLogger(NOTIFICATIONS_SERVICE, { level: config.logLevel });
+  const transport = await connectBus(config.bus, { logger: logger, clientName: NOTIFICATIONS_SERVICE });
+  const store: InboxStore = config.redisUrl
+    ? new RedisInboxStore({ url: config.redisUrl, maxPerUser: config.maxPerUser })
+    : new MemoryInboxStore({ maxPerUser: config.maxPerUser });
+  if (!config.redisUrl) logger.warn('REDIS_URL unset: the inbox is in memory and lost on restart');
+  const notifications = createNotificationsService({
+    transport,
+    store,
+    logger,
+    httpPort: config.httpPort,
+    ttlMs: config.ttlSeconds * 1000,
+    sweepIntervalMs: config.sweepIntervalMs,
+  });
+  await notifications.start();
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    try {
+      await notifications.stop();
+      await store.close();
+      await transport.close();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+try {
+  await run(readNotificationsConfig(process.env));
+} catch (error) {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error(error);
+  process.exit(1);
+}

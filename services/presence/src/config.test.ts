@@ -1,0 +1,30 @@
+import { ConfigError } from '@switchboard/service-kit';
+import { describe, expect, it } from 'vitest';
+import { loadPresenceConfig } from './config.js';
+
+describe('loadPresenceConfig', () => {
+  it('has defaults', () => {
+    expect(loadPresenceConfig({})).toEqual({
+      httpPort: 9104,
+      leaseMs: 15_000,
+      sweepMs: 1_000,
+      redisUrl: undefined,
+      bus: 'memory',
+      logLevel: 'info',
+    });
+  });
+
+  it('reads the variables and refuses a sweep longer than the lease', () => {
+    const config = loadPresenceConfig({
+      PRESENCE_LEASE_MS: '5000',
+      PRESENCE_SWEEP_MS: '500',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      SWITCHBOARD_BUS: 'amqp://localhost',
+    });
+    expect(config).toMatchObject({ leaseMs: 5_000, sweepMs: 500, redisUrl: 'redis://127.0.0.1:6379' });
+    expect(() => loadPresenceConfig({ PRESENCE_LEASE_MS: '1000', PRESENCE_SWEEP_MS: '2000' })).toThrow(
+      ConfigError,
+    );
+    expect(() => loadPresenceConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
+  });
+});
