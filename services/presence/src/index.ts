@@ -22,4 +22,3 @@ export type {
   RemovedConnection,
 } from './presence-store.js';
 export { RedisPresenceStore, type RedisPresenceStoreOptions } from './redis-presence-store.js';
-export { createTransport } from './transport.js';
