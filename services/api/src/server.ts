@@ -1,0 +1,199 @@
+/**
+ * `startApi`: the HTTP server of the publish API. Routing, auth and error mapping live here; the `/v1`
+ * handlers live in routes.ts. `/healthz`, `/readyz`, `/metrics` and `/v1/openapi.json` need no key.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BusError, type Transport } from '@switchboard/bus';
+import { Publisher, PublisherError } from '@switchboard/publisher';
+import { silentLogger } from '@switchboard/service-kit';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { createAuthenticator } from './auth.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_QUERY_TIMEOUT_MS } from './config.js';
+import { HttpError } from './errors.js';
+import { ApiMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { BusQuerier } from './query.js';
+import { matchRoute, type RouteContext } from './routes.js';
+
+export interface ApiOptions {
+  readonly transport: Transport;
+  /** Accepted API keys. `null` disables authentication (embedded demo only); required otherwise. */
+  readonly keys: readonly string[] | null;
+  /** Default 0 (any free port). */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  readonly maxBodyBytes?: number;
+  readonly queryTimeoutMs?: number;
+  /** Node id of the API's bus inbox (answers to presence/history queries). Default `api-<random>`. */
+  readonly nodeId?: string;
+  readonly logger?: Logger;
+  readonly registry?: Registry;
+}
+
+export interface RunningApi {
+  readonly url: string;
+  readonly port: number;
+  readonly nodeId: string;
+  readonly registry: Registry;
+  /** Stops accepting requests, waits for in-flight ones, closes the bus inbox. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startApi(options: ApiOptions): Promise<RunningApi> {
+  const log = options.logger ?? silentLogger();
+  const registry = options.registry ?? new Registry();
+  const metrics = new ApiMetrics(registry);
+  const auth = createAuthenticator(options.keys ?? undefined);
+  const nodeId = options.nodeId ?? `api-${randomBytes(6).toString('hex')}`;
+  const querier = await BusQuerier.open(
+    options.transport,
+    nodeId,
+    options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+  );
+  const ctx: RouteContext = {
+    publisher: new Publisher(options.transport),
+    querier,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  };
+  let closing = false;
+
+  const server = createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    let label = 'unmatched';
+    res.once('finish', () => {
+      metrics.requests.inc({ route: label, method: req.method ?? '', status: String(res.statusCode) });
+      metrics.duration.observe({ route: label }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    handle(req, res, (route) => {
+      label = route;
+    }).catch((error: unknown) => {
+      log.error({ err: error }, 'request handling failed');
+      if (!res.headersSent) send(res, 500, internal().toJSON());
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse, labelled: (route: string) => void) {
+    const url = new URL(req.url ?? '/', 'http://api');
+    const method = req.method ?? 'GET';
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    try {
+      switch (path) {
+        case '/healthz':
+          labelled(path);
+          return send(res, 200, { status: 'ok', service: 'api' });
+        case '/readyz': {
+          labelled(path);
+          const ready = !closing && querier.open;
+          return send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', service: 'api' });
+        }
+        case '/metrics': {
+          labelled(path);
+          const text = await registry.metrics();
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+          return;
+        }
+        case '/v1/openapi.json':
+          labelled(path);
+          return send(res, 200, openApiDocument);
+      }
+      const match = matchRoute(method, path);
+      if (!match) throw new HttpError(404, 'SB_ERR_NOT_FOUND', `no route ${path}`);
+      if ('allowed' in match)
+        throw new HttpError(405, 'SB_ERR_METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, {
+          headers: { allow: match.allowed.join(', ') },
+        });
+      labelled(match.route.path);
+      if (!auth.check(req.headers))
+        throw new HttpError(
+          401,
+          'SB_ERR_UNAUTHORIZED',
+          'a valid API key is required (Authorization: Bearer <key> or X-API-Key)',
+          {
+            headers: { 'www-authenticate': 'Bearer realm="switchboard"' },
+          },
+        );
+      const result = await match.route.handle(ctx, { req, params: match.params, query: url.searchParams });
+      send(res, result.status, result.body);
+    } catch (error) {
+      const httpError = toHttpError(error);
+      if (httpError.status >= 500)
+        log.warn(
+          error instanceof HttpError ? { code: error.code, path } : { err: error, path },
+          `request failed: ${httpError.message}`,
+        );
+      // A body not (fully) read is not drained: the connection closes after the answer.
+      const unread = !req.complete;
+      send(res, httpError.status, httpError.toJSON(), {
+        ...httpError.headers,
+        ...(unread ? { connection: 'close' } : {}),
+      });
+      if (unread) res.once('finish', () => req.socket.destroySoon());
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port, address, family } = server.address() as AddressInfo;
+  const host = family === 'IPv6' ? `[${address}]` : address;
+  log.info({ port, nodeId }, 'api listening');
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    nodeId,
+    registry,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        await closeServer(server);
+        await querier.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+async function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return;
+  const done = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await done;
+}
+
+const internal = () => new HttpError(500, 'SB_ERR_INTERNAL', 'internal error');
+
+function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof BusError)
+    return new HttpError(503, error.code, error.message, { headers: { 'retry-after': '1' } });
+  if (error instanceof PublisherError) return new HttpError(400, 'SB_ERR_BAD_REQUEST', error.message);
+  return internal();
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
