@@ -1,0 +1,9 @@
+export { buildWebAssets, type WebAssets } from './bundle.js';
+export {
+  createWebHandler,
+  MAX_ORDER_BODY_BYTES,
+  type OrderEvent,
+  type WebConfig,
+  type WebHandler,
+  type WebHandlerOptions,
+} from './static-server.js';
