@@ -1,6 +1,14 @@
 import { channelRoute, userRoute } from '@switchboard/bus';
+import { waitFor } from '@switchboard/bus/conformance';
 import { MemoryBroker, MemoryTransport } from '@switchboard/bus/memory';
-import { decodeDelivery, decodeInbound, ErrorCodes, switchboard } from '@switchboard/protocol';
+import {
+  decodeDelivery,
+  decodeInbound,
+  decodeOrderEvent,
+  ErrorCodes,
+  type OrderEvent,
+  switchboard,
+} from '@switchboard/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openApiDocument } from './openapi.js';
 import { routes } from './routes.js';
@@ -65,6 +73,20 @@ describe('validation', () => {
     ['POST', '/v1/broadcast', { type: 't' }, 'data'],
     ['POST', '/v1/users/alice/notify', { type: 't', data: 1, requiresAck: 'yes' }, 'requiresAck'],
     ['POST', '/v1/users/alice/notify', { type: '', data: 1 }, 'type'],
+    ['POST', '/v1/orders/events', { userId: 'u', kind: 'paid' }, 'orderId'],
+    ['POST', '/v1/orders/events', { orderId: 'o', userId: 'u', kind: 'lost' }, 'kind'],
+    [
+      'POST',
+      '/v1/orders/events',
+      { orderId: 'o', userId: 'u', kind: 'paid', details: { amountCents: -1 } },
+      'details.amountCents',
+    ],
+    [
+      'POST',
+      '/v1/orders/events',
+      { orderId: 'o', userId: 'u', kind: 'shipped', details: { carier: 'x' } },
+      'details.carier',
+    ],
     ['POST', '/v1/connections/no-dot/disconnect', {}, 'id'],
     ['POST', '/v1/connections/edge-1.abc/disconnect', { reason: 'r'.repeat(124) }, 'reason'],
     ['POST', '/v1/users/alice/disconnect', { reconnect: 'no' }, 'reconnect'],
@@ -188,6 +210,35 @@ describe('publishing', () => {
     const delivery = await h.edge.next((d) => d.user === 'alice');
     expect(delivery.push).toMatchObject({ id: answer.body.id, type: 'order.update', requiresAck: true });
     expect(JSON.parse(text(delivery.push?.payload))).toEqual({ order: 'o-1' });
+  });
+
+  it('an order event goes to the orders work topic, keyed by user', async () => {
+    const events: OrderEvent[] = [];
+    const keys: string[] = [];
+    await h.services.consumeWork('orders', { group: 'notifications' }, async (message) => {
+      keys.push(message.key);
+      events.push(decodeOrderEvent(message.bytes));
+    });
+    const answer = await h.call('POST', '/v1/orders/events', {
+      eventId: 'evt-1',
+      orderId: 'o-1',
+      userId: 'alice',
+      kind: 'shipped',
+      details: { carrier: 'DHL', trackingNumber: 'T1' },
+    });
+    expect(answer.status).toBe(202);
+    expect(answer.body.eventId).toBe('evt-1');
+    const generated = await h.call('POST', '/v1/orders/events', {
+      orderId: 'o-2',
+      userId: 'bob',
+      kind: 'paid',
+    });
+    expect(generated.body.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    await waitFor('both order events', () => events.length === 2);
+    expect(keys).toEqual(['alice', 'bob']);
+    expect(events[0]).toMatchObject({ eventId: 'evt-1', orderId: 'o-1', userId: 'alice', kind: 'shipped' });
+    expect(events[0]?.shipped).toMatchObject({ carrier: 'DHL', trackingNumber: 'T1' });
+    expect(events[1]).toMatchObject({ eventId: generated.body.eventId, kind: 'paid' });
   });
 
   it('broadcast reaches every node', async () => {
@@ -342,7 +393,7 @@ describe('documents and probes', () => {
       'GET /metrics',
     ];
     expect(new Set(documented)).toEqual(new Set(served));
-    expect(served).toHaveLength(12);
+    expect(served).toHaveLength(13);
   });
 
   it('healthz, readyz and metrics', async () => {

@@ -1,8 +1,9 @@
 /** Entry point of the API process: config from the environment, bus transport, HTTP server, clean stop. */
+
+import { connectBus } from '@switchboard/bus';
 import { ConfigError, createLogger } from '@switchboard/service-kit';
 import { readApiConfig } from './config.js';
 import { startApi } from './server.js';
-import { connectBus } from '@switchboard/bus';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof readApiConfig>;

@@ -100,6 +100,39 @@ export const openApiDocument = {
         responses: { '202': jsonResponse('Accepted by the broker', ref('PushAccepted')), ...PUBLISH_ERRORS },
       },
     },
+    '/v1/orders/events': {
+      post: {
+        operationId: 'publishOrderEvent',
+        summary: 'Publish an order event to the notifications service (work topic `orders`, keyed by user)',
+        requestBody: jsonBody({
+          type: 'object',
+          required: ['orderId', 'userId', 'kind'],
+          additionalProperties: false,
+          properties: {
+            eventId: {
+              type: 'string',
+              description: 'Idempotency key; a duplicate creates no second notification',
+            },
+            orderId: { type: 'string' },
+            userId: { type: 'string', description: 'The user to notify' },
+            kind: { type: 'string', enum: ['created', 'paid', 'shipped', 'delivered', 'cancelled'] },
+            details: {
+              type: 'object',
+              description:
+                'Fields of the kind: created {totalCents, currency, items}, paid {amountCents, currency, method}, ' +
+                'shipped {carrier, trackingNumber}, delivered {signedBy}, cancelled {reason}',
+            },
+          },
+        }),
+        responses: {
+          '202': jsonResponse('Accepted by the broker', {
+            type: 'object',
+            properties: { status: { type: 'string' }, eventId: { type: 'string' } },
+          }),
+          ...PUBLISH_ERRORS,
+        },
+      },
+    },
     '/v1/connections/{id}/disconnect': {
       post: {
         operationId: 'disconnectConnection',

@@ -4,7 +4,8 @@
  * the services over the bus (see query.ts).
  */
 import type { IncomingMessage } from 'node:http';
-import { switchboard } from '@switchboard/protocol';
+import type { Transport } from '@switchboard/bus';
+import { encodeOrderEvent, switchboard } from '@switchboard/protocol';
 import type { Payload, Publisher } from '@switchboard/publisher';
 import { readJsonObject } from './body.js';
 import type { BusQuerier } from './query.js';
@@ -18,6 +19,7 @@ import {
   optionalBoolean,
   optionalConnection,
   optionalReason,
+  orderEvent,
   type PublishItem,
   pathParam,
   publishBatch,
@@ -28,7 +30,11 @@ import {
 
 export const MAX_HISTORY_LIMIT = 1000;
 
+/** Work topic the notifications service consumes order events from (key = user id). */
+export const ORDERS_TOPIC = 'orders';
+
 export interface RouteContext {
+  readonly transport: Transport;
   readonly publisher: Publisher;
   readonly querier: BusQuerier;
   readonly maxBodyBytes: number;
@@ -126,6 +132,14 @@ export const routes: readonly Route[] = [
       ...(except !== undefined ? { except } : {}),
     });
     return accepted({ id });
+  }),
+
+  // For order systems that do not speak the broker: the event goes to the `orders` work topic exactly as a
+  // broker-connected order system would publish it (keyed by user, so one user's events stay in order).
+  route('POST', '/v1/orders/events', async (ctx, request) => {
+    const event = orderEvent(await body(ctx, request));
+    await ctx.transport.publishWork(ORDERS_TOPIC, event.userId, encodeOrderEvent(event));
+    return accepted({ eventId: event.eventId });
   }),
 
   route('POST', '/v1/connections/{id}/disconnect', async (ctx, request) => {

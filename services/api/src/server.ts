@@ -55,6 +55,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
   );
   const ctx: RouteContext = {
+    transport: options.transport,
     publisher: new Publisher(options.transport),
     querier,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,

@@ -134,3 +134,44 @@ export function publishBatch(body: Body): PublishItem[] {
     throw badField('items', `must be an array of 1..${MAX_BATCH} publications`);
   return items.map((item, i) => publishItem(item, `items[${i}]`));
 }
+
+export const ORDER_KINDS = ['created', 'paid', 'shipped', 'delivered', 'cancelled'] as const;
+export type OrderKind = (typeof ORDER_KINDS)[number];
+
+/** `{eventId?, orderId, userId, kind, details?}` -> an OrderEvent; a missing event id gets a fresh one. */
+export function orderEvent(body: Body) {
+  onlyFields(body, ['eventId', 'orderId', 'userId', 'kind', 'details']);
+  const eventId =
+    body.eventId === undefined ? crypto.randomUUID() : boundedString(body.eventId, 'eventId', MAX_ID);
+  const orderId = boundedString(body.orderId, 'orderId', MAX_ID);
+  const user = userId(body.userId, 'userId');
+  if (typeof body.kind !== 'string' || !(ORDER_KINDS as readonly string[]).includes(body.kind))
+    throw badField('kind', `must be one of ${ORDER_KINDS.join(', ')}`);
+  const details = body.details ?? {};
+  if (details === null || typeof details !== 'object' || Array.isArray(details))
+    throw badField('details', 'must be an object with the fields of the order event kind');
+  const problem = verifyDetails(body.kind as OrderKind, details as Body);
+  if (problem) throw badField(`details.${problem.field}`, problem.message);
+  return { eventId, orderId, userId: user, timeMs: Date.now(), [body.kind]: details };
+}
+
+const DETAIL_FIELDS: Record<OrderKind, Record<string, 'string' | 'integer'>> = {
+  created: { totalCents: 'integer', currency: 'string', items: 'integer' },
+  paid: { amountCents: 'integer', currency: 'string', method: 'string' },
+  shipped: { carrier: 'string', trackingNumber: 'string' },
+  delivered: { signedBy: 'string' },
+  cancelled: { reason: 'string' },
+};
+
+function verifyDetails(kind: OrderKind, details: Body): { field: string; message: string } | undefined {
+  const fields = DETAIL_FIELDS[kind];
+  for (const [field, value] of Object.entries(details)) {
+    const expected = fields[field];
+    if (!expected) return { field, message: `unknown field; allowed: ${Object.keys(fields).join(', ')}` };
+    if (expected === 'string' && (typeof value !== 'string' || value.length > MAX_ID))
+      return { field, message: `must be a string of at most ${MAX_ID} characters` };
+    if (expected === 'integer' && (!Number.isSafeInteger(value) || (value as number) < 0))
+      return { field, message: 'must be a non-negative integer' };
+  }
+  return undefined;
+}
