@@ -4,6 +4,9 @@
  *
  *   sb.work                          durable topic exchange, routing key `<topic>.<bucket>`
  *   sb.work.<topic>.<group>.s<i>     ordered group: durable shard queue, x-single-active-consumer
+ *   sb.members                       durable direct exchange, routing key `<topic>.<group>`: membership
+ *                                    announcements of ordered groups (membership.ts), each instance
+ *                                    reading them through an exclusive auto-delete server-named queue
  *   sb.work.<topic>.<group>          unordered group: one durable queue bound to `<topic>.*`
  *   sb.dlq.<topic>.<group>           durable dead-letter queue (published to via the default exchange)
  *   sb.deliveries                    durable direct exchange, routing key = deliveryRoutingKey(route)
@@ -21,6 +24,9 @@ export const WORK_EXCHANGE = 'sb.work';
  */
 export const DELIVERY_EXCHANGE = 'sb.deliveries';
 
+/** Membership announcements of ordered consumer groups (see membership.ts). */
+export const MEMBERS_EXCHANGE = 'sb.members';
+
 export const HEADER_KEY = 'x-sb-key';
 export const HEADER_ROUTE = 'x-sb-route';
 export const HEADER_TOPIC = 'x-sb-topic';
@@ -33,10 +39,19 @@ export const shardQueue = (topic: string, group: string, shard: number) =>
 export const groupQueue = (topic: string, group: string) => `sb.work.${topic}.${group}`;
 export const deadLetterQueue = (topic: string, group: string) => `sb.dlq.${topic}.${group}`;
 export const nodeQueue = (node: string) => `sb.node.${node}`;
+export const membersRoutingKey = (topic: string, group: string) => `${topic}.${group}`;
 
 export async function declareExchanges(channel: Channel): Promise<void> {
   await channel.assertExchange(WORK_EXCHANGE, 'topic', { durable: true });
   await channel.assertExchange(DELIVERY_EXCHANGE, 'direct', { durable: true });
+  await channel.assertExchange(MEMBERS_EXCHANGE, 'direct', { durable: true });
+}
+
+/** Declares this instance's announcement inbox for one ordered group; returns its server-made name. */
+export async function declareMemberQueue(channel: Channel, topic: string, group: string): Promise<string> {
+  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
+  await channel.bindQueue(queue, MEMBERS_EXCHANGE, membersRoutingKey(topic, group));
+  return queue;
 }
 
 /** Declares and binds the queues of one consumer group; returns the queues to consume. */

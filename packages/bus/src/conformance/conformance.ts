@@ -166,6 +166,87 @@ export function runTransportConformance(name: string, setup: () => Promise<Confo
       }
     }, 180_000);
 
+    it('shares ordered work between instances of a group', async () => {
+      const topic = uniqueName('shared');
+      const [a, b] = [await connect(), await connect()];
+      type Who = 'a' | 'b';
+      const open: Record<Who, boolean> = { a: true, b: true };
+      /** Completed handlings, in completion order, of instances that were open (a closed one's acks are void). */
+      const handled: { who: Who; key: string; n: number }[] = [];
+      /** Key -> the open instance handling it right now: two at once is an order violation. */
+      const running = new Map<string, { who: Who }>();
+      const overlaps: string[] = [];
+      const handler = (who: Who) => async (m: WorkMessage) => {
+        const n = Number(text(m.bytes));
+        let mine: { who: Who } | undefined;
+        if (open[who]) {
+          const other = running.get(m.key);
+          if (other) overlaps.push(`${m.key} ${n}: ${who} started while ${other.who} ran`);
+          mine = { who };
+          running.set(m.key, mine);
+        }
+        await sleep(1 + Math.random() * 3);
+        if (mine && running.get(m.key) === mine) running.delete(m.key);
+        if (open[who]) handled.push({ who, key: m.key, n });
+      };
+      await consume(a, topic, 'svc', handler('a'), { ordered: true, prefetch: 16 });
+      await consume(b, topic, 'svc', handler('b'), { ordered: true, prefetch: 16 });
+      const publisher = await connect();
+      const keys = Array.from({ length: 64 }, (_, i) => `key-${i}`);
+      let rounds = 0;
+      const publishRound = async () => {
+        const n = rounds++;
+        for (const key of keys) await publisher.publishWork(topic, key, bytes(String(n)));
+      };
+      const by = (who: Who) => handled.filter((h) => h.who === who).length;
+      const allHandled = () => {
+        const seen = new Set(handled.map((h) => `${h.key} ${h.n}`));
+        return keys.every((key) =>
+          Array.from({ length: rounds }, (_, n) => `${key} ${n}`).every((k) => seen.has(k)),
+        );
+      };
+      /** Per key, handlings come in publish order: a message only after every earlier one (replays allowed). */
+      const expectPerKeyOrder = () => {
+        for (const key of keys) {
+          let next = 0;
+          for (const { n } of handled.filter((h) => h.key === key)) {
+            expect(n, `${key}: message ${n} handled before ${next}`).toBeLessThanOrEqual(next);
+            if (n === next) next++;
+          }
+          expect(next).toBe(rounds);
+        }
+        expect(overlaps).toEqual([]);
+      };
+
+      // Both instances get a share. A slow rebalance may leave one idle at first: publish more until both
+      // have handled something.
+      for (let i = 0; i < 5; i++) await publishRound();
+      const deadline = Date.now() + patience;
+      while (!(by('a') > 0 && by('b') > 0) && Date.now() < deadline) {
+        await sleep(1_000);
+        if (!(by('a') > 0 && by('b') > 0)) await publishRound();
+      }
+      await waitFor('every message handled by the two instances', allHandled, patience * 2);
+      expect(by('a')).toBeGreaterThan(0);
+      expect(by('b')).toBeGreaterThan(0);
+      expectPerKeyOrder();
+
+      // One instance dies mid-stream: the survivor handles everything that is left, still in order per key.
+      const before = handled.length;
+      const publishing = (async () => {
+        for (let i = 0; i < 5; i++) await publishRound();
+      })();
+      await waitFor('the second batch under way', () => handled.length >= before + keys.length, patience);
+      open.a = false;
+      const survivorBefore = by('b');
+      for (const [key, holder] of running) if (holder.who === 'a') running.delete(key);
+      await a.close();
+      await publishing;
+      await waitFor('every message handled after an instance closed', allHandled, patience * 3);
+      expect(by('b')).toBeGreaterThan(survivorBefore);
+      expectPerKeyOrder();
+    }, 300_000);
+
     it('redelivers an unacked message to another instance after its consumer dies', async () => {
       const topic = uniqueName('redeliver');
       const doomed = await connect();
