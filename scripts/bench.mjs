@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-// Placeholder until the benchmark issue lands: says so and fails, so nobody mistakes it for a result.
-console.error('pnpm bench: not yet — the load generator and peers arrive with the benchmark issue (bench/).');
-process.exit(1);
+// `pnpm bench <scenario> [options]`: the load generator and peers live in bench/ (see bench/README.md).
+// Without a scenario it prints the usage and exits 1.
+await import('../bench/run.mjs');

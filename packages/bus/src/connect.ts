@@ -1,10 +1,11 @@
 /**
- * `connectBus(url)`: the one place a process turns `SWITCHBOARD_BUS` into a Transport. RabbitMQ and Kafka
- * transports are imported lazily, so a process on the memory bus never loads amqplib or kafkajs. Used by
- * the edge and by every service, so they agree on the URL forms:
+ * `connectBus(url)`: the one place a process turns `SWITCHBOARD_BUS` into a Transport. RabbitMQ, Kafka and
+ * Redis transports are imported lazily, so a process on the memory bus never loads amqplib, kafkajs or
+ * ioredis. Used by the edge and by every service, so they agree on the URL forms:
  *   memory                          the in-process bus (one per process)
  *   amqp://user:pass@host:port/vhost, amqps://…
  *   kafka://host:port,host:port
+ *   redis://[user:pass@]host:port[/db], rediss://… (TLS)
  */
 import { BusNameError } from './errors.js';
 import type { Transport } from './transport.js';
@@ -21,7 +22,7 @@ export interface BusConnectLogger {
 export interface ConnectBusOptions {
   /** Transport logs go to a child of this logger; silent when absent. */
   readonly logger?: BusConnectLogger;
-  /** AMQP connection name / Kafka client id, so the broker shows which process a connection belongs to. */
+  /** AMQP connection name / Kafka client id / Redis client name, so the broker shows which process a connection belongs to. */
   readonly clientName?: string;
 }
 
@@ -37,10 +38,11 @@ export function kafkaBrokers(url: string): string[] {
 }
 
 /** The bus kinds a URL may name, for config validation. */
-export function busKind(url: string): 'memory' | 'amqp' | 'kafka' | undefined {
+export function busKind(url: string): 'memory' | 'amqp' | 'kafka' | 'redis' | undefined {
   if (url === 'memory') return 'memory';
   if (url.startsWith('amqp://') || url.startsWith('amqps://')) return 'amqp';
   if (url.startsWith('kafka://')) return 'kafka';
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) return 'redis';
   return undefined;
 }
 
@@ -67,9 +69,18 @@ export async function connectBus(url: string, options: ConnectBusOptions = {}): 
         clientId: options.clientName,
       });
     }
+    case 'redis': {
+      const { RedisTransport } = await import('./redis/index.js');
+      // connect() waits for Redis to answer: a wrong URL fails the start, not the first publish.
+      return RedisTransport.connect({
+        url,
+        logger: options.logger?.child({ bus: 'redis' }),
+        connectionName: options.clientName,
+      });
+    }
     default:
       throw new BusNameError(
-        `bus URL "${url}" is not supported: use memory, amqp://user:pass@host:port/vhost or kafka://host:port,…`,
+        `bus URL "${url}" is not supported: use memory, amqp://user:pass@host:port/vhost, kafka://host:port,… or redis://host:port`,
       );
   }
 }

@@ -1,0 +1,2 @@
+export type { RedisBusLogger, RedisTransportOptions } from './redis-options.js';
+export { RedisTransport } from './redis-transport.js';
