@@ -24,6 +24,8 @@ const decoders = {
   decodeInbound,
   decodeDelivery,
   decodeLifecycleEvent,
+  decodeOrderEvent,
+  decodeDeliveryReceipt,
 };
 
 /** Decoding either succeeds or throws DecodeError; nothing else may escape. */

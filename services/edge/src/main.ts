@@ -4,10 +4,10 @@
  * bus -> exit 0). `--workers N` forks N processes sharing the port, each its own node on the bus.
  */
 import cluster from 'node:cluster';
+import { connectBus } from '@switchboard/bus';
 import { pino } from 'pino';
 import { ConfigError, type EdgeConfig, loadConfig } from './config.js';
 import { EdgeNode } from './edge-node.js';
-import { connectBus } from '@switchboard/bus';
 
 async function runNode(config: EdgeConfig, nodeId: string): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });

@@ -3,13 +3,13 @@
  * transport, service; SIGTERM/SIGINT stop the service, then the store, then the bus.
  */
 import { hostname } from 'node:os';
+import { connectBus } from '@switchboard/bus';
 import { ConfigError, createLogger } from '@switchboard/service-kit';
 import { loadPresenceConfig } from './config.js';
 import { MemoryPresenceStore } from './memory-presence-store.js';
 import { PresenceService } from './presence-service.js';
 import type { PresenceStore } from './presence-store.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
-import { connectBus } from '@switchboard/bus';
 
 try {
   const config = loadPresenceConfig(process.env);
