@@ -1,17 +1,38 @@
 #!/usr/bin/env node
-// `pnpm start`: the embedded all-in-one on the in-process bus (no broker needed). Today that is the edge
-// node alone on the memory bus; business services join it as their issues land (services/standalone).
-// SWITCHBOARD_BUS=amqp://… or kafka://… runs the same process against a real broker.
+// `pnpm start`: Switchboard all-in-one (services/standalone) — the edge, every business service, the HTTP
+// API and the demo page in one process, on the in-process bus with in-memory stores: no broker, no Redis.
+// SWITCHBOARD_BUS=amqp://… or kafka://… and REDIS_URL=redis://… run the same process on real
+// infrastructure. SIGINT/SIGTERM are passed on; the process exits with the all-in-one's exit code.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const standalone = join(root, 'services/standalone/src/main.ts');
-const entry = existsSync(standalone) ? standalone : join(root, 'services/edge/src/main.ts');
+const entry = join(root, 'services/standalone/src/main.ts');
 const tsx = join(root, 'node_modules/.bin/tsx');
+for (const [path, hint] of [
+  [tsx, 'run `pnpm install` first'],
+  [entry, 'is this a complete checkout?'],
+]) {
+  if (!existsSync(path)) {
+    console.error(`${path} is missing: ${hint}`);
+    process.exit(1);
+  }
+}
 const env = { SWITCHBOARD_BUS: 'memory', ...process.env };
 const child = spawn(tsx, [entry, ...process.argv.slice(2)], { stdio: 'inherit', env });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+let forwarded = false;
+const forward = (signal) => {
+  if (forwarded) return;
+  forwarded = true;
+  child.kill(signal);
+};
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => forward(signal));
+// pnpm exits on SIGTERM without passing it on: when our parent goes away, stop the all-in-one cleanly.
+const parent = process.ppid;
+const watch = setInterval(() => {
+  if (process.ppid !== parent) forward('SIGTERM');
+}, 500);
+watch.unref();
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

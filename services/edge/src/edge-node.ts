@@ -15,7 +15,7 @@ import { AuthError, Authenticator, type Identity } from './auth.js';
 import { type CommandContext, errorFrame, handleCommand } from './commands.js';
 import { Connection } from './connection.js';
 import { createDeliveryHandler } from './fan-out.js';
-import { createHttpHandler } from './http-routes.js';
+import { createHttpHandler, type HttpFallback } from './http-routes.js';
 import { Lifecycle } from './lifecycle.js';
 import { LocalIndex } from './local-index.js';
 import { EdgeMetrics } from './metrics.js';
@@ -26,6 +26,11 @@ import { chooseSubprotocol, decodeIncoming, formatOf } from './wire.js';
 export interface EdgeNodeDeps {
   readonly transport: Transport;
   readonly logger?: Logger;
+  /**
+   * Requests to paths other than `/ws`, `/healthz`, `/readyz` and `/metrics` (e.g. an embedding process's
+   * pages on the same port). Without it they get 404.
+   */
+  readonly httpFallback?: HttpFallback;
 }
 
 export interface DrainResult {
@@ -44,6 +49,7 @@ export class EdgeNode {
   readonly #auth: Authenticator;
   readonly #relay: Relay;
   readonly #lifecycle: Lifecycle;
+  readonly #httpFallback: HttpFallback | undefined;
   readonly #live = new Set<Connection>();
   readonly #wss: WebSocketServer;
   #server: Server | undefined;
@@ -59,6 +65,7 @@ export class EdgeNode {
     this.options = resolveOptions(options);
     this.nodeId = this.options.nodeId;
     this.#transport = deps.transport;
+    this.#httpFallback = deps.httpFallback;
     this.#log = (deps.logger ?? pino({ level: 'silent' })).child({ node: this.nodeId });
     this.metrics = new EdgeMetrics(this.nodeId);
     this.#auth = new Authenticator(this.options);
@@ -111,7 +118,12 @@ export class EdgeNode {
     this.#inbox = await this.#transport.openNode(this.nodeId, handler);
     this.#index = new LocalIndex(new InterestIndex(this.#inbox));
     const server = createServer(
-      createHttpHandler({ nodeId: this.nodeId, ready: () => this.#ready, registry: this.metrics.registry }),
+      createHttpHandler({
+        nodeId: this.nodeId,
+        ready: () => this.#ready,
+        registry: this.metrics.registry,
+        fallback: this.#httpFallback,
+      }),
     );
     server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
     this.#server = server;

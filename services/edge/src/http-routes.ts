@@ -1,16 +1,30 @@
-/** Plain HTTP routes of an edge: health, readiness, Prometheus metrics. `/ws` is handled on `upgrade`. */
+/**
+ * Plain HTTP routes of an edge: health, readiness, Prometheus metrics. `/ws` is handled on `upgrade`.
+ * Any other path goes to the optional fallback handler (an embedding process serving its own pages on the
+ * edge's port); without one, or when it declines, the answer is 404.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+
+/** Takes a request the edge does not serve itself; answers `false` to let the edge reply 404. */
+export type HttpFallback = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export interface HttpState {
   readonly nodeId: string;
   readonly ready: () => boolean;
   readonly registry: Registry;
+  readonly fallback?: HttpFallback;
 }
+
+const EDGE_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/ws']);
 
 export function createHttpHandler(state: HttpState) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (!EDGE_PATHS.has(path)) {
+      if (!state.fallback?.(req, res)) json(res, 404, { error: 'not found' });
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       json(res, 405, { error: 'method not allowed' });
       return;

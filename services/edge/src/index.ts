@@ -1,4 +1,5 @@
 export { ConfigError, type EdgeConfig, loadConfig } from './config.js';
 export { type DrainResult, EdgeNode, type EdgeNodeDeps } from './edge-node.js';
+export type { HttpFallback } from './http-routes.js';
 export { EdgeMetrics } from './metrics.js';
 export { DEFAULT_LIMITS, DEFAULTS, type EdgeLimits, type EdgeNodeOptions } from './options.js';

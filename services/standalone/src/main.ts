@@ -1,0 +1,60 @@
+/**
+ * `pnpm start`: Switchboard in one process — the edge, every business service, the HTTP API and the demo
+ * page — on the in-process bus with in-memory stores by default (SWITCHBOARD_BUS=amqp://… or kafka://…
+ * and REDIS_URL=… for real infrastructure). Prints one line with the URL; SIGTERM/SIGINT drain the edge,
+ * stop the services, close the bus and exit 0.
+ */
+import { ConfigError } from '@switchboard/service-kit';
+import { type AllInOneConfig, readAllInOneConfig } from './config.js';
+import { createStandaloneLogger } from './logger.js';
+import { startStandalone } from './standalone.js';
+
+async function run(config: AllInOneConfig): Promise<void> {
+  const pretty = config.prettyLogs ?? process.stdout.isTTY === true;
+  const logger = createStandaloneLogger({ level: config.logLevel, pretty });
+  const app = await startStandalone(config, { logger });
+  logger.info(
+    {
+      bus: config.bus === 'memory' ? 'memory' : new URL(config.bus).protocol.slice(0, -1),
+      stores: config.redisUrl ? 'redis' : 'memory',
+      ws: app.wsUrl,
+      api: app.apiUrl,
+      apiAuth: config.apiKeys?.length ? 'API_KEYS' : 'none (embedded demo)',
+      devTokens: app.devTokens,
+    },
+    'switchboard started',
+  );
+  const tokens = app.devTokens ? `  (demo tokens: ${app.url}/dev/token?user=alice)` : '';
+  const line = `Switchboard is running: ${app.url}${tokens}`;
+  if (pretty) process.stdout.write(`\n  ${line}\n\n`);
+  else logger.info({ url: app.url }, line);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    try {
+      await app.stop();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+try {
+  await run(readAllInOneConfig(process.env));
+} catch (error) {
+  if (error instanceof ConfigError) console.error(`config error: ${error.message}`);
+  else if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE')
+    console.error(
+      `${(error as Error).message}: another process uses the port; set SWITCHBOARD_PORT (and API_HTTP_PORT) to free ones`,
+    );
+  else console.error(error);
+  process.exit(1);
+}
