@@ -44,6 +44,12 @@ export class DemoPage {
     await this.message(text, 'sent').waitFor({ timeout: WAIT_MS });
   }
 
+  /** The chat error line's text, or null while it is hidden. */
+  async chatError(): Promise<string | null> {
+    const error = this.byTestId('chat-error');
+    return (await error.isVisible()) ? await error.textContent() : null;
+  }
+
   /** The message item with exactly this text (and status, when given). */
   message(text: string, status?: string): Locator {
     const items = this.byTestId('message-list').locator(

@@ -104,6 +104,11 @@ describe('demo page in Chromium against the all-in-one', () => {
     await a.message('Hi Alice, Bob here').waitFor({ timeout: WAIT_MS });
     expect(await a.messageTexts()).toEqual(['Hello from Alice', 'Hi Alice, Bob here']);
     expect(await b.messageTexts()).toEqual(['Hello from Alice', 'Hi Alice, Bob here']);
+    // Delivered messages stay delivered: no "Not sent" error and no message marked failed.
+    expect(await a.chatError()).toBeNull();
+    expect(await b.chatError()).toBeNull();
+    for (const page of [a, b]) expect(await page.message('Hello from Alice', 'sent').count()).toBe(1);
+    expect(await b.message('Hi Alice, Bob here', 'sent').count()).toBe(1);
     const author = a.message('Hi Alice, Bob here').getByTestId('message-user');
     expect(await author.textContent()).toBe(bob);
 
@@ -116,6 +121,39 @@ describe('demo page in Chromium against the all-in-one', () => {
     await a.presenceItem(bob).waitFor({ state: 'detached', timeout: WAIT_MS });
     expect(await a.presenceUsers()).toEqual([alice]);
     expect(await a.byTestId('presence-count').textContent()).toBe('1');
+  });
+
+  it('a newcomer sees the room’s earlier messages, and sending shows no error', async () => {
+    const room = `history-${suffix()}`;
+    const gina = `gina-${suffix()}`;
+    const hugo = `hugo-${suffix()}`;
+    const g = await openPage();
+    await g.join(gina, room);
+    const earlier = ['first words', 'second words', 'third words'];
+    for (const text of earlier) {
+      await g.send(text);
+      expect(await g.chatError()).toBeNull();
+    }
+    expect(await g.messageTexts()).toEqual(earlier);
+
+    // Hugo joins afterwards: the room's history is loaded once subscribed, in order, without errors.
+    const h = await openPage();
+    await h.join(hugo, room);
+    await h.message('third words').waitFor({ timeout: WAIT_MS });
+    expect(await h.messageTexts()).toEqual(earlier);
+    expect(await h.chatError()).toBeNull();
+    expect(await h.message('first words').getByTestId('message-user').textContent()).toBe(gina);
+
+    // Live messages after the history keep coming, once each, and his own is delivered without an error.
+    await h.send('hello, I am new');
+    await g.message('hello, I am new').waitFor({ timeout: WAIT_MS });
+    await g.send('welcome');
+    await h.message('welcome').waitFor({ timeout: WAIT_MS });
+    expect(await h.messageTexts()).toEqual([...earlier, 'hello, I am new', 'welcome']);
+    expect(await g.messageTexts()).toEqual([...earlier, 'hello, I am new', 'welcome']);
+    expect(await h.chatError()).toBeNull();
+    expect(await g.chatError()).toBeNull();
+    expect(await h.message('hello, I am new', 'sent').count()).toBe(1);
   });
 
   it('shows an order notification sent while the user was offline, and acking it clears the badge', async () => {

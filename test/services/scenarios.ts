@@ -5,7 +5,8 @@
  *
  * "Nothing else arrived" is shown with a barrier that the same path must carry after the thing under test
  * (a later message on the same channel, a later notification of the same inbox), never with a sleep.
- * The presence scenario kills node 2, so it runs last.
+ * Scenarios share the stack and run in order: the crash scenario kills the first chat instance (the second
+ * one, added by the sharing scenario, carries on), and the presence scenario kills node 2, so it runs last.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkMessage } from '../../packages/bus/src/index.js';
@@ -18,7 +19,7 @@ import {
 } from '../../packages/protocol/src/index.js';
 import { ORDERS_TOPIC, RECEIPTS_TOPIC } from '../../services/notifications/src/index.js';
 import { type MakeTransport, record, runId } from '../edge/edge-fixtures.js';
-import { type Stack, startStack } from './stack.js';
+import { API_KEY, API_MAX_BODY_BYTES, type Stack, startStack } from './stack.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -73,6 +74,32 @@ function expectConsecutive(seen: readonly Seen[]): void {
   const offsets = seen.map((m) => m.offset);
   expect(offsets[0]).toBeGreaterThan(0);
   expect(offsets).toEqual(offsets.map((_, i) => (offsets[0] as number) + i));
+}
+
+interface ApiAnswer {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of several shapes, checked by the assertions
+  body: any;
+}
+
+/** One HTTP call to the stack's API; `key` null sends no key. */
+async function callApi(
+  stack: Stack,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  key: string | null = API_KEY,
+): Promise<ApiAnswer> {
+  const response = await fetch(`${stack.api.url}${path}`, {
+    method,
+    headers: {
+      ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
 export function runServiceScenarios(
@@ -179,6 +206,52 @@ export function runServiceScenarios(
         expectConsecutive(wb.messages());
         expect(wb.publications.seen.slice(backAt).filter((p) => p.type === 'chat.message')).toHaveLength(51);
         expect(wb.subscribed.seen.map((s) => s.wasRecovering)).toEqual([false, true]);
+      } finally {
+        for (const client of [a, b, c]) client.disconnect();
+      }
+    });
+
+    it('recovery: a fresh subscribe knows the stream top, so missing everything after it is recovered', async () => {
+      const room = `top-${run}`;
+      const channel = `chat:${room}`;
+      const a = await stack.client(0, `alice-${run}`);
+      const b = await stack.client(1, `bob-${run}`);
+      const c = await stack.client(0, `carol-${run}`);
+      try {
+        const wc = watch(c.subscribe(channel));
+        await wc.subscribed.next();
+        await join(a, room);
+        for (const text of ['one', 'two']) await say(a, room, text);
+        // Both appended (C saw their fan-out) before B subscribes: no publication is due to B, but the
+        // answer carries the stream top. (A lagging node may still hand B the fan-out of 'two' while it
+        // subscribes; then B saw it, which is as good.)
+        await expect.poll(() => wc.messages().length, WAIT).toBe(2);
+        const wb = watch(b.subscribe(channel));
+        const first = await wb.subscribed.next();
+        expect([first.durable, first.wasRecovering, first.position?.offset]).toEqual([true, false, 2]);
+        expect(wb.sub.position).toEqual(first.position);
+        const before = wb.messages().length;
+        expect(wb.messages().every((m) => m.offset <= 2)).toBe(true);
+
+        const gone = record(b, 'state');
+        b.disconnect();
+        await gone.next((s) => s.newState === 'disconnected');
+        const missed = ['three', 'four', 'five'];
+        for (const text of missed) await say(a, room, text);
+        b.connect();
+        const resumed = await wb.subscribed.next((s) => s.wasRecovering);
+        expect(resumed.recovered).toBe(true);
+        await expect.poll(() => wb.messages().length - before, WAIT).toBe(3);
+        expect(
+          wb
+            .messages()
+            .slice(before)
+            .map((m) => [m.offset, m.text]),
+        ).toEqual([
+          [3, 'three'],
+          [4, 'four'],
+          [5, 'five'],
+        ]);
       } finally {
         for (const client of [a, b, c]) client.disconnect();
       }
@@ -331,6 +404,330 @@ export function runServiceScenarios(
         }
       } finally {
         for (const client of [a, b]) client.disconnect();
+      }
+    });
+
+    it('API on the bus: publish and notify reach clients on both nodes, presence and history come from the services, bad requests are refused', async () => {
+      const channel = `news-${run}`;
+      const presenceChannel = `presence-api-${run}`;
+      const room = `api-${run}`;
+      const ann = `ann-${run}`;
+      const ben = `ben-${run}`;
+      const a0 = await stack.client(0, ann);
+      const a1 = await stack.client(1, ann);
+      const b = await stack.client(1, ben);
+      try {
+        // POST /v1/publish, with the refused requests first: none of them may publish anything.
+        const news = watch(b.subscribe(channel));
+        await news.subscribed.next();
+        const item = { channel, type: 'news.item', data: { n: 1 } };
+        const refused: [ApiAnswer, number, string, string?][] = [
+          [await callApi(stack, 'POST', '/v1/publish', item, 'wrong-key'), 401, 'SB_ERR_UNAUTHORIZED'],
+          [await callApi(stack, 'POST', '/v1/publish', item, null), 401, 'SB_ERR_UNAUTHORIZED'],
+          [
+            await callApi(stack, 'POST', '/v1/publish', { channel, type: 'news.item' }),
+            400,
+            'SB_ERR_BAD_REQUEST',
+            'data',
+          ],
+          [
+            await callApi(stack, 'POST', '/v1/publish', { ...item, channel: 'has space' }),
+            400,
+            'SB_ERR_BAD_REQUEST',
+            'channel',
+          ],
+          [
+            await callApi(stack, 'POST', `/v1/users/${ann}/notify`, {
+              type: 'note',
+              data: 1,
+              requiresAck: 'yes',
+            }),
+            400,
+            'SB_ERR_BAD_REQUEST',
+            'requiresAck',
+          ],
+          [
+            await callApi(stack, 'POST', '/v1/publish', { ...item, data: 'x'.repeat(API_MAX_BODY_BYTES) }),
+            413,
+            'SB_ERR_BODY_TOO_LARGE',
+          ],
+        ];
+        for (const [answer, status, code, field] of refused) {
+          expect(answer.status).toBe(status);
+          expect(answer.body.error.code).toBe(code);
+          if (field) {
+            expect(answer.body.error.field).toBe(field);
+            expect(answer.body.error.message).toContain(field);
+          }
+        }
+        const published = await callApi(stack, 'POST', '/v1/publish', item);
+        expect(published.status).toBe(202);
+        await news.publications.next((p) => p.type === 'news.item');
+        // Barrier: a second accepted publish; the channel carried exactly the two accepted ones.
+        await callApi(stack, 'POST', '/v1/publish', { ...item, data: { n: 2 } });
+        await expect.poll(() => news.publications.seen.length, WAIT).toBe(2);
+        expect(news.publications.seen.map((p) => [p.type, parse(p.payload)])).toEqual([
+          ['news.item', { n: 1 }],
+          ['news.item', { n: 2 }],
+        ]);
+
+        // POST /v1/users/{id}/notify: every connection of the user, on both nodes; nobody else.
+        const pushes = [a0, a1, b].map((client) => record(client, 'push'));
+        const notified = await callApi(stack, 'POST', `/v1/users/${ann}/notify`, {
+          type: 'note',
+          data: { hello: 'ann' },
+        });
+        expect(notified.status).toBe(202);
+        const id = notified.body.id as string;
+        expect(id).toBeTruthy();
+        for (const p of pushes.slice(0, 2)) {
+          const push = await p.next((n) => n.id === id);
+          expect([push.type, parse(push.payload)]).toEqual(['note', { hello: 'ann' }]);
+        }
+        // Barrier: a notification to Ben after Ann's; Ben's connection gets only his own.
+        const toBen = await callApi(stack, 'POST', `/v1/users/${ben}/notify`, { type: 'note', data: 'ben' });
+        expect(toBen.status).toBe(202);
+        await pushes[2]?.next((n) => n.id === toBen.body.id);
+        expect(pushes[2]?.seen.map((n) => n.id)).toEqual([toBen.body.id]);
+        expect(pushes.slice(0, 2).map((p) => p.seen.map((n) => n.id))).toEqual([[id], [id]]);
+
+        // GET /v1/presence/{channel}: answered by the presence service over the bus, users of both nodes.
+        const inLobby = [a0, b].map((client) => watch(client.subscribe(presenceChannel)));
+        await Promise.all(inLobby.map((w) => w.subscribed.next()));
+        const present = async () => {
+          const answer = await callApi(stack, 'GET', `/v1/presence/${presenceChannel}`);
+          expect(answer.status).toBe(200);
+          expect(answer.body.channel).toBe(presenceChannel);
+          return (answer.body.clients as { userId: string; connectionId: string }[])
+            .map((c) => `${c.userId} ${c.connectionId}`)
+            .sort();
+        };
+        await expect
+          .poll(present, WAIT)
+          .toEqual([`${ann} ${a0.connection?.connectionId}`, `${ben} ${b.connection?.connectionId}`].sort());
+
+        // GET /v1/history/chat:<room>: the history service's publications of the room, in order.
+        const texts = ['h1', 'h2', 'h3'];
+        for (const text of texts) await say(a0, room, text);
+        const history = async (query = '') => {
+          const answer = await callApi(
+            stack,
+            'GET',
+            `/v1/history/${encodeURIComponent(`chat:${room}`)}${query}`,
+          );
+          expect(answer.status).toBe(200);
+          expect(answer.body.channel).toBe(`chat:${room}`);
+          return answer.body as {
+            position: { offset: number; epoch: string };
+            publications: { offset: number; epoch: string; type: string; data: ChatMessage }[];
+          };
+        };
+        await expect.poll(async () => (await history()).publications.length, WAIT).toBe(3);
+        const page = await history();
+        expect(page.publications.map((p) => [p.type, p.data.text, p.data.user])).toEqual(
+          texts.map((text) => ['chat.message', text, ann]),
+        );
+        const offsets = page.publications.map((p) => p.offset);
+        expect(offsets).toEqual([offsets[0], (offsets[0] as number) + 1, (offsets[0] as number) + 2]);
+        expect(page.position).toEqual({ offset: offsets[2], epoch: page.publications[0]?.epoch });
+        expect((await history('?limit=2')).publications.map((p) => p.data.text)).toEqual(['h2', 'h3']);
+      } finally {
+        for (const client of [a0, a1, b]) client.disconnect();
+      }
+    });
+
+    it('a chat instance killed in the middle of a send: the other instance handles the message, the sender gets its reply', async () => {
+      const first = stack.chats[0] as (typeof stack.chats)[0];
+      const second = stack.chats[1] ?? (await stack.addChatInstance());
+      const a = await stack.client(0, `alice-${run}`);
+      const b = await stack.client(1, `bob-${run}`);
+      try {
+        // A room whose sends the first instance handles now (work is shared by key: the room). Bob watches
+        // each candidate from before its probe, so the chosen room's channel is seen from its first message.
+        let room: string | undefined;
+        let w: ReturnType<typeof watch> | undefined;
+        for (let i = 0; i < 32 && room === undefined; i++) {
+          const candidate = `crash-${run}-${i}`;
+          const watched = watch(b.subscribe(`chat:${candidate}`));
+          await watched.subscribed.next();
+          const before = first.handled.length;
+          await say(a, candidate, 'probe');
+          if (first.handled.length > before) [room, w] = [candidate, watched];
+          else watched.sub.unsubscribe();
+        }
+        if (room === undefined || w === undefined)
+          throw new Error('the first chat instance handled none of 32 rooms');
+        const probed = w;
+        await expect.poll(() => probed.messages().length, WAIT).toBe(1);
+
+        const text = `in flight ${run}`;
+        const held = first.hold(room);
+        const secondBefore = second.handled.length;
+        const reply = request(a, 'chat.send', room, { text });
+        // Instance 1 has the message (unacked), has taken its number, and has published nothing.
+        expect(await Promise.race([held.entered.then(() => 'held'), reply.then(() => 'answered')])).toBe(
+          'held',
+        );
+        await stack.killChatInstance(first);
+
+        // The broker hands the unacked message to instance 2 (AMQP: the closed channel requeues it and the
+        // shard moves; Kafka: the partition moves after the rebalance, from the uncommitted offset).
+        const answer = await reply;
+        expect(answer.type).toBe('chat.sent');
+        const sent = parse<ChatMessage>(answer.payload);
+        expect([sent.text, sent.room, sent.user]).toEqual([text, room, `alice-${run}`]);
+        expect(second.handled.slice(secondBefore)).toEqual([room]);
+
+        // Let the zombie go on and wait for its handler to end: its publish fails on the closed connection.
+        held.release();
+        await first.service.stop();
+
+        // At least once, and here exactly once: instance 1 was stopped before its publish (it had taken a
+        // message number and nothing else), so the only copy is instance 2's. Had instance 1 died after
+        // publishing, the redelivery would publish the text a second time under a new id (chat-service.ts
+        // publishes before anything that would let a retry skip it), which the contract allows.
+        await say(a, room, 'after the crash');
+        await expect.poll(() => probed.messages().length, WAIT).toBe(3);
+        expect(probed.messages().map((m) => [m.id, m.text])).toEqual([
+          [expect.any(String), 'probe'],
+          [sent.id, text],
+          [expect.any(String), 'after the crash'],
+        ]);
+        expectConsecutive(probed.messages());
+      } finally {
+        for (const client of [a, b]) client.disconnect();
+      }
+    });
+
+    it('notifications: an unacked notification survives a restart of the service (Redis inbox)', async () => {
+      const user = `erin-${run}`;
+      const orderSystem = await stack.transport('orders-restart');
+      const receipts: { status: string; notificationId: string; eventId: string; connectionId: string }[] =
+        [];
+      const reader = await orderSystem.consumeWork(
+        RECEIPTS_TOPIC,
+        { group: `receipts-it-${run}`, ordered: true },
+        async (message: WorkMessage) => {
+          const receipt = decodeDeliveryReceipt(message.bytes);
+          if (receipt.userId !== user) return;
+          receipts.push({
+            status: ReceiptStatus[receipt.status] as string,
+            notificationId: receipt.notificationId,
+            eventId: receipt.eventId,
+            connectionId: receipt.connectionId,
+          });
+        },
+      );
+      const of = (status: string) => receipts.filter((r) => r.status === status);
+      const orderId = `order-restart-${run}`;
+      const clients: Client[] = [];
+      const session = async () => {
+        const client = await stack.client(0, user);
+        clients.push(client);
+        return { client, pushes: record(client, 'push'), connectionId: client.connection?.connectionId };
+      };
+      try {
+        await orderSystem.publishWork(
+          ORDERS_TOPIC,
+          user,
+          encodeOrderEvent({
+            eventId: `${run}-shipped`,
+            orderId,
+            userId: user,
+            timeMs: 1,
+            shipped: { carrier: 'DHL', trackingNumber: 'T1' },
+          }),
+        );
+        await expect.poll(() => of('STORED').length, WAIT).toBe(1);
+        const stored = of('STORED')[0]?.notificationId as string;
+
+        // The user was offline; the service restarts (its memory is gone, only Redis keeps the inbox).
+        await stack.restartNotifications();
+
+        const s1 = await session();
+        const push = await s1.pushes.next((p) => p.id === stored);
+        expect([push.type, parse<{ orderId: string }>(push.payload).orderId]).toEqual([
+          'order.shipped',
+          orderId,
+        ]);
+        await expect.poll(() => of('DELIVERED').length, WAIT).toBe(1);
+        expect(of('DELIVERED')[0]?.connectionId).toBe(s1.connectionId);
+        s1.client.ack(stored);
+        await expect.poll(() => of('ACKED').length, WAIT).toBe(1);
+        expect(of('ACKED')[0]).toMatchObject({ notificationId: stored, connectionId: s1.connectionId });
+        s1.client.disconnect();
+
+        // Barrier: a later notification of the same inbox; the next session gets it and not the acked one.
+        await orderSystem.publishWork(
+          ORDERS_TOPIC,
+          user,
+          encodeOrderEvent({
+            eventId: `${run}-delivered`,
+            orderId,
+            userId: user,
+            timeMs: 2,
+            delivered: { signedBy: 'Erin' },
+          }),
+        );
+        await expect.poll(() => of('STORED').length, WAIT).toBe(2);
+        const later = of('STORED')[1]?.notificationId as string;
+        const s2 = await session();
+        await s2.pushes.next((p) => p.id === later);
+        expect(s2.pushes.seen.map((p) => p.id)).toEqual([later]);
+      } finally {
+        for (const client of clients) client.disconnect();
+        await reader.close();
+      }
+    });
+
+    it('history: after a restart of the history service, a recovery still returns the missed publications', async () => {
+      const room = `hrestart-${run}`;
+      const channel = `chat:${room}`;
+      const a = await stack.client(0, `alice-${run}`);
+      const b = await stack.client(1, `bob-${run}`);
+      const c = await stack.client(1, `carol-${run}`);
+      try {
+        const [wb, wc] = [b, c].map((client) => watch(client.subscribe(channel))) as [
+          ReturnType<typeof watch>,
+          ReturnType<typeof watch>,
+        ];
+        await Promise.all([wb, wc].map((w) => w.subscribed.next()));
+        for (const text of ['one', 'two', 'three']) await say(a, room, text);
+        await expect.poll(() => wb.messages().length, WAIT).toBe(3);
+        const position = wb.sub.position;
+
+        const gone = record(b, 'state');
+        b.disconnect();
+        await gone.next((s) => s.newState === 'disconnected');
+        // Missed before the restart (kept by the old instance) and after it (kept by the new one).
+        for (const text of ['missed 0', 'missed 1']) await say(a, room, text);
+        await expect.poll(() => wc.messages().length, WAIT).toBe(5);
+        await stack.restartHistory();
+        for (const text of ['missed 2', 'missed 3']) await say(a, room, text);
+        await expect.poll(() => wc.messages().length, WAIT).toBe(7);
+        expectConsecutive(wc.messages());
+
+        b.connect();
+        const resumed = await wb.subscribed.next((s) => s.wasRecovering);
+        expect(resumed.recovered).toBe(true);
+        expect(resumed.position?.epoch).toBe(position?.epoch);
+        await expect.poll(() => wb.messages().length, WAIT).toBe(7);
+        // Barrier: a live message after the recovery directly follows the recovered ones.
+        await say(a, room, 'after');
+        await expect.poll(() => wb.messages().length, WAIT).toBe(8);
+        expect(wb.messages().map((m) => m.text)).toEqual([
+          'one',
+          'two',
+          'three',
+          'missed 0',
+          'missed 1',
+          'missed 2',
+          'missed 3',
+          'after',
+        ]);
+        expectConsecutive(wb.messages());
+      } finally {
+        for (const client of [a, b, c]) client.disconnect();
       }
     });
 

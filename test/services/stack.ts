@@ -1,13 +1,15 @@
 /**
  * A whole Switchboard on one bus, in this process but with the broker's view of separate processes: two
- * edge nodes and one instance of each business service (history, chat, notifications, presence), every one
- * on a transport of its own. Stores are Redis (under a key prefix unique to the run, deleted on close) when
- * a Redis URL is given, in memory otherwise. Clients are the real SDK over WebSockets to the real edges.
+ * edge nodes, one instance of each business service (history, chat, notifications, presence) and the HTTP
+ * API, every one on a transport of its own. Stores are Redis (under a key prefix unique to the run, deleted
+ * on close) when a Redis URL is given, in memory otherwise. Clients are the real SDK over WebSockets to the
+ * real edges.
  */
 import { createRequire } from 'node:module';
 import type { Transport } from '../../packages/bus/src/index.js';
 import { Client, type ClientOptions } from '../../packages/client/src/index.js';
 import type { Service } from '../../packages/service-kit/src/index.js';
+import { type RunningApi, startApi } from '../../services/api/src/index.js';
 import {
   type ChatStore,
   createChatService,
@@ -48,26 +50,62 @@ export const PRESENCE_LEASE_MS = 1_500;
 /** Edge heartbeat interval; the edge announces a lease of three intervals (1.5 s). */
 export const NODE_HEARTBEAT_MS = 500;
 
+/** The one API key the stack's API accepts. */
+export const API_KEY = 'it-key';
+/** Body limit of the stack's API (small, so a 413 needs no megabyte). */
+export const API_MAX_BODY_BYTES = 16 * 1024;
+
+/** A send held inside a chat instance: it has taken its message number and waits before saving it. */
+export interface HeldSend {
+  /** Resolves when a send to the room reached the hold (message number taken, nothing published yet). */
+  readonly entered: Promise<void>;
+  /** Lets the held send go on (the hold is removed: later sends to the room pass). */
+  release(): void;
+}
+
 /** One chat instance, with the rooms whose messages it numbered (every handled send takes one number). */
 export interface ChatInstance {
   readonly name: string;
   readonly service: Service;
+  readonly transport: Transport;
   /** Sends this instance handled: one entry (the room) per message number it took from the store. */
   readonly handled: string[];
+  /**
+   * The next send to `room` that this instance handles stops after taking its message number, before the
+   * message is saved and published, until released. Only this instance's store is wrapped.
+   */
+  hold(room: string): HeldSend;
 }
 
 export interface Stack {
   readonly run: string;
   readonly nodes: readonly [EdgeNode, EdgeNode];
   readonly chats: ChatInstance[];
+  /** The notifications service instance running now (replaced by restartNotifications). */
   readonly notifications: NotificationsService;
   readonly presence: PresenceService;
+  /** The HTTP API on a transport of its own, accepting API_KEY. */
+  readonly api: RunningApi;
   /** The Redis key prefix of this stack (every store's keys start with it), or undefined for memory. */
   readonly redisPrefix: string | undefined;
   /** A connected SDK client of `user` on node `node` (0 or 1); disconnected by close() if still open. */
   client(node: 0 | 1, user: string, options?: ClientOptions): Promise<Client>;
   /** Another chat instance on its own transport, sharing the store (as two processes share Redis). */
   addChatInstance(): Promise<ChatInstance>;
+  /**
+   * The chat instance crashes: its bus connection closes under it, without Service.stop(), so in-flight
+   * handlers are neither finished nor acked (the broker gives their messages to another instance). The
+   * service object lives on like a zombie process: `stop()` on it waits for its handlers to end.
+   */
+  killChatInstance(chat: ChatInstance): Promise<void>;
+  /**
+   * Notifications restart: graceful stop, store and bus connection closed; then a new instance on a new
+   * store client (same Redis prefix) and a new connection. A memory store is handed over instead (without
+   * Redis there is nothing to survive a restart).
+   */
+  restartNotifications(): Promise<NotificationsService>;
+  /** History restarts the same way: graceful stop, store and connection closed, a new one on the prefix. */
+  restartHistory(): Promise<void>;
   /**
    * Node `node` dies silently: its bus connection goes away without EdgeNode.close(), so it neither
    * heartbeats nor announces the end of its connections. Its sockets stay open, like a hung process.
@@ -79,14 +117,31 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** Wraps a chat store so that every message number taken (one per handled send) is recorded. */
-function countingChatStore(store: ChatStore, handled: string[]): ChatStore {
+/**
+ * Wraps a chat store so that every message number taken (one per handled send) is recorded, and a send to
+ * a held room waits in saveMessage (after nextSeq, before the publish) until its hold is released.
+ */
+function countingChatStore(
+  store: ChatStore,
+  handled: string[],
+  holds: Map<string, { enter(): void; gate: Promise<void> }>,
+): ChatStore {
   return new Proxy(store, {
     get(target, property) {
       if (property === 'nextSeq')
         return (room: string) => {
           handled.push(room);
           return target.nextSeq(room);
+        };
+      if (property === 'saveMessage')
+        return async (meta: Parameters<ChatStore['saveMessage']>[0]) => {
+          const hold = holds.get(meta.room);
+          if (hold) {
+            holds.delete(meta.room);
+            hold.enter();
+            await hold.gate;
+          }
+          return target.saveMessage(meta);
         };
       const value = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
@@ -119,9 +174,12 @@ export async function startStack(
   const transports: Transport[] = [];
   const stores: { close(): Promise<void> }[] = [];
   const services: { stop(): Promise<void> }[] = [];
+  const apis: RunningApi[] = [];
   const nodes: EdgeNode[] = [];
   const clients: Client[] = [];
   const killed = new Set<Transport>();
+  /** Releases of held chat sends. */
+  const releases: (() => void)[] = [];
 
   const transport = async (suffix: string) => {
     const t = await makeTransport(`${name}-${suffix}`);
@@ -138,8 +196,10 @@ export async function startStack(
         errors.push(error);
       }
     };
+    for (const release of releases.splice(0)) release();
     for (const client of clients.splice(0)) client.disconnect();
     for (const node of nodes.splice(0)) await attempt(() => node.close());
+    for (const api of apis.splice(0)) await attempt(() => api.close());
     for (const service of services.splice(0).reverse()) await attempt(() => service.stop());
     for (const store of stores.splice(0)) await attempt(() => store.close());
     for (const t of transports.splice(0)) if (!killed.has(t)) await attempt(() => t.close());
@@ -162,55 +222,123 @@ export async function startStack(
     return memoryChatStore;
   };
 
+  /** Stops a running component for good: out of the close lists, then stopped and closed in this order. */
+  const retire = async (
+    service: { stop(): Promise<void> },
+    store: { close(): Promise<void> },
+    t: Transport,
+  ) => {
+    services.splice(services.indexOf(service), 1);
+    await service.stop();
+    if (redisUrl) {
+      stores.splice(stores.indexOf(store), 1);
+      await store.close();
+    }
+    transports.splice(transports.indexOf(t), 1);
+    await t.close();
+  };
+
   const chats: ChatInstance[] = [];
   const addChatInstance = async (): Promise<ChatInstance> => {
     const instance = `chat${chats.length + 1}`;
     const handled: string[] = [];
+    const holds = new Map<string, { enter(): void; gate: Promise<void> }>();
+    const chatTransport = await transport(instance);
     const service = createChatService({
-      transport: await transport(instance),
-      store: countingChatStore(chatStore(), handled),
+      transport: chatTransport,
+      store: countingChatStore(chatStore(), handled, holds),
       httpPort: false,
       // The scenarios send bursts from one user; the rate limit is not what they test.
       ratePerUserPerSecond: 10_000,
     });
     services.push(service);
     await service.start();
-    const chat = { name: instance, service, handled };
+    const chat: ChatInstance = {
+      name: instance,
+      service,
+      transport: chatTransport,
+      handled,
+      hold(room) {
+        let enter: () => void = () => undefined;
+        let release: () => void = () => undefined;
+        const entered = new Promise<void>((resolve) => {
+          enter = resolve;
+        });
+        const gate = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        holds.set(room, { enter, gate });
+        // Released at the latest by close(), so a stop() waiting for the held handler cannot hang.
+        releases.push(release);
+        return { entered, release };
+      },
+    };
     chats.push(chat);
     return chat;
   };
 
+  let restarts = 0;
+  /** Redis: a new store client on the run's prefix (as a restarted process opens); memory: the one store. */
+  let memoryHistoryStore: MemoryHistoryStore | undefined;
+  const historyStore = (): HistoryStore => {
+    if (redisUrl) {
+      const store = new RedisHistoryStore({
+        url: redisUrl,
+        prefix: `${redisPrefix}history:`,
+        maxPerChannel: 1_000,
+        ttlMs: 3_600_000,
+      });
+      stores.push(store);
+      return store;
+    }
+    if (!memoryHistoryStore) {
+      memoryHistoryStore = new MemoryHistoryStore({ maxPerChannel: 1_000, ttlMs: 3_600_000 });
+      stores.push(memoryHistoryStore);
+    }
+    return memoryHistoryStore;
+  };
+  let memoryInbox: MemoryInboxStore | undefined;
+  const inboxStore = (): InboxStore => {
+    if (redisUrl) {
+      const store = new RedisInboxStore({ url: redisUrl, prefix: `${redisPrefix}inbox:` });
+      stores.push(store);
+      return store;
+    }
+    if (!memoryInbox) {
+      memoryInbox = new MemoryInboxStore();
+      stores.push(memoryInbox);
+    }
+    return memoryInbox;
+  };
+
+  interface Running<S> {
+    readonly service: S;
+    readonly store: { close(): Promise<void> };
+    readonly transport: Transport;
+  }
+  const startHistory = async (suffix: string): Promise<Running<Service>> => {
+    const store = historyStore();
+    const t = await transport(suffix);
+    const service = createHistoryService({ transport: t, store, httpPort: false });
+    services.push(service);
+    await service.start();
+    return { service, store, transport: t };
+  };
+  const startNotifications = async (suffix: string): Promise<Running<NotificationsService>> => {
+    const store = inboxStore();
+    const t = await transport(suffix);
+    const service = createNotificationsService({ transport: t, store, httpPort: false });
+    services.push(service);
+    await service.start();
+    return { service, store, transport: t };
+  };
+
   try {
-    const historyStore: HistoryStore = redisUrl
-      ? new RedisHistoryStore({
-          url: redisUrl,
-          prefix: `${redisPrefix}history:`,
-          maxPerChannel: 1_000,
-          ttlMs: 3_600_000,
-        })
-      : new MemoryHistoryStore({ maxPerChannel: 1_000, ttlMs: 3_600_000 });
-    stores.push(historyStore);
-    const history = createHistoryService({
-      transport: await transport('history'),
-      store: historyStore,
-      httpPort: false,
-    });
-    services.push(history);
-    await history.start();
+    let history = await startHistory('history');
 
     await addChatInstance();
 
-    const inbox: InboxStore = redisUrl
-      ? new RedisInboxStore({ url: redisUrl, prefix: `${redisPrefix}inbox:` })
-      : new MemoryInboxStore();
-    stores.push(inbox);
-    const notifications = createNotificationsService({
-      transport: await transport('notifications'),
-      store: inbox,
-      httpPort: false,
-    });
-    services.push(notifications);
-    await notifications.start();
+    let notifications = await startNotifications('notifications');
 
     const presenceStore: PresenceStore = redisUrl
       ? RedisPresenceStore.connect(redisUrl, { prefix: `${redisPrefix}presence:` })
@@ -246,15 +374,40 @@ export async function startStack(
     }
     const [first, second] = nodes as [EdgeNode, EdgeNode];
 
+    const api = await startApi({
+      transport: await transport('api'),
+      keys: [API_KEY],
+      maxBodyBytes: API_MAX_BODY_BYTES,
+      queryTimeoutMs: 30_000,
+      nodeId: `${name}-api`,
+    });
+    apis.push(api);
+
     return {
       run,
       nodes: [first, second],
       chats,
-      notifications,
+      get notifications() {
+        return notifications.service;
+      },
       presence,
+      api,
       redisPrefix,
       transport,
       addChatInstance,
+      async killChatInstance(chat) {
+        killed.add(chat.transport);
+        await chat.transport.close();
+      },
+      async restartNotifications() {
+        await retire(notifications.service, notifications.store, notifications.transport);
+        notifications = await startNotifications(`notifications-${++restarts}`);
+        return notifications.service;
+      },
+      async restartHistory() {
+        await retire(history.service, history.store, history.transport);
+        history = await startHistory(`history-${++restarts}`);
+      },
       async client(node, user, options = {}) {
         const client = new Client((node === 0 ? first : second).url, {
           getToken: () => sign({ sub: user }, { expiresIn: '1h' }),

@@ -240,6 +240,42 @@ describe('subscriptions', () => {
     expect(sub.position).toEqual({ offset: 7, epoch: 'e1' });
   });
 
+  it('takes the stream top of a Subscribed without publications as its position and resumes from it', async () => {
+    const sinces: unknown[] = [];
+    edge.onFrame = (conn, frame) => {
+      if (frame.connect) conn.send({ id: frame.id, connected: { connectionId: 'c' } });
+      if (!frame.subscribe) return;
+      const since = frame.subscribe.since;
+      sinces.push(since ? { offset: Number(since.offset), epoch: since.epoch } : null);
+      conn.send({
+        id: frame.id,
+        subscribed: {
+          channel: 'chat:1',
+          durable: true,
+          position: { offset: 9, epoch: 'e1' },
+          wasRecovering: Boolean(since),
+          recovered: Boolean(since),
+          publications: since ? [pub(10)] : [],
+        },
+      });
+    };
+    const client = newClient();
+    const sub = client.subscribe('chat:1');
+    const subscribed = collect(sub, 'subscribed');
+    const received = collect(sub, 'publication');
+    await connected(client);
+    await until(() => subscribed.length === 1);
+    expect(subscribed[0]).toMatchObject({ wasRecovering: false, position: { offset: 9, epoch: 'e1' } });
+    expect(sub.position).toEqual({ offset: 9, epoch: 'e1' });
+    expect(received).toEqual([]);
+
+    (await edge.connection(0)).close(CloseCode.SlowConsumer, 'slow');
+    await until(() => received.length === 1);
+    expect(sinces).toEqual([null, { offset: 9, epoch: 'e1' }]);
+    expect(offsets(received)).toEqual([10]);
+    expect(sub.position).toEqual({ offset: 10, epoch: 'e1' });
+  });
+
   it('drops publications with an offset already seen in the same epoch, not those of a new epoch', async () => {
     edge.onFrame = (conn, frame) => {
       if (frame.connect) conn.send({ id: frame.id, connected: {} });

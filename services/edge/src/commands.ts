@@ -165,20 +165,33 @@ async function subscribe(
   ctx.metrics.subscriptions.inc();
   ctx.lifecycle.subscribed(c, channel.name);
   const durable = ctx.options.durableNamespaces.includes(channel.namespace);
-  if (durable && sub.since) {
-    // Subscribed first locally (no gap for live publications), then the history service answers the recovery.
+  if (durable) {
+    // Subscribed first locally (no gap for live publications), then the history service answers every durable
+    // subscribe with the stream top `position` (and, when the client gave `since`, the recovery) — so the
+    // client always has a position to resume from, even before its first publication.
     const name = channel.name;
-    return relay(ctx, c, id, {
-      service: 'history',
-      type: 'history.recover',
-      payload: v1.Subscribe.encode({ channel: name, since: sub.since }).finish(),
-      key: name,
-      frameId: id,
-      onTimeout: () => ({
-        id,
-        subscribed: { channel: name, durable, recovered: false, wasRecovering: true },
-      }),
+    const wasRecovering = Boolean(sub.since);
+    const unrecovered = () => ({
+      id,
+      subscribed: { channel: name, durable, recovered: false, wasRecovering },
     });
+    try {
+      await ctx.relay.publish(c, {
+        service: 'history',
+        type: 'history.recover',
+        payload: v1.Subscribe.encode({ channel: name, ...(sub.since ? { since: sub.since } : {}) }).finish(),
+        key: name,
+        frameId: id,
+        onTimeout: unrecovered,
+      });
+      ctx.metrics.relayed.inc({ result: 'ok' });
+    } catch (error) {
+      // The subscription itself stands (live publications flow); only the position/recovery is missing.
+      ctx.metrics.relayed.inc({ result: 'failed' });
+      c.log.warn({ err: error, service: 'history' }, 'relay failed');
+      c.send(unrecovered());
+    }
+    return;
   }
   c.send({ id, subscribed: { channel: channel.name, durable } });
 }

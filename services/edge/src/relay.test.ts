@@ -4,6 +4,7 @@ import {
   decodeLifecycleEvent,
   encodeDelivery,
   type LifecycleEvent,
+  switchboard,
 } from '@switchboard/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Bus, connect, startBus, subscribe, type TestClient } from './testing/harness.js';
@@ -67,24 +68,85 @@ describe('client -> service relay', () => {
   it('history queries are relayed and answered by frame id; unanswered ones time out', async () => {
     await bus.publisher.consumeWork('history', { group: 'history' }, async (message) => {
       const inbound = decodeInbound(message.bytes);
-      if (inbound.type !== 'history.query') return;
-      const node = inbound.connectionId.slice(0, inbound.connectionId.lastIndexOf('.'));
+      const answer =
+        inbound.type === 'history.query'
+          ? { history: { channel: 'chat:a' } }
+          : inbound.type === 'history.recover'
+            ? { subscribed: { channel: 'chat:a', durable: true, position: { offset: 0, epoch: 'e1' } } }
+            : undefined;
+      if (!answer) return;
       await bus.publisher.publishDelivery(
-        nodeRoute(node),
+        nodeRoute(nodeOf(inbound.connectionId)),
+        encodeDelivery({ connection: inbound.connectionId, frameId: Number(inbound.requestId), ...answer }),
+      );
+    });
+    const { client } = await connect(bus.nodes[0]!.url, 'alice');
+    clients.push(client);
+    expect((await subscribe(client, 1, 'chat:a')).subscribed?.position?.epoch).toBe('e1');
+    client.send({ id: 2, history: { channel: 'chat:a', limit: 10 } });
+    expect((await client.next((f) => f.id === 2)).history?.channel).toBe('chat:a');
+    client.send({ id: 3, presence: { channel: 'chat:a' } });
+    expect((await client.next((f) => f.id === 3)).error?.code).toBe(140);
+  });
+
+  it('relays every durable subscribe to history.recover; the answer carries the stream top', async () => {
+    const recovers: { channel: string; since: switchboard.v1.IStreamPosition | null | undefined }[] = [];
+    await bus.publisher.consumeWork('history', { group: 'history' }, async (message) => {
+      const inbound = decodeInbound(message.bytes);
+      if (inbound.type !== 'history.recover') return;
+      const sub = switchboard.v1.Subscribe.decode(inbound.payload);
+      recovers.push({ channel: sub.channel, since: sub.since ? { ...sub.since } : undefined });
+      await bus.publisher.publishDelivery(
+        nodeRoute(nodeOf(inbound.connectionId)),
         encodeDelivery({
           connection: inbound.connectionId,
           frameId: Number(inbound.requestId),
-          history: { channel: 'chat:a' },
+          subscribed: {
+            channel: sub.channel,
+            durable: true,
+            position: { offset: 7, epoch: 'e1' },
+            wasRecovering: Boolean(sub.since),
+            recovered: Boolean(sub.since),
+          },
         }),
       );
     });
     const { client } = await connect(bus.nodes[0]!.url, 'alice');
     clients.push(client);
-    await subscribe(client, 1, 'chat:a');
-    client.send({ id: 2, history: { channel: 'chat:a', limit: 10 } });
-    expect((await client.next((f) => f.id === 2)).history?.channel).toBe('chat:a');
-    client.send({ id: 3, presence: { channel: 'chat:a' } });
-    expect((await client.next((f) => f.id === 3)).error?.code).toBe(140);
+    const fresh = (await subscribe(client, 1, 'chat:fresh')).subscribed!;
+    expect([fresh.channel, fresh.durable, fresh.wasRecovering, Number(fresh.position?.offset)]).toEqual([
+      'chat:fresh',
+      true,
+      false,
+      7,
+    ]);
+    client.send({ id: 2, subscribe: { channel: 'chat:resumed', since: { offset: 3, epoch: 'e1' } } });
+    const resumed = (await client.next((f) => f.id === 2)).subscribed!;
+    expect([resumed.wasRecovering, resumed.recovered]).toEqual([true, true]);
+    expect((await subscribe(client, 3, 'news')).subscribed).toMatchObject({
+      channel: 'news',
+      durable: false,
+    });
+    expect(recovers.map((r) => [r.channel, r.since ? Number(r.since.offset) : null])).toEqual([
+      ['chat:fresh', null],
+      ['chat:resumed', 3],
+    ]);
+  });
+
+  it('a durable subscribe the history service does not answer is Subscribed, not recovered', async () => {
+    await bus.publisher.consumeWork('history', { group: 'history' }, async () => {});
+    const { client } = await connect(bus.nodes[0]!.url, 'alice');
+    clients.push(client);
+    const fresh = (await subscribe(client, 1, 'chat:a')).subscribed!;
+    expect([fresh.durable, fresh.recovered, fresh.wasRecovering, fresh.position]).toEqual([
+      true,
+      false,
+      false,
+      null,
+    ]);
+    client.send({ id: 2, subscribe: { channel: 'chat:b', since: { offset: 3, epoch: 'e1' } } });
+    const resumed = (await client.next((f) => f.id === 2)).subscribed!;
+    expect([resumed.durable, resumed.recovered, resumed.wasRecovering]).toEqual([true, false, true]);
   });
 
   it('publishes lifecycle events for open, subscribe, unsubscribe and close', async () => {
@@ -106,3 +168,5 @@ describe('client -> service relay', () => {
     expect(mine).toEqual(['connectionOpened', 'subscribed', 'unsubscribed', 'connectionClosed']);
   });
 });
+
+const nodeOf = (connectionId: string) => connectionId.slice(0, connectionId.lastIndexOf('.'));

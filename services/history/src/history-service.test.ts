@@ -228,6 +228,34 @@ describe('history service on the memory bus', () => {
     expect(offsets(kept.publications)).toEqual([4, 5, 6]);
   });
 
+  it('answers a subscribe without since with the stream top, not recovering', async () => {
+    await start();
+    await publishMany('room-1', 4);
+    const epoch = published('room-1')[0]!.publication!.epoch ?? '';
+    await command('history.recover', 'room-1', 8, v1.Subscribe.encode({ channel: 'room-1' }).finish());
+    await command(
+      'history.recover',
+      'room-empty',
+      9,
+      v1.Subscribe.encode({ channel: 'room-empty' }).finish(),
+    );
+    const subscribed = (await answer(8)).subscribed!;
+    expect([subscribed.channel, subscribed.durable, subscribed.wasRecovering, subscribed.recovered]).toEqual([
+      'room-1',
+      true,
+      false,
+      false,
+    ]);
+    expect(subscribed.publications ?? []).toEqual([]);
+    expect([Number(subscribed.position?.offset), subscribed.position?.epoch]).toEqual([4, epoch]);
+    const empty = (await answer(9)).subscribed!;
+    expect([empty.channel, empty.wasRecovering, Number(empty.position?.offset ?? 0)]).toEqual([
+      'room-empty',
+      false,
+      0,
+    ]);
+  });
+
   it('answers history queries: last N and last N before an offset', async () => {
     await start();
     await publishMany('room-1', 6);

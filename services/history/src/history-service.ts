@@ -4,8 +4,9 @@
  * - `history.publish` (from Publisher.toChannel(..., { durable: true })): the payload is the whole
  *   Delivery; the Publication gets the channel's next offset and its epoch, is stored, and the Delivery goes
  *   to the channel route with `except_connection`, `trace_id` and `published_at_ms` as they came, durable.
- * - `history.recover` (from an edge, for a Subscribe with `since`): answers the connection with
- *   Subscribed{recovered, publications since the position} on the client's frame id.
+ * - `history.recover` (from an edge, for every Subscribe to a durable channel): answers the connection with
+ *   Subscribed{position = the stream top} on the client's frame id; when the Subscribe had `since`, also
+ *   `was_recovering`, `recovered` and the publications since that position.
  * - `history.query` (from an edge, for a HistoryRequest): answers with HistoryResult on the frame id.
  *
  * Order per channel holds because the kit consumes the topic ordered by key = channel. Delivery is at least
@@ -99,8 +100,11 @@ export function createHistoryService(options: HistoryServiceOptions): Service {
       const channel = subscribe.channel;
       if (!channel) return answer(inbound, errorBody(ErrorCodes.BadChannel, 'recovery without a channel'));
       const since = subscribe.since;
-      const recovery = since ? await store.since(channel, toOffset(since.offset), since.epoch ?? '') : 'gap';
-      const recovered = recovery !== 'gap';
+      const wasRecovering = Boolean(since);
+      const recovery = since
+        ? await store.since(channel, toOffset(since.offset), since.epoch ?? '')
+        : undefined;
+      const recovered = recovery !== undefined && recovery !== 'gap';
       const position = recovered ? recovery.position : await store.position(channel);
       await answer(inbound, {
         subscribed: {
@@ -108,7 +112,7 @@ export function createHistoryService(options: HistoryServiceOptions): Service {
           durable: true,
           position,
           recovered,
-          wasRecovering: true,
+          wasRecovering,
           publications: recovered ? recovery.publications : [],
         },
       });

@@ -1,5 +1,6 @@
 /** Join form (name + room), message list, typing indicator and message form. */
 import { byTestId, h, setHidden, setText, timeElement } from './dom.js';
+import { reconcileKeyed } from './keyed-list.js';
 import { errorMessage, type Session } from './session.js';
 import {
   type AppState,
@@ -153,7 +154,8 @@ function renderMessage(message: ChatMessage, own: boolean, session: Session): HT
 function mountMessages(store: Store<AppState>, session: Session): void {
   const list = byTestId<HTMLOListElement>('message-list');
   const empty = byTestId('messages-empty');
-  const rendered = new Map<string, { message: ChatMessage; own: boolean; node: HTMLLIElement }>();
+  const rendered = new Map<string, HTMLLIElement>();
+  const shown = new WeakMap<HTMLLIElement, { message: ChatMessage; own: boolean }>();
 
   store.subscribe((state, previous) => {
     setText(empty, state.room ? 'No messages yet. Say hello!' : 'Join a room to see its messages.');
@@ -161,28 +163,20 @@ function mountMessages(store: Store<AppState>, session: Session): void {
     if (state.messages === previous.messages && rendered.size === state.messages.length) return;
 
     const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-    const keep = new Set<string>();
-    let cursor: ChildNode | null = list.firstChild;
-    for (const message of state.messages) {
-      const key = message.clientMsgId ?? message.id;
-      keep.add(key);
-      const own = message.user === state.user;
-      let entry = rendered.get(key);
-      if (!entry || entry.message !== message || entry.own !== own) {
+    reconcileKeyed<ChatMessage, ChildNode, HTMLLIElement>(
+      list,
+      state.messages,
+      (message) => message.clientMsgId ?? message.id,
+      (message, current) => {
+        const own = message.user === state.user;
+        const was = current && shown.get(current);
+        if (current && was && was.message === message && was.own === own) return current;
         const node = renderMessage(message, own, session);
-        if (entry) entry.node.replaceWith(node);
-        entry = { message, own, node };
-        rendered.set(key, entry);
-      }
-      if (entry.node !== cursor) list.insertBefore(entry.node, cursor);
-      cursor = entry.node.nextSibling;
-    }
-    for (const [key, entry] of rendered) {
-      if (!keep.has(key)) {
-        entry.node.remove();
-        rendered.delete(key);
-      }
-    }
+        shown.set(node, { message, own });
+        return node;
+      },
+      rendered,
+    );
     if (nearBottom || state.messages.at(-1)?.user === state.user) list.scrollTop = list.scrollHeight;
   });
 }

@@ -49,6 +49,18 @@ export function errorMessage(error: unknown): string {
   return String(error);
 }
 
+/** Resolves true at the subscription's next `subscribed`, false if it ends (refused, removed) first. */
+function firstSubscribed(sub: Subscription): Promise<boolean> {
+  if (sub.state === 'subscribed') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const offs = [sub.on('subscribed', () => settle(true)), sub.on('unsubscribed', () => settle(false))];
+    function settle(value: boolean): void {
+      for (const off of offs) off();
+      resolve(value);
+    }
+  });
+}
+
 export class Session {
   readonly #store: Store<AppState>;
   #client: Client | undefined;
@@ -131,18 +143,13 @@ export class Session {
     this.#store.update({ room, messages: [], typing: {}, presence: [], recovery: null, chatError: null });
     await client.request('chat', 'chat.join', encodeJson({ room }), { key: room });
 
-    // History first, then subscribe from its position so nothing published in between is lost.
-    let since: { offset: number; epoch: string } | undefined;
-    try {
-      const history = await client.history(`chat:${room}`, { limit: HISTORY_LIMIT });
-      since = history.position;
-      this.#applyHistory(room, history.publications);
-    } catch (error) {
-      this.#store.update({ chatError: `History unavailable: ${errorMessage(error)}` });
-    }
     if (this.#store.state.room !== room) return; // switched again meanwhile
-    this.#subscribeRoom(client, room, since);
+    // Subscribe first: the edge answers history only for channels the connection is subscribed to, and
+    // live messages published meanwhile are not lost. Then load the history and merge it with what the
+    // subscription has shown already (de-duplicated by message id).
+    const subs = this.#subscribeRoom(client, room);
     void this.refreshPresence();
+    if (await firstSubscribed(subs.chat)) await this.#reloadHistory(subs);
   }
 
   async refreshPresence(): Promise<void> {
@@ -264,8 +271,8 @@ export class Session {
     }
   }
 
-  #subscribeRoom(client: Client, room: string, since: { offset: number; epoch: string } | undefined): void {
-    const chat = client.subscribe(`chat:${room}`, since ? { since } : {});
+  #subscribeRoom(client: Client, room: string): RoomSubs {
+    const chat = client.subscribe(`chat:${room}`);
     const typing = client.subscribe(`typing:${room}`);
     const presence = client.subscribe(`presence-${room}`);
     const subs: RoomSubs = { room, chat, typing, presence, offs: [], subscribedOnce: false };
@@ -307,6 +314,7 @@ export class Session {
       // Joins and leaves missed while offline: fetch the list again after every (re)subscribe.
       presence.on('subscribed', () => void this.refreshPresence()),
     );
+    return subs;
   }
 
   #leaveRoomLocally(): void {
@@ -329,6 +337,7 @@ export class Session {
     }
   }
 
+  /** Merges a history page into the messages shown: in offset order, de-duplicated by message id. */
   #applyHistory(room: string, publications: readonly Publication[]): void {
     const ordered = [...publications].sort((a, b) => a.offset - b.offset || a.timeMs - b.timeMs);
     for (const pub of ordered) this.#applyChatPublication(room, pub);
