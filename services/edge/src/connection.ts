@@ -1,16 +1,20 @@
 /**
  * One client connection: identity, subscriptions, rate limit, malformed-frame count and an outgoing queue.
- * Writes queued in one tick are flushed together in `setImmediate` with the TCP socket corked, so a burst
- * of deliveries becomes one syscall. The queue plus the socket's buffer is bounded: past `maxQueuedBytes`
- * the connection is a slow consumer — the frame is dropped and the client told to reconnect and recover.
+ * Writes queued in one tick are flushed together in one `setImmediate` for all connections. Without
+ * extensions (see raw-frames.ts) the queue holds complete WebSocket frames shared by every connection of
+ * the delivery and a flush is one socket write of their concatenation; with permessage-deflate it holds
+ * payloads, sent one by one with `ws.send()` on a corked socket. The queue plus the socket's buffer is
+ * bounded: past `maxQueuedBytes` the connection is a slow consumer — the frame is dropped and the client
+ * told to reconnect and recover.
  */
 import type { Socket } from 'node:net';
 import { CloseCode, type IServerFrame } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { EdgeMetrics } from './metrics.js';
+import { rawSocketOf, releaseShared, writeFrames } from './raw-frames.js';
 import { TokenBucket } from './token-bucket.js';
-import { byteLength, EncodedFrame, type WireFormat } from './wire.js';
+import { EncodedFrame, type WireFormat } from './wire.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'closing' | 'closed';
 
@@ -41,10 +45,15 @@ export class Connection {
   closeReason = '';
 
   readonly #ws: WebSocket;
+  /** The socket pre-framed bytes go to, or undefined: payloads go through `ws.send()` (deflate). */
+  readonly #raw: Socket | undefined;
   readonly #metrics: EdgeMetrics;
   readonly #settings: ConnectionSettings;
-  #queue: (Uint8Array | string)[] = [];
+  /** Complete frames (`#raw`) or payloads (`ws.send()`), in order; never mutated once flushed. */
+  #queue: Uint8Array[] = [];
   #queuedBytes = 0;
+  /** ws.bufferedAmount (socket buffer included) when this tick's first frame was queued. */
+  #buffered = 0;
   #flushScheduled = false;
 
   constructor(
@@ -57,6 +66,7 @@ export class Connection {
   ) {
     this.id = id;
     this.#ws = ws;
+    this.#raw = rawSocketOf(ws);
     this.format = format;
     this.log = log;
     this.#metrics = metrics;
@@ -68,16 +78,31 @@ export class Connection {
     return this.state === 'connecting' || this.state === 'connected';
   }
 
+  /** Bytes waiting for this client: this tick's queue plus what ws and the socket still buffer. */
   get queuedBytes(): number {
     return this.#queuedBytes + this.#ws.bufferedAmount;
   }
 
-  /** Queues an already encoded frame. Over the bound: dropped and the connection disconnected (SlowConsumer). */
+  /** True when frames go to the socket pre-framed (no extension negotiated), false when through ws.send(). */
+  get preFramed(): boolean {
+    return this.#raw !== undefined;
+  }
+
+  /**
+   * Queues an already encoded frame. Over the bound: dropped and the connection disconnected (SlowConsumer).
+   * Does not count frames_out/bytes_out: the caller counts (fan-out once per delivery, not per connection).
+   */
   write(frame: EncodedFrame, durable = false): WriteResult {
     if (!this.open) return 'closed';
-    const data = frame.for(this.format);
-    const size = byteLength(data);
-    if (this.queuedBytes + size > this.#settings.maxQueuedBytes) {
+    const data = this.#raw ? frame.framed(this.format) : frame.payload(this.format);
+    const size = data.byteLength;
+    const max = this.#settings.maxQueuedBytes;
+    // ws's buffer is read once per tick (with the first frame queued), not per frame: until the flush it can
+    // only drain (or take a ping/pong of a few bytes), so the sum stays a bound; it is read again before the
+    // connection is called a slow consumer.
+    if (this.#queue.length === 0 || this.#queuedBytes + this.#buffered + size > max)
+      this.#buffered = this.#ws.bufferedAmount;
+    if (this.#queuedBytes + this.#buffered + size > max) {
       this.#metrics.drops.inc({ reason: durable ? 'slow_consumer_durable' : 'slow_consumer' });
       this.log.warn({ queuedBytes: this.queuedBytes }, 'slow consumer: dropping and disconnecting');
       this.disconnect(CloseCode.SlowConsumer, 'slow consumer', true, 0);
@@ -87,35 +112,62 @@ export class Connection {
     return 'queued';
   }
 
-  /** Encodes and queues a frame meant for this connection only. */
+  /** Encodes and queues a frame meant for this connection only (counted in frames_out/bytes_out). */
   send(frame: IServerFrame): WriteResult {
-    return this.write(new EncodedFrame(frame));
+    const encoded = new EncodedFrame(frame);
+    const result = this.write(encoded);
+    if (result === 'queued') this.#count(encoded);
+    return result;
   }
 
-  #enqueue(data: Uint8Array | string, size: number): void {
+  #count(encoded: EncodedFrame): void {
+    this.#metrics.framesOut.inc();
+    this.#metrics.bytesOut.inc(encoded.payload(this.format).byteLength);
+  }
+
+  #enqueue(data: Uint8Array, size: number): void {
     this.#queue.push(data);
     this.#queuedBytes += size;
-    this.#metrics.framesOut.inc();
-    this.#metrics.bytesOut.inc(size);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(() => this.flush());
+      scheduleFlush(this);
     }
   }
 
-  /** Writes everything queued, corking the TCP socket so the frames leave together. */
+  /** Writes everything queued: one write of the concatenated frames, or ws.send() each on a corked socket. */
   flush(): void {
-    this.#flushScheduled = false;
     if (this.#queue.length === 0) return;
     const queue = this.#queue;
     this.#queue = [];
     this.#queuedBytes = 0;
+    if (this.#raw) {
+      // Drops the frames when ws is closing or the socket is gone, as ws.send() would.
+      writeFrames(this.#ws, this.#raw, queue as Buffer[]);
+      return;
+    }
     if (this.#ws.readyState !== this.#ws.OPEN) return;
     const raw = (this.#ws as unknown as { _socket?: Socket })._socket;
     const cork = queue.length > 1 && raw !== undefined && typeof raw.cork === 'function';
     if (cork) raw.cork();
-    for (const data of queue) this.#ws.send(data, { binary: typeof data !== 'string' });
+    const binary = this.format !== 'json';
+    for (const data of queue) this.#ws.send(data, { binary });
     if (cork) process.nextTick(() => raw.uncork());
+  }
+
+  /** Runs the flush of every connection that queued something since the last round. */
+  static flushPending(): void {
+    flushScheduled = false;
+    const connections = pending;
+    pending = [];
+    for (const c of connections) {
+      c.#flushScheduled = false;
+      try {
+        c.flush();
+      } catch (error) {
+        c.log.warn({ err: error }, 'flush failed');
+      }
+    }
+    releaseShared();
   }
 
   /**
@@ -128,16 +180,16 @@ export class Connection {
     this.closeCode = code;
     this.closeReason = reason;
     if (code >= 3000) {
-      const data = new EncodedFrame({
-        disconnect: { code, reason, reconnect, reconnectDelayMs },
-      }).for(this.format);
-      this.#enqueue(data, byteLength(data));
+      const encoded = new EncodedFrame({ disconnect: { code, reason, reconnect, reconnectDelayMs } });
+      const data = this.#raw ? encoded.framed(this.format) : encoded.payload(this.format);
+      this.#enqueue(data, data.byteLength);
+      this.#count(encoded);
     }
     this.flush();
     this.#ws.close(code, reason.slice(0, 120));
   }
 
-  /** Closes without a handshake (dead peer, forced drain). */
+  /** Closes without a handshake (dead peer, forced drain). Whatever is queued is dropped. */
   terminate(code: number, reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closing';
@@ -148,5 +200,17 @@ export class Connection {
 
   ping(): void {
     if (this.#ws.readyState === this.#ws.OPEN) this.#ws.ping();
+  }
+}
+
+// One setImmediate per round for all connections (of every node in the process), not one per connection.
+let pending: Connection[] = [];
+let flushScheduled = false;
+
+function scheduleFlush(c: Connection): void {
+  pending.push(c);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(Connection.flushPending);
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Delivery fan-out: decode a Delivery from the bus once, build the ServerFrame once, encode it at most once
- * per wire format, and queue the same bytes on every local target (except `except_connection`).
+ * Delivery fan-out: decode a Delivery from the bus once, build the ServerFrame once, encode and frame it at
+ * most once per wire format, and queue the same bytes on every local target (except `except_connection`).
  */
 import { type Delivery, decodeDelivery, type IServerFrame } from '@switchboard/protocol';
 import type { Logger } from 'pino';
@@ -76,13 +76,25 @@ export function createDeliveryHandler(ctx: FanOutContext): (bytes: Uint8Array) =
       return;
     }
     const encoded = new EncodedFrame(frame);
+    const durable = delivery.durable;
     let written = 0;
+    let json = 0;
     for (const target of targetsOf(delivery, index)) {
       if (target.id === except || target.state !== 'connected') continue;
-      if (target.write(encoded, delivery.durable) === 'queued') written++;
+      if (target.write(encoded, durable) === 'queued') {
+        written++;
+        if (target.format === 'json') json++;
+      }
     }
+    if (written === 0) return;
+    // Counted once per delivery, not per connection (prom-client's inc is not free at 1M frames/s).
+    ctx.metrics.framesOut.inc(written);
+    const protobuf = written - json;
+    ctx.metrics.bytesOut.inc(
+      (protobuf > 0 ? protobuf * encoded.payload('protobuf').byteLength : 0) +
+        (json > 0 ? json * encoded.payload('json').byteLength : 0),
+    );
     const publishedAt = Number(delivery.publishedAtMs);
-    if (written > 0 && publishedAt > 0)
-      ctx.metrics.deliverLatency.observe(Math.max(0, Date.now() - publishedAt) / 1000);
+    if (publishedAt > 0) ctx.metrics.deliverLatency.observe(Math.max(0, Date.now() - publishedAt) / 1000);
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Wire formats. A server frame is built once and encoded at most once per format, lazily, so a delivery
- * to 10,000 Protobuf sockets costs one encode and 10,000 writes of the same bytes.
+ * to 10,000 Protobuf sockets costs one encode, one framing and 10,000 writes of the same bytes.
  */
 import {
   type ClientFrame,
@@ -12,30 +12,40 @@ import {
   Subprotocol,
   serverFrameToJson,
 } from '@switchboard/protocol';
+import { buildFrame } from './raw-frames.js';
 
 export type WireFormat = 'protobuf' | 'json';
 
 export class EncodedFrame {
   readonly frame: IServerFrame;
-  #bytes: Uint8Array | undefined;
-  #json: string | undefined;
+  #protobuf: Uint8Array | undefined;
+  #json: Buffer | undefined;
+  #framedBinary: Buffer | undefined;
+  #framedText: Buffer | undefined;
 
   constructor(frame: IServerFrame) {
     this.frame = frame;
   }
 
-  for(format: WireFormat): Uint8Array | string {
+  /** The message payload: Protobuf bytes, or the JSON text as UTF-8 bytes (sent as a text message). */
+  payload(format: WireFormat): Uint8Array {
     if (format === 'json') {
-      this.#json ??= serverFrameToJson(this.frame);
+      this.#json ??= Buffer.from(serverFrameToJson(this.frame), 'utf8');
       return this.#json;
     }
-    this.#bytes ??= encodeServerFrame(this.frame);
-    return this.#bytes;
+    this.#protobuf ??= encodeServerFrame(this.frame);
+    return this.#protobuf;
   }
-}
 
-export function byteLength(data: Uint8Array | string): number {
-  return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+  /** The complete unmasked WebSocket frame of `payload(format)`: binary for Protobuf, text for JSON. */
+  framed(format: WireFormat): Buffer {
+    if (format === 'json') {
+      this.#framedText ??= buildFrame(this.payload('json'), false);
+      return this.#framedText;
+    }
+    this.#framedBinary ??= buildFrame(this.payload('protobuf'), true);
+    return this.#framedBinary;
+  }
 }
 
 /** Decodes one incoming WebSocket message; throws DecodeError (wrong frame type included). */
