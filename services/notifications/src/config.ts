@@ -19,7 +19,17 @@ export const notificationsConfigSpec = {
   maxPerUser: integer('NOTIFICATIONS_MAX_PER_USER', { default: 1000, min: 0 }),
   /** How often the expiry sweep runs. */
   sweepIntervalMs: integer('NOTIFICATIONS_SWEEP_INTERVAL_MS', { default: 60_000, min: 100 }),
-  /** Unset: in-memory inbox (embedded default, lost on restart). Set: Redis inbox. */
+  /**
+   * Minimum lease of an edge node: its connections stop counting as open (DELIVERED) once nothing proved
+   * the node alive for max(this, the lease_ms of its last heartbeat).
+   */
+  leaseMs: integer('NOTIFICATIONS_LEASE_MS', { default: 15_000, min: 100, max: 86_400_000 }),
+  /** How often nodes are checked against their lease. */
+  nodeSweepMs: integer('NOTIFICATIONS_NODE_SWEEP_MS', { default: 1_000, min: 10, max: 3_600_000 }),
+  /**
+   * Unset: in-memory inbox and connection registry (embedded default, one instance, lost on restart).
+   * Set: both in Redis, shared by every instance.
+   */
   redisUrl: url('REDIS_URL', { protocols: ['redis', 'rediss'], optional: true }),
   bus: url('SWITCHBOARD_BUS', {
     default: 'memory',
@@ -32,5 +42,14 @@ export const notificationsConfigSpec = {
 export type NotificationsConfig = ConfigOf<typeof notificationsConfigSpec>;
 
 export function readNotificationsConfig(env: Env): NotificationsConfig {
-  return readServiceConfig(env, notificationsConfigSpec);
+  return readServiceConfig(env, notificationsConfigSpec, (config) =>
+    config.nodeSweepMs > config.leaseMs
+      ? [
+          {
+            variable: 'NOTIFICATIONS_NODE_SWEEP_MS',
+            problem: `${config.nodeSweepMs} is longer than NOTIFICATIONS_LEASE_MS (${config.leaseMs}); set it to at most the lease so a dead node is noticed within about one lease`,
+          },
+        ]
+      : undefined,
+  );
 }

@@ -1,15 +1,18 @@
 /**
- * Notifications service entry point: config from the environment, logger, transport, inbox store (Redis
- * when REDIS_URL is set, in memory otherwise), service, and a graceful stop on SIGTERM/SIGINT (service
- * first, then the store and the transport it does not own).
+ * Notifications service entry point: config from the environment, logger, transport, inbox store and
+ * connection registry (Redis when REDIS_URL is set, in memory otherwise), service, and a graceful stop on
+ * SIGTERM/SIGINT (service first, then the store, the registry and the transport it does not own).
  */
 
 import { connectBus } from '@switchboard/bus';
 import { ConfigError, createLogger } from '@switchboard/service-kit';
 import { type NotificationsConfig, readNotificationsConfig } from './config.js';
+import type { ConnectionRegistry } from './connection-registry.js';
 import type { InboxStore } from './inbox-store.js';
+import { MemoryConnectionRegistry } from './memory-connection-registry.js';
 import { MemoryInboxStore } from './memory-inbox-store.js';
 import { createNotificationsService, NOTIFICATIONS_SERVICE } from './notifications-service.js';
+import { RedisConnectionRegistry } from './redis-connection-registry.js';
 import { RedisInboxStore } from './redis-inbox-store.js';
 
 async function run(config: NotificationsConfig): Promise<void> {
@@ -18,10 +21,19 @@ async function run(config: NotificationsConfig): Promise<void> {
   const store: InboxStore = config.redisUrl
     ? new RedisInboxStore({ url: config.redisUrl, maxPerUser: config.maxPerUser })
     : new MemoryInboxStore({ maxPerUser: config.maxPerUser });
-  if (!config.redisUrl) logger.warn('REDIS_URL unset: the inbox is in memory and lost on restart');
+  const registry: ConnectionRegistry = config.redisUrl
+    ? new RedisConnectionRegistry({ url: config.redisUrl })
+    : new MemoryConnectionRegistry();
+  if (!config.redisUrl)
+    logger.warn(
+      'REDIS_URL unset: the inbox and the open-connection registry are in memory (one instance only) and lost on restart',
+    );
   const notifications = createNotificationsService({
     transport,
     store,
+    registry,
+    leaseMs: config.leaseMs,
+    nodeSweepIntervalMs: config.nodeSweepMs,
     logger,
     httpPort: config.httpPort,
     ttlMs: config.ttlSeconds * 1000,
@@ -36,6 +48,7 @@ async function run(config: NotificationsConfig): Promise<void> {
     try {
       await notifications.stop();
       await store.close();
+      await registry.close();
       await transport.close();
       process.exit(0);
     } catch (error) {

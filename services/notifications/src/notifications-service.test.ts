@@ -16,16 +16,22 @@ import {
 import { Publisher } from '@switchboard/publisher';
 import { createLogger } from '@switchboard/service-kit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ConnectionRegistry } from './connection-registry.js';
+import { MemoryConnectionRegistry } from './memory-connection-registry.js';
 import { MemoryInboxStore } from './memory-inbox-store.js';
 import { createNotificationsService, type NotificationsService } from './notifications-service.js';
 
 const TTL_MS = 60_000;
+const LEASE_MS = 10_000;
 const S = ReceiptStatus;
 
 interface Harness {
   transport: MemoryTransport;
   store: MemoryInboxStore;
+  registry: ConnectionRegistry;
   notifications: NotificationsService;
+  /** Stops the service and starts a new one on the same bus, inbox and registry (a restart, or a second instance). */
+  restart(): Promise<void>;
   deliveries: Delivery[];
   receipts: DeliveryReceipt[];
   warnings: string[];
@@ -37,6 +43,8 @@ let h: Harness;
 async function setup(publisher?: (transport: MemoryTransport) => Publisher): Promise<Harness> {
   const transport = new MemoryTransport({ broker: new MemoryBroker() });
   const store = new MemoryInboxStore();
+  // Shared by the service instances of a test, as the Redis registry is shared by real instances.
+  const registry = new MemoryConnectionRegistry();
   const clock = { now: 1_000_000 };
   let ids = 0;
   const warnings: string[] = [];
@@ -45,17 +53,22 @@ async function setup(publisher?: (transport: MemoryTransport) => Publisher): Pro
     pretty: false,
     destination: { write: (line: string) => void warnings.push(line) },
   });
-  const notifications = createNotificationsService({
-    transport,
-    store,
-    logger,
-    httpPort: false,
-    ttlMs: TTL_MS,
-    sweepIntervalMs: 0,
-    now: () => clock.now,
-    newId: () => `n${++ids}`,
-    ...(publisher ? { publisher: publisher(transport) } : {}),
-  });
+  const create = () =>
+    createNotificationsService({
+      transport,
+      store,
+      registry,
+      logger,
+      httpPort: false,
+      ttlMs: TTL_MS,
+      sweepIntervalMs: 0,
+      leaseMs: LEASE_MS,
+      nodeSweepIntervalMs: 0,
+      now: () => clock.now,
+      newId: () => `n${++ids}`,
+      ...(publisher ? { publisher: publisher(transport) } : {}),
+    });
+  const notifications = create();
   const deliveries: Delivery[] = [];
   const receipts: DeliveryReceipt[] = [];
   // As an edge node would: its own node route is always bound; user routes once a user is connected there.
@@ -65,7 +78,22 @@ async function setup(publisher?: (transport: MemoryTransport) => Publisher): Pro
     receipts.push(decodeDeliveryReceipt(m.bytes));
   });
   await notifications.start();
-  return { transport, store, notifications, deliveries, receipts, warnings, clock };
+  const harness: Harness = {
+    transport,
+    store,
+    registry,
+    notifications,
+    deliveries,
+    receipts,
+    warnings,
+    clock,
+    async restart() {
+      await harness.notifications.stop();
+      harness.notifications = create();
+      await harness.notifications.start();
+    },
+  };
+  return harness;
 }
 
 afterEach(async () => {
@@ -87,11 +115,18 @@ const order = (user: string, eventId: string, extra: IOrderEvent = {}): Uint8Arr
 const publishOrder = (user: string, eventId: string) =>
   h.transport.publishWork('orders', user, order(user, eventId));
 
-const opened = (user: string, connectionId: string) =>
+const opened = (user: string, connectionId: string, nodeId = 'edge1') =>
   h.transport.publishWork(
     'lifecycle',
     connectionId,
-    encodeLifecycleEvent({ nodeId: 'edge1', timeMs: 1, connectionOpened: { connectionId, userId: user } }),
+    encodeLifecycleEvent({ nodeId, timeMs: 1, connectionOpened: { connectionId, userId: user } }),
+  );
+
+const heartbeat = (nodeId: string, leaseMs = 0) =>
+  h.transport.publishWork(
+    'lifecycle',
+    nodeId,
+    encodeLifecycleEvent({ nodeId, timeMs: 1, heartbeat: { connections: 1, startedAtMs: 1, leaseMs } }),
   );
 
 const ack = (user: string, connectionId: string, ids: string[]) =>
@@ -224,6 +259,81 @@ describe('notifications service', () => {
     await publishOrder('alice', 'e2');
     await vi.waitFor(() => expect(h.receipts).toHaveLength(2));
     expect(summary(h.receipts)).toEqual(['n1:STORED', 'n2:STORED']);
+  });
+});
+
+describe('notifications service connection registry', () => {
+  beforeEach(async () => {
+    h = await setup();
+  });
+
+  it('counts DELIVERED for a connection whose opened event a previous instance consumed (restart)', async () => {
+    await opened('alice', 'edge1.c1');
+    await vi.waitFor(async () => expect(await h.registry.connections('alice')).toEqual(['edge1.c1']));
+    await h.restart();
+    await publishOrder('alice', 'e1');
+    await vi.waitFor(() => expect(h.receipts).toHaveLength(2));
+    expect(summary(h.receipts)).toEqual(['n1:STORED', 'n1:DELIVERED@edge1.c1']);
+  });
+
+  it('drops the connections of a node whose lease passed: no more DELIVERED for them', async () => {
+    await heartbeat('edge1');
+    await heartbeat('edge2');
+    await opened('alice', 'edge1.c1', 'edge1');
+    await opened('alice', 'edge2.c1', 'edge2');
+    await vi.waitFor(async () =>
+      expect(await h.registry.connections('alice')).toEqual(['edge1.c1', 'edge2.c1']),
+    );
+    await publishOrder('alice', 'e1');
+    await vi.waitFor(() => expect(h.receipts).toHaveLength(3));
+    expect(summary(h.receipts)).toEqual(['n1:STORED', 'n1:DELIVERED@edge1.c1', 'n1:DELIVERED@edge2.c1']);
+
+    h.clock.now += LEASE_MS - 1_000;
+    await heartbeat('edge1'); // edge1 keeps beating; edge2 went silent at 1_000_000
+    await vi.waitFor(async () =>
+      expect((await h.registry.nodes()).find((n) => n.nodeId === 'edge1')?.lastHeartbeatMs).toBe(h.clock.now),
+    );
+    h.clock.now = 1_000_000 + LEASE_MS - 1;
+    expect(await h.notifications.sweepNodes()).toEqual([]); // still inside edge2's lease
+    h.clock.now = 1_000_000 + LEASE_MS;
+    expect(await h.notifications.sweepNodes()).toEqual([
+      { nodeId: 'edge2', connections: [{ nodeId: 'edge2', connectionId: 'edge2.c1', userId: 'alice' }] },
+    ]);
+    expect(await h.notifications.sweepNodes()).toEqual([]); // once
+
+    await publishOrder('alice', 'e2');
+    await vi.waitFor(() => expect(h.receipts).toHaveLength(5));
+    expect(summary(h.receipts.slice(3))).toEqual(['n2:STORED', 'n2:DELIVERED@edge1.c1']);
+    expect(h.warnings.some((line) => line.includes('node lease expired'))).toBe(true);
+  });
+
+  it('honours a longer heartbeat lease and expires a node never heard from by first-seen time', async () => {
+    await heartbeat('slow', LEASE_MS * 2);
+    await opened('alice', 'slow.c1', 'slow');
+    await opened('bob', 'silent.c1', 'silent'); // no heartbeat ever
+    await vi.waitFor(async () => expect(await h.registry.connections('bob')).toEqual(['silent.c1']));
+    h.clock.now += LEASE_MS;
+    expect((await h.notifications.sweepNodes()).map((e) => e.nodeId)).toEqual(['silent']);
+    h.clock.now += LEASE_MS - 1;
+    expect(await h.notifications.sweepNodes()).toEqual([]);
+    h.clock.now += 1;
+    expect((await h.notifications.sweepNodes()).map((e) => e.nodeId)).toEqual(['slow']);
+    expect(await h.registry.connections('alice')).toEqual([]);
+    expect(await h.registry.connections('bob')).toEqual([]);
+  });
+
+  it('expires nothing during the grace period after a (re)start', async () => {
+    await opened('alice', 'edge1.c1');
+    await vi.waitFor(async () => expect(await h.registry.connections('alice')).toEqual(['edge1.c1']));
+    h.clock.now += LEASE_MS * 10; // the service was down for a long time
+    await h.restart();
+    h.clock.now += LEASE_MS - 1;
+    expect(await h.notifications.sweepNodes()).toEqual([]);
+    await heartbeat('edge1'); // queued while it was down, read now
+    await vi.waitFor(async () => expect((await h.registry.nodes())[0]?.lastHeartbeatMs).toBe(h.clock.now));
+    h.clock.now += 1;
+    expect(await h.notifications.sweepNodes()).toEqual([]);
+    expect(await h.registry.connections('alice')).toEqual(['edge1.c1']);
   });
 });
 

@@ -9,8 +9,15 @@
  *   are logged once and acked. A duplicate event id yields nothing, unless it is a redelivery (attempt > 1
  *   or redelivered) of an event whose notification is still unacked: then the push and the receipts are
  *   sent again, so a crash between storing and publishing loses no receipt.
- * - Lifecycle: connection_opened registers the connection and pushes every unacked notification of its user
- *   to that connection, in order, each followed by DELIVERED; connection_closed unregisters it.
+ * - Lifecycle: connection_opened registers the connection (with its node) and pushes every unacked
+ *   notification of its user to that connection, in order, each followed by DELIVERED; connection_closed
+ *   unregisters it; heartbeat records the node's last sign of life and its lease. The registry is shared
+ *   (Redis) or per process (memory): see connection-registry.ts.
+ * - Node expiry: `sweepNodes()` (every `nodeSweepIntervalMs`) drops the connections of every node whose
+ *   last sign of life — its last heartbeat, else the first time it was seen — is older than
+ *   max(leaseMs, the heartbeat's lease_ms), so a dead edge's connections stop counting as DELIVERED. For
+ *   the first `graceMs` (default leaseMs) after start nothing is expired, so heartbeats queued while the
+ *   service was down are read before a node is declared dead.
  * - Inbound `inbox.ack` (relayed by the edge, payload Ack{ids}): removes the ids from the sender's inbox,
  *   ACKED with the acking connection id for each one actually removed.
  * - A periodic sweep removes expired notifications: EXPIRED (also for ones evicted by the per-user cap).
@@ -18,8 +25,9 @@
 import type { Closable, WorkMessage } from '@switchboard/bus';
 import { decodeOrderEvent, type LifecycleEvent, type OrderEvent, switchboard } from '@switchboard/protocol';
 import { defineService, type Service, type ServiceOptions } from '@switchboard/service-kit';
-import { ConnectionRegistry } from './connection-registry.js';
+import type { ConnectionRef, ConnectionRegistry } from './connection-registry.js';
 import type { InboxStore, Notification } from './inbox-store.js';
+import { MemoryConnectionRegistry } from './memory-connection-registry.js';
 import { orderNotification } from './order-notifications.js';
 import { ReceiptPublisher } from './receipts.js';
 
@@ -27,14 +35,24 @@ export const NOTIFICATIONS_SERVICE = 'notifications';
 export const ORDERS_TOPIC = 'orders';
 export const INBOX_ACK_TYPE = 'inbox.ack';
 const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1000;
+export const DEFAULT_LEASE_MS = 15_000;
+export const DEFAULT_NODE_SWEEP_INTERVAL_MS = 1_000;
 
 export interface NotificationsServiceOptions extends Omit<ServiceOptions, 'name'> {
   readonly store: InboxStore;
+  /** Open connections per user (not closed by stop()). Default a new MemoryConnectionRegistry. */
+  readonly registry?: ConnectionRegistry;
+  /** Minimum lease of an edge node (ms); a node's lease is max(this, its heartbeat's lease_ms). Default 15 000. */
+  readonly leaseMs?: number;
+  /** Node expiry sweep interval; 0 = no timer (call sweepNodes() yourself). Default 1 000. */
+  readonly nodeSweepIntervalMs?: number;
+  /** No node is expired until this long after start(). Default leaseMs. */
+  readonly graceMs?: number;
   /** How long a notification waits for an ack. Default 7 days. */
   readonly ttlMs?: number;
   /** Expiry sweep interval; 0 = no timer (call sweep() yourself). Default 60 000. */
   readonly sweepIntervalMs?: number;
-  /** Clock for notification and receipt times and for expiry. Default Date.now. */
+  /** Clock for notification and receipt times, for expiry and for node leases. Default Date.now. */
   readonly now?: () => number;
   /** Notification ids. Default crypto.randomUUID. */
   readonly newId?: () => string;
@@ -47,11 +65,22 @@ export interface NotificationsService {
   stop(): Promise<void>;
   /** One expiry pass; resolves with how many notifications expired. */
   sweep(): Promise<number>;
+  /** One node-lease pass; resolves with the nodes expired by this call and their removed connections. */
+  sweepNodes(): Promise<ExpiredNode[]>;
+}
+
+export interface ExpiredNode {
+  readonly nodeId: string;
+  readonly connections: readonly ConnectionRef[];
 }
 
 export function createNotificationsService(options: NotificationsServiceOptions): NotificationsService {
   const {
     store,
+    registry = new MemoryConnectionRegistry(),
+    leaseMs = DEFAULT_LEASE_MS,
+    nodeSweepIntervalMs = DEFAULT_NODE_SWEEP_INTERVAL_MS,
+    graceMs = leaseMs,
     ttlMs = SEVEN_DAYS_MS,
     sweepIntervalMs = 60_000,
     now = Date.now,
@@ -61,12 +90,14 @@ export function createNotificationsService(options: NotificationsServiceOptions)
   const transport = serviceOptions.transport;
   const service = defineService({ ...serviceOptions, name: NOTIFICATIONS_SERVICE });
   const receipts = new ReceiptPublisher(transport, now);
-  const registry = new ConnectionRegistry();
   const log = service.log;
   const inFlight = new Set<Promise<void>>();
   let orders: Closable | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let nodeTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<number> | undefined;
+  let sweepingNodes: Promise<ExpiredNode[]> | undefined;
+  let startedAt = 0;
 
   const push = async (notification: Notification, connectionId?: string): Promise<void> => {
     const pushOptions = { id: notification.id, requiresAck: true };
@@ -112,22 +143,25 @@ export function createNotificationsService(options: NotificationsServiceOptions)
     }
     await push(notification);
     await receipts.publish(notification, 'STORED');
-    for (const connectionId of registry.connections(notification.userId))
+    for (const connectionId of await registry.connections(notification.userId))
       await receipts.publish(notification, 'DELIVERED', connectionId);
   };
 
   const onLifecycle = async (event: LifecycleEvent): Promise<void> => {
+    const nodeId = event.nodeId ?? '';
     if (event.event === 'connectionOpened') {
       const { connectionId, userId } = event.connectionOpened!;
       if (!userId || !connectionId) return;
-      registry.opened(userId, connectionId);
+      await registry.opened({ nodeId, connectionId, userId }, now());
       for (const notification of await store.unacked(userId)) {
         await push(notification, connectionId);
         await receipts.publish(notification, 'DELIVERED', connectionId);
       }
     } else if (event.event === 'connectionClosed') {
       const { connectionId, userId } = event.connectionClosed!;
-      if (userId && connectionId) registry.closed(userId, connectionId);
+      if (connectionId) await registry.closed({ nodeId, connectionId, userId: userId ?? '' });
+    } else if (event.event === 'heartbeat') {
+      if (nodeId) await registry.heartbeat(nodeId, event.heartbeat!.leaseMs ?? 0, now());
     }
   };
 
@@ -159,10 +193,40 @@ export function createNotificationsService(options: NotificationsServiceOptions)
     return sweeping;
   };
 
+  const expireDeadNodes = async (): Promise<ExpiredNode[]> => {
+    const at = now();
+    if (at < startedAt + graceMs) return [];
+    const expired: ExpiredNode[] = [];
+    for (const node of await registry.nodes()) {
+      const lease = Math.max(leaseMs, node.leaseMs);
+      const lastAlive = node.lastHeartbeatMs || node.firstSeenMs;
+      if (lastAlive + lease > at) continue;
+      const connections = await registry.expireNode(node.nodeId, at - lease);
+      if (!connections) continue; // a heartbeat won the race, or another instance expired it
+      log.warn(
+        { nodeId: node.nodeId, connections: connections.length, lastAliveMs: lastAlive, leaseMs: lease },
+        'node lease expired; its connections no longer count as open',
+      );
+      expired.push({ nodeId: node.nodeId, connections });
+    }
+    return expired;
+  };
+
+  // Calls overlapping a running pass share it (`.finally` runs after the assignment, even for a pass
+  // that returns without awaiting).
+  const sweepNodes = (): Promise<ExpiredNode[]> => {
+    sweepingNodes ??= expireDeadNodes().finally(() => {
+      sweepingNodes = undefined;
+    });
+    return sweepingNodes;
+  };
+
   return {
     service,
     sweep,
+    sweepNodes,
     async start() {
+      startedAt = now();
       await service.start();
       orders = await transport.consumeWork(
         ORDERS_TOPIC,
@@ -189,14 +253,23 @@ export function createNotificationsService(options: NotificationsServiceOptions)
         }, sweepIntervalMs);
         timer.unref();
       }
+      if (nodeSweepIntervalMs > 0) {
+        nodeTimer = setInterval(() => {
+          sweepNodes().catch((error: unknown) => log.warn({ err: error }, 'node lease sweep failed'));
+        }, nodeSweepIntervalMs);
+        nodeTimer.unref();
+      }
     },
     async stop() {
       if (timer) clearInterval(timer);
+      if (nodeTimer) clearInterval(nodeTimer);
       timer = undefined;
+      nodeTimer = undefined;
       await Promise.all(inFlight);
       await orders?.close();
       orders = undefined;
       await sweeping?.catch(() => undefined);
+      await sweepingNodes?.catch(() => undefined);
       await service.stop();
     },
   };

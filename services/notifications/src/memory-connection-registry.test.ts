@@ -1,0 +1,4 @@
+import { MemoryConnectionRegistry } from './memory-connection-registry.js';
+import { describeConnectionRegistry } from './testing/connection-registry-contract.js';
+
+describeConnectionRegistry('MemoryConnectionRegistry', () => new MemoryConnectionRegistry());
