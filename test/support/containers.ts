@@ -263,6 +263,8 @@ export async function startKafkaContainer(): Promise<KafkaContainer> {
       KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
       KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
       KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+      // 50 offsets partitions (the default) make the group coordinator slow to load on a small test machine.
+      KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS: '4',
       KAFKA_LOG_DIRS: '/tmp/kraft-combined-logs',
       KAFKA_HEAP_OPTS: '-Xms256m -Xmx512m',
     }),

@@ -1,7 +1,15 @@
 /**
  * One kafkajs consumer in one group on one topic, shared by work, dead-letter and node consumers:
- * timeouts from the options, recovery by itself (kafkajs restarts a crashed consumer until we close it),
- * connection events, and start() resolving once the group has been joined and partitions assigned.
+ * timeouts from the options, recovery by itself, connection events, and start() resolving once the group
+ * has been joined and partitions assigned.
+ *
+ * Recovery: kafkajs restarts a crashed consumer only when the crash is "retriable" (restartOnFailure is
+ * not even asked otherwise). Some crashes it calls fatal are not: when no group coordinator answers within
+ * the client's retry budget (a fresh broker still creating and loading `__consumer_offsets`, a broker
+ * restarting), findGroupCoordinator gives up with KafkaJSGroupCoordinatorNotFound, which is non-retriable,
+ * and that consumer stays dead for good while the service believes it is consuming. So a crash that
+ * kafkajs does not restart makes us replace the kafkajs consumer (same group, same topic) after a pause,
+ * and keep doing so, with logging, until one runs or we are closed.
  */
 import type { Consumer, ConsumerGroupJoinEvent, EachMessagePayload, Kafka } from 'kafkajs';
 import { BusUnavailableError } from '../errors.js';
@@ -30,12 +38,26 @@ export interface GroupConsumerSpec {
   readonly onFirstJoin?: (consumer: Consumer, event: ConsumerGroupJoinEvent) => void;
 }
 
+/** Pause before replacing a consumer that kafkajs gave up on; doubles per failed attempt up to the max. */
+export const RECOVERY_MIN_MS = 500;
+export const RECOVERY_MAX_MS = 10_000;
+
 export class GroupConsumer {
   readonly spec: GroupConsumerSpec;
   readonly #deps: GroupConsumerDeps;
-  readonly #consumer: Consumer;
-  readonly #unsubscribe: (() => void)[] = [];
+  /** The live kafkajs consumer (replaced when kafkajs gives up on one). */
+  #consumer: Consumer;
+  /** Listener removers of the live consumer. */
+  #unsubscribe: (() => void)[] = [];
+  /** Consumers that crashed and that kafkajs does not restart. */
+  readonly #dead = new WeakSet<Consumer>();
+  #recovering: Promise<void> | undefined;
   #closing = false;
+  #first = true;
+  #joined: () => void = () => undefined;
+  readonly #firstJoin = new Promise<void>((resolve) => {
+    this.#joined = resolve;
+  });
   #signalStopped: () => void = () => undefined;
   /** Resolves when close() starts: in-flight handlers race against it and give up (without committing). */
   readonly stopped = new Promise<void>((resolve) => {
@@ -45,16 +67,7 @@ export class GroupConsumer {
   private constructor(deps: GroupConsumerDeps, spec: GroupConsumerSpec) {
     this.#deps = deps;
     this.spec = spec;
-    const { options } = deps;
-    this.#consumer = deps.kafka.consumer({
-      groupId: spec.groupId,
-      sessionTimeout: options.sessionTimeoutMs,
-      rebalanceTimeout: options.rebalanceTimeoutMs,
-      heartbeatInterval: options.heartbeatIntervalMs,
-      maxWaitTimeInMs: options.maxWaitTimeMs,
-      allowAutoTopicCreation: false,
-      retry: { restartOnFailure: async () => !this.#closing },
-    });
+    this.#consumer = this.#create();
   }
 
   /** Connects, subscribes and runs; resolves once assigned (or after joinTimeoutMs, with a warning). */
@@ -82,34 +95,54 @@ export class GroupConsumer {
     await this.#consumer.commitOffsets([{ topic: this.spec.topic, partition, offset: next }]);
   }
 
-  async #start(): Promise<void> {
-    const { spec } = this;
-    const { state, logger, timers, options } = this.#deps;
-    const c = this.#consumer;
-    let joined: () => void = () => undefined;
-    const firstJoin = new Promise<void>((resolve) => {
-      joined = resolve;
+  #create(): Consumer {
+    const { options } = this.#deps;
+    return this.#deps.kafka.consumer({
+      groupId: this.spec.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      rebalanceTimeout: options.rebalanceTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      maxWaitTimeInMs: options.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+      retry: { restartOnFailure: async () => !this.#closing },
     });
-    let first = true;
+  }
+
+  #listen(c: Consumer): void {
+    const { spec } = this;
+    const { state, logger } = this.#deps;
     this.#unsubscribe.push(
       c.on(c.events.GROUP_JOIN, (event) => {
+        if (this.#closing || c !== this.#consumer) return;
         state.up();
-        if (first) {
-          first = false;
+        if (this.#first) {
+          this.#first = false;
           spec.onFirstJoin?.(c, event);
-          joined();
+          this.#joined();
         }
       }),
-      c.on(c.events.FETCH, () => state.up()),
+      c.on(c.events.FETCH, () => {
+        if (c === this.#consumer) state.up();
+      }),
       c.on(c.events.CRASH, (event) => {
-        if (this.#closing) return;
-        state.down(event.payload.error);
+        if (this.#closing || c !== this.#consumer) return;
+        const { error, restart } = event.payload;
+        state.down(error);
         logger.warn(
-          { group: spec.groupId, error: errorMessage(event.payload.error), restart: event.payload.restart },
+          { group: spec.groupId, error: errorMessage(error), errorName: error.name, restart },
           'kafka consumer crashed',
         );
+        if (!restart) {
+          this.#dead.add(c);
+          this.#recover();
+        }
       }),
     );
+  }
+
+  /** Connects, subscribes and runs `c`; kafkajs' run() returns once the first join succeeded or crashed. */
+  async #run(c: Consumer): Promise<void> {
+    const { spec } = this;
     await c.connect();
     await c.subscribe({ topic: spec.topic, fromBeginning: spec.fromBeginning });
     await c.run({
@@ -117,17 +150,76 @@ export class GroupConsumer {
       partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently,
       eachMessage: (payload) => spec.eachMessage(payload, this),
     });
+  }
+
+  async #start(): Promise<void> {
+    const { spec } = this;
+    const { logger, timers, options } = this.#deps;
+    this.#listen(this.#consumer);
+    await this.#run(this.#consumer);
     const outcome = await timers.race(
-      Promise.race([firstJoin.then(() => 'joined' as const), this.stopped.then(() => 'closed' as const)]),
+      Promise.race([
+        this.#firstJoin.then(() => 'joined' as const),
+        this.stopped.then(() => 'closed' as const),
+      ]),
       options.joinTimeoutMs,
       () => 'timeout' as const,
     );
     if (outcome === 'timeout') {
       logger.warn(
-        { group: spec.groupId, timeoutMs: options.joinTimeoutMs },
+        { group: spec.groupId, timeoutMs: options.joinTimeoutMs, recovering: this.#recovering !== undefined },
         'kafka consumer not assigned yet',
       );
     }
+  }
+
+  /**
+   * Replaces the live consumer, which kafkajs will not restart, by a new one in the same group, after a
+   * pause; again and again (the pause doubling up to RECOVERY_MAX_MS) until one runs or we close.
+   */
+  #recover(): void {
+    if (this.#recovering) return; // the running loop sees the new crash through #dead
+    const { spec } = this;
+    const { logger, timers } = this.#deps;
+    this.#recovering = (async () => {
+      for (let attempt = 1; !this.#closing; attempt++) {
+        const pauseMs = Math.min(RECOVERY_MIN_MS * 2 ** (attempt - 1), RECOVERY_MAX_MS);
+        logger.warn(
+          { group: spec.groupId, attempt, pauseMs },
+          'kafka consumer will not be restarted by kafkajs; replacing it',
+        );
+        await timers.race(this.stopped, pauseMs, () => undefined); // close() cuts the pause short
+        if (this.#closing) return;
+        const dead = this.#consumer;
+        for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+        await dead.disconnect().catch(() => undefined); // kafkajs disconnected it already; to be sure
+        if (this.#closing) return;
+        const next = this.#create();
+        this.#consumer = next;
+        this.#listen(next);
+        try {
+          await this.#run(next);
+        } catch (error) {
+          if (this.#closing) return;
+          logger.warn(
+            { group: spec.groupId, attempt, error: errorMessage(error) },
+            'kafka consumer replacement failed to start',
+          );
+          this.#dead.add(next);
+          continue;
+        }
+        if (this.#closing) return;
+        if (this.#dead.has(next)) continue; // its first join crashed for good too
+        logger.info({ group: spec.groupId, attempt }, 'kafka consumer replaced');
+        return;
+      }
+    })()
+      .catch((error: unknown) => {
+        logger.error({ group: spec.groupId, error: errorMessage(error) }, 'kafka consumer recovery failed');
+      })
+      .finally(() => {
+        this.#recovering = undefined;
+      });
   }
 
   async close(): Promise<void> {
@@ -135,11 +227,15 @@ export class GroupConsumer {
     this.#closing = true;
     this.#signalStopped();
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+    const recovering = this.#recovering;
     await this.#consumer.disconnect().catch((error: unknown) => {
       this.#deps.logger.debug(
         { group: this.spec.groupId, error: errorMessage(error) },
         'kafka consumer disconnect',
       );
     });
+    // A replacement created while we were disconnecting the previous one is disconnected too.
+    await recovering;
+    await this.#consumer.disconnect().catch(() => undefined);
   }
 }

@@ -1,6 +1,12 @@
 /**
  * Creates the transport's topics on first use, through one shared admin client. Idempotent: a topic that
  * already exists (TOPIC_ALREADY_EXISTS, or created by another process meanwhile) counts as created.
+ *
+ * "Created" is not enough: kafkajs' createTopics waits for leaders only when it created the topic itself.
+ * When a first attempt failed while waiting for leaders (the broker does not serve the new topic's metadata
+ * yet) the retry answers TOPIC_ALREADY_EXISTS and resolves at once, possibly seconds before the broker
+ * serves the topic; a consumer subscribing then fails with UNKNOWN_TOPIC_OR_PARTITION (kafkajs does not
+ * retry that). So ensure() resolves only once the topic's metadata is served with a leader per partition.
  */
 import type { Admin } from 'kafkajs';
 import { BusUnavailableError } from '../errors.js';
@@ -12,8 +18,17 @@ export interface TopicSpec {
   readonly partitions: number;
 }
 
-const CREATE_ATTEMPTS = 20;
+const CREATE_ATTEMPTS = 40;
 const CREATE_RETRY_MS = 250;
+
+/** The topic exists but the broker does not serve it with leaders yet: transient (isTransientSendError). */
+class TopicNotServedError extends Error {
+  override readonly name = 'KafkaJSTopicNotServed';
+  readonly retriable = true;
+  constructor(topic: string) {
+    super(`topic ${topic} has no leader for every partition yet`);
+  }
+}
 
 export class TopicRegistry {
   readonly #admin: () => Promise<Admin>;
@@ -45,10 +60,16 @@ export class TopicRegistry {
           waitForLeaders: true,
           topics: [{ topic: spec.topic, numPartitions: spec.partitions }],
         });
+        // Throws UNKNOWN_TOPIC_OR_PARTITION (retriable) while the broker does not serve the topic yet.
+        const { topics } = await admin.fetchTopicMetadata({ topics: [spec.topic] });
+        const partitions = topics.find((t) => t.name === spec.topic)?.partitions ?? [];
+        if (partitions.length === 0 || partitions.some((p) => p.leader < 0)) {
+          throw new TopicNotServedError(spec.topic);
+        }
         return;
       } catch (error) {
         // Right after creation the broker may not serve the new topic's metadata yet
-        // (UNKNOWN_TOPIC_OR_PARTITION while waiting for leaders): transient, try again.
+        // (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, no leader): transient, try again.
         if (attempt >= CREATE_ATTEMPTS || !isTransientSendError(error)) {
           throw new BusUnavailableError(`cannot create topic ${spec.topic}: ${errorMessage(error)}`, {
             cause: error,
