@@ -21,6 +21,7 @@ const ALL_PEERS = [
   'switchboard-memory',
   'switchboard-amqp',
   'switchboard-kafka',
+  'switchboard-redis',
 ];
 
 export const USAGE = `usage: pnpm bench <scenario> [options]
@@ -232,7 +233,9 @@ async function startPeer(peer, { services = false } = {}) {
       ? 'memory'
       : peer === 'switchboard-amqp'
         ? cfg.amqp
-        : `kafka://${await ensureKafka()}`;
+        : peer === 'switchboard-redis'
+          ? cfg.redis
+          : `kafka://${await ensureKafka()}`;
   const channel = services ? 'chat:bench' : 'bench';
   const common = ['--bus', bus, '--jwt-secret', JWT_SECRET, '--channel', channel];
   if (bus === 'memory') {
