@@ -390,8 +390,12 @@ export function runServiceScenarios(
         };
         let rounds = 0;
         while (rounds < 5) await round(rounds++);
-        // 40 sends. If the second instance's share was still being assigned, keep going (bounded).
-        while (second.handled.length === 0 && rounds < 60) await round(rounds++);
+        // 40 sends. If the second instance's share is still being assigned (membership heartbeats take
+        // about a second on RabbitMQ and Redis, a rebalance on Kafka), keep going, paced and bounded.
+        while (second.handled.length === 0 && rounds < 300) {
+          await round(rounds++);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         const handledBy = (chat: typeof first) => chat.handled.length - (chat === first ? firstBefore : 0);
         expect(handledBy(first)).toBeGreaterThan(0);
         expect(handledBy(second)).toBeGreaterThan(0);

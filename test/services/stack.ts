@@ -366,6 +366,9 @@ export async function startStack(
           durableNamespaces: ['chat'],
           nodeHeartbeatMs: NODE_HEARTBEAT_MS,
           requestTimeoutMs: 30_000,
+          // The scenarios send bursts from one connection (work sharing publishes rounds until both chat
+          // instances took some); the edge's flood protection is tested in services/edge, not here.
+          limits: { rateLimitPerSecond: 10_000, rateLimitBurst: 10_000 },
         },
         { transport: t },
       );
