@@ -81,16 +81,19 @@ async function up(o) {
   /** @type {{ name: string, kind: string, command: string, args: string[], env: object, port: number, health: string }[]} */
   const plan = [];
   for (const s of SERVICES) {
-    const p = await freePort();
-    plan.push({
-      name: s.name,
-      kind: 'service',
-      command: TSX,
-      args: [s.entry],
-      env: { ...common, REDIS_URL: o.redis, [s.portVar]: String(p) },
-      port: p,
-      health: '/readyz',
-    });
+    for (let i = 1; i <= (o.replicas?.[s.name] ?? 1); i++) {
+      const p = await freePort();
+      plan.push({
+        name: i === 1 ? s.name : `${s.name}-${i}`,
+        service: s.name,
+        kind: 'service',
+        command: TSX,
+        args: [s.entry],
+        env: { ...common, REDIS_URL: o.redis, [s.portVar]: String(p) },
+        port: p,
+        health: '/readyz',
+      });
+    }
   }
   const apiPort = await freePort();
   plan.push({
@@ -183,6 +186,12 @@ async function up(o) {
     writeState(o.dir, { ...state, processes: [] });
     process.exitCode = 1;
   };
+
+  // --env overrides: for every process, or for those whose name, kind or service is the target.
+  for (const step of plan)
+    for (const e of o.env ?? [])
+      if (e.target === undefined || [step.name, step.kind, step.service].includes(e.target))
+        step.env[e.name] = e.value;
 
   for (const step of plan) {
     const log = join(logDir, `${step.name}.log`);

@@ -19,6 +19,12 @@ Options (environment fallback in brackets):
   --api-key K        the API's key [API_KEYS (first); default random]
   --log-level L      log level of every process [LOG_LEVEL; default info]
   --grace-ms N       down: time between SIGTERM and SIGKILL [default 20000]
+  --replicas S=N     instances of service S (history, chat, notifications, presence), repeatable or
+                     comma separated, e.g. --replicas chat=2; extra instances are named chat-2, chat-3, …
+                     [default 1 each]
+  --env [T:]K=V      extra environment variable K=V for every process, or only for target T (a process
+                     name such as edge-1 or chat-2, or a kind or service: edge, service, api, web, chat, …);
+                     repeatable, e.g. --env presence:PRESENCE_LEASE_MS=3000
   --json             status: print JSON`;
 
 export class UsageError extends Error {}
@@ -33,7 +39,13 @@ const VALUE_FLAGS = new Set([
   'api-key',
   'log-level',
   'grace-ms',
+  'replicas',
+  'env',
 ]);
+
+/** Flags that may be given more than once (their values are collected in order). */
+const REPEATABLE = new Set(['replicas', 'env']);
+export const SCALABLE_SERVICES = ['history', 'chat', 'notifications', 'presence'];
 
 function integer(name, raw, min, max) {
   const value = Number(raw);
@@ -76,7 +88,8 @@ export function parseArgs(argv, env, root) {
     if (!VALUE_FLAGS.has(name)) throw new UsageError(`unknown option --${name}`);
     const value = eq > 0 ? arg.slice(eq + 1) : rest[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    given[name] = value;
+    if (REPEATABLE.has(name)) given[name] = [...(given[name] ?? []), value];
+    else given[name] = value;
   }
   const dirRaw = given.dir ?? env.TOPOLOGY_DIR ?? '.topology';
   const apiKey = given['api-key'] ?? env.API_KEYS?.split(',')[0]?.trim();
@@ -92,5 +105,24 @@ export function parseArgs(argv, env, root) {
     apiKey: apiKey || undefined,
     logLevel: given['log-level'] ?? env.LOG_LEVEL ?? 'info',
     graceMs: integer('grace-ms', given['grace-ms'] ?? '20000', 100, 600_000),
+    replicas: parseReplicas(given.replicas ?? []),
+    env: (given.env ?? []).map(parseEnv),
   };
+}
+
+function parseReplicas(values) {
+  const replicas = Object.fromEntries(SCALABLE_SERVICES.map((name) => [name, 1]));
+  for (const part of values.flatMap((v) => v.split(','))) {
+    const m = /^\s*([a-z]+)=(\d+)\s*$/.exec(part);
+    if (!m || !SCALABLE_SERVICES.includes(m[1]))
+      throw new UsageError(`--replicas: "${part}" is not S=N with S one of ${SCALABLE_SERVICES.join(', ')}`);
+    replicas[m[1]] = integer('replicas', m[2], 1, 8);
+  }
+  return replicas;
+}
+
+function parseEnv(raw) {
+  const m = /^(?:([A-Za-z0-9_-]+):)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(raw);
+  if (!m) throw new UsageError(`--env: "${raw}" is not [target:]NAME=VALUE`);
+  return { target: m[1], name: m[2], value: m[3] };
 }

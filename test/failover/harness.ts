@@ -1,0 +1,308 @@
+/**
+ * Shared parts of the failover tests (issue 6): brokers for one bus, a `pnpm topology` run per test in a
+ * temp dir (stopped by pid even when the test fails), SDK clients through nginx, the API, and SIGKILL of
+ * one topology process by name.
+ *
+ * Brokers come from test/support/brokers.ts like every integration test's: containers by default (each
+ * file gets its own RabbitMQ or Kafka and one Redis, so restarting them disturbs nobody else), the host's
+ * RabbitMQ with SWITCHBOARD_TEST_BROKERS=local or AMQP_URL — then every topology gets a vhost of its own.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from '../../packages/client/src/index.js';
+import { sign } from '../../services/edge/src/testing/harness.js';
+import {
+  type KafkaHandle,
+  type RabbitHandle,
+  type RedisHandle,
+  startKafka,
+  startRabbit,
+  startRedis,
+} from '../support/brokers.js';
+
+const run = promisify(execFile);
+const root = new URL('../../', import.meta.url).pathname;
+
+export type BusKind = 'rabbitmq' | 'kafka';
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every `everyMs` until it is truthy; throws with `what` after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export interface Brokers {
+  readonly kind: BusKind;
+  readonly redis: RedisHandle;
+  /** A bus URL for a new topology (RabbitMQ on the host: a fresh vhost each time). */
+  busUrl(): Promise<string>;
+  /** Restarts the broker; data (durable queues, topics) is kept. */
+  restartBroker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const hostRabbit = () =>
+  Boolean(process.env.AMQP_URL) || process.env.SWITCHBOARD_TEST_BROKERS?.trim() === 'local';
+
+export async function startBrokers(kind: BusKind): Promise<Brokers> {
+  const redis = await startRedis();
+  if (kind === 'kafka') {
+    let kafka: KafkaHandle;
+    try {
+      kafka = await startKafka();
+    } catch (error) {
+      await redis.stop();
+      throw error;
+    }
+    return {
+      kind,
+      redis,
+      busUrl: async () => `kafka://${kafka.brokers.join(',')}`,
+      restartBroker: () => kafka.restart(),
+      stop: async () => {
+        await kafka.stop();
+        await redis.stop();
+      },
+    };
+  }
+  let rabbit: RabbitHandle;
+  try {
+    rabbit = await startRabbit();
+  } catch (error) {
+    await redis.stop();
+    throw error;
+  }
+  const vhosts: string[] = [];
+  return {
+    kind,
+    redis,
+    busUrl: async () => {
+      if (!hostRabbit()) return rabbit.url; // a container of our own: its default vhost
+      const vhost = `sb-failover-${randomBytes(4).toString('hex')}`;
+      await run('rabbitmqctl', ['-q', 'add_vhost', vhost]);
+      await run('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*']);
+      vhosts.push(vhost);
+      const url = new URL(rabbit.url);
+      url.pathname = `/${vhost}`;
+      return url.toString();
+    },
+    restartBroker: () => rabbit.restart(),
+    stop: async () => {
+      for (const vhost of vhosts)
+        await run('rabbitmqctl', ['-q', 'delete_vhost', vhost]).catch(() => undefined);
+      await rabbit.stop();
+      await redis.stop();
+    },
+  };
+}
+
+interface ProcessEntry {
+  name: string;
+  kind: string;
+  pid: number;
+  port: number;
+  log: string;
+}
+
+export interface TopologyOptions {
+  edges?: number;
+  /** e.g. ['chat=2'] */
+  replicas?: string[];
+  /** `--env` values: [target:]NAME=VALUE */
+  env?: string[];
+}
+
+/** Live processes whose process group is one of `pgids` (each topology process leads its own group). */
+export function groupMembers(pgids: number[]): number[] {
+  const wanted = new Set(pgids.map(String));
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] !== 'Z' && wanted.has(fields[2]!)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+function topologyCli(args: string[]) {
+  return run(process.execPath, [join(root, 'scripts/topology.mjs'), ...args], {
+    cwd: root,
+    timeout: 150_000,
+  });
+}
+
+/** One `pnpm topology up` in a temp dir, with the clients the test opened through its nginx. */
+export class Topology {
+  readonly dir: string;
+  readonly secret = randomBytes(24).toString('base64url');
+  readonly apiKey = `sb_${randomBytes(12).toString('base64url')}`;
+  readonly clients: Client[] = [];
+  processes: ProcessEntry[] = [];
+  port = 0;
+
+  private constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'sb-failover-'));
+  }
+
+  static async up(brokers: Brokers, options: TopologyOptions = {}, retry = true): Promise<Topology> {
+    const t = new Topology();
+    const args = ['up', '--dir', t.dir, '--port', '0', '--bus', await brokers.busUrl()];
+    args.push('--redis', brokers.redis.url, '--jwt-secret', t.secret, '--api-key', t.apiKey);
+    args.push('--log-level', 'warn', '--edges', String(options.edges ?? 2));
+    for (const r of options.replicas ?? []) args.push('--replicas', r);
+    for (const e of options.env ?? []) args.push('--env', e);
+    const began = Date.now();
+    try {
+      await topologyCli(args);
+    } catch (error) {
+      // Known bug, kept visible: on a Kafka that has just created the work topics, a service's consumer
+      // group may fail its first metadata fetch (UNKNOWN_TOPIC_OR_PARTITION) and the service exits
+      // (packages/bus/src/kafka/group-consumer.ts, GroupConsumer.start does not retry it). One retry.
+      const text = String((error as { stderr?: string }).stderr ?? error);
+      if (
+        !retry ||
+        brokers.kind !== 'kafka' ||
+        !/exited during start[\s\S]*UNKNOWN_TOPIC_OR_PARTITION/.test(text)
+      ) {
+        t.readState();
+        await t.down();
+        throw error;
+      }
+      console.warn(
+        '[failover] topology up failed on UNKNOWN_TOPIC_OR_PARTITION (known Kafka start race): retrying once',
+      );
+      t.readState();
+      await t.down();
+      return Topology.up(brokers, options, false);
+    }
+    t.readState();
+    console.log(`[failover] topology (${brokers.kind}) up in ${Date.now() - began} ms on port ${t.port}`);
+    return t;
+  }
+
+  private readState(): void {
+    try {
+      const state = JSON.parse(readFileSync(join(this.dir, 'state.json'), 'utf8')) as {
+        port: number;
+        processes: ProcessEntry[];
+      };
+      this.port = state.port;
+      this.processes = state.processes;
+    } catch {
+      // nothing recorded
+    }
+  }
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}/ws`;
+  }
+
+  process(name: string): ProcessEntry {
+    const p = this.processes.find((entry) => entry.name === name);
+    if (!p) throw new Error(`no process ${name} in ${this.processes.map((e) => e.name).join(', ')}`);
+    return p;
+  }
+
+  /** SIGKILL to the whole process group of `name` (tsx and its node child); resolves when it is gone. */
+  async kill(name: string): Promise<void> {
+    const { pid } = this.process(name);
+    process.kill(-pid, 'SIGKILL');
+    await waitFor(`${name} to die`, () => groupMembers([pid]).length === 0, 10_000, 20);
+  }
+
+  /** Opens a client through nginx as `user` and waits until it is connected. */
+  async connect(user: string, timeoutMs = 30_000): Promise<Client> {
+    const token = await sign({ sub: user }, { secret: this.secret, expiresIn: '1h' });
+    const client = new Client(this.wsUrl, {
+      token,
+      minReconnectDelayMs: 100,
+      maxReconnectDelayMs: 1_000,
+      timeoutMs: 20_000,
+    });
+    this.clients.push(client);
+    client.connect();
+    await client.ready(timeoutMs);
+    return client;
+  }
+
+  /** A call to the API through nginx with the topology's key. */
+  async api(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown }> {
+    const response = await fetch(`${this.base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.apiKey}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    let json: unknown = text;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // keep the text
+    }
+    return { status: response.status, json };
+  }
+
+  /** Stops every process it started (and SIGKILLs any member left), closes the clients, removes the dir. */
+  async down(): Promise<void> {
+    for (const client of this.clients) client.disconnect();
+    const pids = this.processes.map((p) => p.pid);
+    await topologyCli(['down', '--dir', this.dir, '--grace-ms', '3000']).catch((error: unknown) =>
+      console.error(`[failover] topology down: ${String(error)}`),
+    );
+    for (const pid of groupMembers(pids)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    if (process.env.FAILOVER_KEEP_LOGS) console.log(`[failover] logs kept in ${this.dir}/logs`);
+    else rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The last lines of a process's log, for failure messages. */
+  logTail(name: string, lines = 20): string {
+    try {
+      return readFileSync(this.process(name).log, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
+  }
+}
+
+export const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+export const parse = (bytes: Uint8Array) =>
+  JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+export const hex = (bytes = 4) => randomBytes(bytes).toString('hex');
