@@ -9,7 +9,7 @@ export const USAGE = `Usage: pnpm topology <up|down|status|check> [options]
   check    render the nginx config into the run dir and run \`nginx -t\` on it (starts nothing)
 
 Options (environment fallback in brackets):
-  --bus URL          amqp://… or kafka://host:port,… [SWITCHBOARD_BUS; default amqp://guest:guest@127.0.0.1:5672]
+  --bus URL          amqp://…, kafka://host:port,… or redis://… [SWITCHBOARD_BUS; default amqp://guest:guest@127.0.0.1:5672]
                      (memory is refused: an in-process bus cannot span processes)
   --redis URL        [REDIS_URL; default redis://127.0.0.1:6379]
   --port N           nginx port on 127.0.0.1, 0 = any free port [TOPOLOGY_PORT; default 8080]
@@ -67,7 +67,11 @@ export function resolveBus(raw) {
     );
   if (/^amqps?:\/\//.test(raw) && URL.canParse(raw)) return raw;
   if (/^kafka:\/\/[^,\s]+(,[^,\s]+)*$/.test(raw)) return raw;
-  throw new UsageError(`--bus: "${raw}" is not amqp://user:pass@host:port[/vhost] or kafka://host:port,…`);
+  if (raw === 'redis') return 'redis://127.0.0.1:6379';
+  if (/^rediss?:\/\//.test(raw) && URL.canParse(raw)) return raw;
+  throw new UsageError(
+    `--bus: "${raw}" is not amqp://user:pass@host:port[/vhost], kafka://host:port,… or redis://host:port`,
+  );
 }
 
 export function parseArgs(argv, env, root) {
