@@ -24,6 +24,8 @@ export function signallingSocketFactory(signals: SocketSignals): ISocketFactory 
       ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...ssl }, connected)
       : netConnect({ host, port }, connected);
     socket.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
+    // Small produce and fetch requests must not wait for Nagle's algorithm (up to ~40 ms with delayed ACKs).
+    socket.setNoDelay(true);
     socket.on('error', (error) => signals.onError(error));
     return socket;
   };
