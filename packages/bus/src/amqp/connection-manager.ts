@@ -69,7 +69,7 @@ export class ConnectionManager {
         }
         if (Date.now() >= deadline)
           throw new BusUnavailableError(`${what}: ${errorMessage(error)}`, { cause: error });
-        this.#options.logger.warn({ err: error, what, alive: session.alive }, 'DBG amqp operation interrupted; retrying');
+        this.#options.logger.debug({ err: error, what }, 'amqp operation interrupted; retrying');
         // The connection (or just a channel) broke under the operation; wait for the next session.
         if (session.alive) await this.timers.sleep(SAME_SESSION_RETRY_MS);
       }
