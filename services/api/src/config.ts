@@ -38,7 +38,7 @@ const spec = {
   nodeId: string('API_NODE_ID', { pattern: /^[A-Za-z0-9_-]{1,100}$/, optional: true }),
   bus: url('SWITCHBOARD_BUS', {
     default: 'memory',
-    protocols: ['amqp', 'amqps', 'kafka'],
+    protocols: ['amqp', 'amqps', 'kafka', 'redis', 'rediss'],
     literals: ['memory'],
   }),
   logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),

@@ -23,7 +23,7 @@ describe('loadConfig', () => {
       /not both/,
     );
     expect(() => loadConfig({ SWITCHBOARD_ALLOW_ANONYMOUS: 'false' })).toThrow(/SWITCHBOARD_ALLOW_ANONYMOUS/);
-    expect(() => loadConfig({ SWITCHBOARD_BUS: 'redis://x' })).toThrow(/SWITCHBOARD_BUS/);
+    expect(() => loadConfig({ SWITCHBOARD_BUS: 'nats://x' })).toThrow(/SWITCHBOARD_BUS/);
     expect(() =>
       loadConfig({ SWITCHBOARD_PING_INTERVAL_MS: '5000', SWITCHBOARD_IDLE_TIMEOUT_MS: '1000' }),
     ).toThrow(/SWITCHBOARD_IDLE_TIMEOUT_MS/);

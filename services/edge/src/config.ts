@@ -70,10 +70,15 @@ export function loadConfig(env: Env, argv: readonly string[] = []): EdgeConfig {
       bus === 'memory' ||
       bus.startsWith('amqp://') ||
       bus.startsWith('amqps://') ||
-      bus.startsWith('kafka://')
+      bus.startsWith('kafka://') ||
+      bus.startsWith('redis://') ||
+      bus.startsWith('rediss://')
     )
   )
-    throw new ConfigError('SWITCHBOARD_BUS', `"${bus}" is not memory, amqp://… or kafka://host:port,…`);
+    throw new ConfigError(
+      'SWITCHBOARD_BUS',
+      `"${bus}" is not memory, amqp://…, kafka://host:port,… or redis://…`,
+    );
   const workersRaw = workersFromArgv(argv);
   const workers = int(
     workersRaw !== undefined ? { '--workers': workersRaw } : env,
@@ -84,7 +89,7 @@ export function loadConfig(env: Env, argv: readonly string[] = []): EdgeConfig {
   if (bus === 'memory' && workers > 1)
     throw new ConfigError(
       'SWITCHBOARD_WORKERS',
-      'several workers need a shared broker; set SWITCHBOARD_BUS to amqp:// or kafka://',
+      'several workers need a shared broker; set SWITCHBOARD_BUS to amqp://, kafka:// or redis://',
     );
   const jwtSecret = env.SWITCHBOARD_JWT_SECRET || undefined;
   const jwksUrl = env.SWITCHBOARD_JWKS_URL || undefined;

@@ -15,7 +15,7 @@ export const historyConfigSpec = {
   ttlSeconds: integer('HISTORY_TTL_SECONDS', { default: 86_400, min: 1 }),
   bus: url('SWITCHBOARD_BUS', {
     default: 'memory',
-    protocols: ['amqp', 'amqps', 'kafka'],
+    protocols: ['amqp', 'amqps', 'kafka', 'redis', 'rediss'],
     literals: ['memory'],
   }),
   logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),

@@ -33,7 +33,7 @@ export const notificationsConfigSpec = {
   redisUrl: url('REDIS_URL', { protocols: ['redis', 'rediss'], optional: true }),
   bus: url('SWITCHBOARD_BUS', {
     default: 'memory',
-    protocols: ['amqp', 'amqps', 'kafka'],
+    protocols: ['amqp', 'amqps', 'kafka', 'redis', 'rediss'],
     literals: ['memory'],
   }),
   logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),

@@ -29,7 +29,7 @@ export const standaloneConfigSpec = {
   host: string('SWITCHBOARD_HOST', { default: '0.0.0.0' }),
   bus: url('SWITCHBOARD_BUS', {
     default: 'memory',
-    protocols: ['amqp', 'amqps', 'kafka'],
+    protocols: ['amqp', 'amqps', 'kafka', 'redis', 'rediss'],
     literals: ['memory'],
   }),
   redisUrl: url('REDIS_URL', { protocols: ['redis', 'rediss'], optional: true }),
