@@ -22,6 +22,7 @@ export {
 } from './errors.js';
 export { type CreateLoggerOptions, createLogger, silentLogger } from './logger.js';
 export { json, type PayloadDecoder, text } from './payloads.js';
+export { runMain, shutdownOnSignals } from './process.js';
 export {
   defineService,
   type HandlerOptions,

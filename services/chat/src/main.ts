@@ -5,7 +5,7 @@
  */
 
 import { connectBus } from '@switchboard/bus';
-import { ConfigError, createLogger } from '@switchboard/service-kit';
+import { createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
 import { createChatService } from './chat-service.js';
 import type { ChatStore } from './chat-store.js';
 import { type ChatConfig, readChatConfig } from './config.js';
@@ -37,29 +37,7 @@ async function run(config: ChatConfig): Promise<void> {
     { bus: transport.kind, store: config.redisUrl ? 'redis' : 'memory', rooms: config.rooms },
     'chat started',
   );
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    try {
-      await service.stop();
-      await store.close();
-      await transport.close();
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  shutdownOnSignals(logger, [() => service.stop(), () => store.close(), () => transport.close()]);
 }
 
-try {
-  await run(readChatConfig(process.env));
-} catch (error) {
-  if (error instanceof ConfigError) console.error(error.message);
-  else console.error(error);
-  process.exit(1);
-}
+await runMain(() => run(readChatConfig(process.env)));

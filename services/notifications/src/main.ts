@@ -5,7 +5,7 @@
  */
 
 import { connectBus } from '@switchboard/bus';
-import { ConfigError, createLogger } from '@switchboard/service-kit';
+import { createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
 import { type NotificationsConfig, readNotificationsConfig } from './config.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { InboxStore } from './inbox-store.js';
@@ -40,30 +40,12 @@ async function run(config: NotificationsConfig): Promise<void> {
     sweepIntervalMs: config.sweepIntervalMs,
   });
   await notifications.start();
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    try {
-      await notifications.stop();
-      await store.close();
-      await registry.close();
-      await transport.close();
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  shutdownOnSignals(logger, [
+    () => notifications.stop(),
+    () => store.close(),
+    () => registry.close(),
+    () => transport.close(),
+  ]);
 }
 
-try {
-  await run(readNotificationsConfig(process.env));
-} catch (error) {
-  if (error instanceof ConfigError) console.error(error.message);
-  else console.error(error);
-  process.exit(1);
-}
+await runMain(() => run(readNotificationsConfig(process.env)));
