@@ -88,29 +88,13 @@ export async function handleCommand(ctx: CommandContext, c: Connection, frame: C
       return;
     case 'history': {
       const request = frame.history as switchboard.v1.HistoryRequest;
-      if (!c.channels.has(request.channel))
-        return void c.send(errorFrame(id, ErrorCodes.NotSubscribed, request.channel));
-      return relay(ctx, c, id, {
-        service: 'history',
-        type: 'history.query',
-        payload: v1.HistoryRequest.encode(request).finish(),
-        key: request.channel,
-        frameId: id,
-        onTimeout: () => errorFrame(id, ErrorCodes.Timeout),
-      });
+      const payload = v1.HistoryRequest.encode(request).finish();
+      return channelQuery(ctx, c, id, request.channel, 'history', 'history.query', payload);
     }
     case 'presence': {
       const request = frame.presence as switchboard.v1.PresenceRequest;
-      if (!c.channels.has(request.channel))
-        return void c.send(errorFrame(id, ErrorCodes.NotSubscribed, request.channel));
-      return relay(ctx, c, id, {
-        service: 'presence',
-        type: 'presence.query',
-        payload: v1.PresenceRequest.encode(request).finish(),
-        key: request.channel,
-        frameId: id,
-        onTimeout: () => errorFrame(id, ErrorCodes.Timeout),
-      });
+      const payload = v1.PresenceRequest.encode(request).finish();
+      return channelQuery(ctx, c, id, request.channel, 'presence', 'presence.query', payload);
     }
     case 'refresh':
       return refresh(ctx, c, id, (frame.refresh as switchboard.v1.RefreshToken).token);
@@ -194,6 +178,27 @@ async function subscribe(
     return;
   }
   c.send({ id, subscribed: { channel: channel.name, durable } });
+}
+
+/** History and presence queries: only for a channel the connection is subscribed to; a timeout answers an error. */
+function channelQuery(
+  ctx: CommandContext,
+  c: Connection,
+  id: number,
+  channel: string,
+  service: string,
+  type: string,
+  payload: Uint8Array,
+): Promise<void> | undefined {
+  if (!c.channels.has(channel)) return void c.send(errorFrame(id, ErrorCodes.NotSubscribed, channel));
+  return relay(ctx, c, id, {
+    service,
+    type,
+    payload,
+    key: channel,
+    frameId: id,
+    onTimeout: () => errorFrame(id, ErrorCodes.Timeout),
+  });
 }
 
 async function relay(ctx: CommandContext, c: Connection, id: number, request: RelayRequest): Promise<void> {
