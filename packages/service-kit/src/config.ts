@@ -171,3 +171,20 @@ export function readServiceConfig<S extends ConfigSpec>(
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * `SWITCHBOARD_BUS`: `memory` or a broker URL `connectBus` accepts. Defined once so that every service
+ * accepts the same buses.
+ */
+export function busUrl() {
+  return url('SWITCHBOARD_BUS', {
+    default: 'memory',
+    protocols: ['amqp', 'amqps', 'kafka', 'redis', 'rediss'],
+    literals: ['memory'],
+  });
+}
+
+/** `REDIS_URL`: optional; service stores use Redis when it is set, memory otherwise. */
+export function redisUrl() {
+  return url('REDIS_URL', { protocols: ['redis', 'rediss'], optional: true });
+}

@@ -1,5 +1,6 @@
 export {
   boolean,
+  busUrl,
   type ConfigOf,
   type ConfigSpec,
   type Env,
@@ -10,6 +11,7 @@ export {
   list,
   oneOf,
   readServiceConfig,
+  redisUrl,
   string,
   url,
 } from './config.js';

@@ -5,6 +5,7 @@
  */
 import {
   boolean,
+  busUrl,
   type ConfigOf,
   type Env,
   integer,
@@ -13,7 +14,6 @@ import {
   oneOf,
   readServiceConfig,
   string,
-  url,
 } from '@switchboard/service-kit';
 
 export const DEFAULT_HTTP_PORT = 8090;
@@ -36,11 +36,7 @@ const spec = {
     max: 120_000,
   }),
   nodeId: string('API_NODE_ID', { pattern: /^[A-Za-z0-9_-]{1,100}$/, optional: true }),
-  bus: url('SWITCHBOARD_BUS', {
-    default: 'memory',
-    protocols: ['amqp', 'amqps', 'kafka', 'redis', 'rediss'],
-    literals: ['memory'],
-  }),
+  bus: busUrl(),
   logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
 } as const;
 

@@ -1,6 +1,7 @@
 /** Chat service configuration from the environment (read once, by main.ts). */
 import {
   boolean,
+  busUrl,
   type ConfigOf,
   type ConfigProblem,
   type Env,
@@ -9,7 +10,7 @@ import {
   list,
   oneOf,
   readServiceConfig,
-  url,
+  redisUrl,
 } from '@switchboard/service-kit';
 import { ROOM_PATTERN } from './payloads.js';
 
@@ -22,12 +23,8 @@ export const chatConfigSpec = {
   autoCreateRooms: boolean('CHAT_AUTO_CREATE_ROOMS', { default: true }),
   /** Rooms created at start (the only ones usable when auto-create is off, besides those in Redis). */
   rooms: list('CHAT_ROOMS', { default: [] as readonly string[] }),
-  redisUrl: url('REDIS_URL', { protocols: ['redis', 'rediss'], optional: true }),
-  bus: url('SWITCHBOARD_BUS', {
-    default: 'memory',
-    protocols: ['amqp', 'amqps', 'kafka', 'redis', 'rediss'],
-    literals: ['memory'],
-  }),
+  redisUrl: redisUrl(),
+  bus: busUrl(),
   logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
 };
 

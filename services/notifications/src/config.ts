@@ -1,12 +1,13 @@
 /** Notifications service configuration from the environment (read once, by main.ts). */
 import {
+  busUrl,
   type ConfigOf,
   type Env,
   integer,
   LOG_LEVELS,
   oneOf,
   readServiceConfig,
-  url,
+  redisUrl,
 } from '@switchboard/service-kit';
 
 export const SEVEN_DAYS_SECONDS = 7 * 24 * 60 * 60;
@@ -30,12 +31,8 @@ export const notificationsConfigSpec = {
    * Unset: in-memory inbox and connection registry (embedded default, one instance, lost on restart).
    * Set: both in Redis, shared by every instance.
    */
-  redisUrl: url('REDIS_URL', { protocols: ['redis', 'rediss'], optional: true }),
-  bus: url('SWITCHBOARD_BUS', {
-    default: 'memory',
-    protocols: ['amqp', 'amqps', 'kafka', 'redis', 'rediss'],
-    literals: ['memory'],
-  }),
+  redisUrl: redisUrl(),
+  bus: busUrl(),
   logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
 };
 

@@ -9,13 +9,14 @@
  * it. The sweep runs every PRESENCE_SWEEP_MS, so a dead node's users go within lease + sweep interval.
  */
 import {
+  busUrl,
   type ConfigOf,
   type Env,
   integer,
   LOG_LEVELS,
   oneOf,
   readServiceConfig,
-  url,
+  redisUrl,
 } from '@switchboard/service-kit';
 
 export const DEFAULT_HTTP_PORT = 9104;
@@ -26,12 +27,8 @@ const spec = {
   httpPort: integer('PRESENCE_HTTP_PORT', { default: DEFAULT_HTTP_PORT, min: 0, max: 65535 }),
   leaseMs: integer('PRESENCE_LEASE_MS', { default: DEFAULT_LEASE_MS, min: 100, max: 86_400_000 }),
   sweepMs: integer('PRESENCE_SWEEP_MS', { default: DEFAULT_SWEEP_MS, min: 10, max: 3_600_000 }),
-  redisUrl: url('REDIS_URL', { protocols: ['redis', 'rediss'], optional: true }),
-  bus: url('SWITCHBOARD_BUS', {
-    default: 'memory',
-    protocols: ['amqp', 'amqps', 'kafka', 'redis', 'rediss'],
-    literals: ['memory'],
-  }),
+  redisUrl: redisUrl(),
+  bus: busUrl(),
   logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
 };
 

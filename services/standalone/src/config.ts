@@ -9,6 +9,7 @@ import { type NotificationsConfig, readNotificationsConfig } from '@switchboard/
 import { loadPresenceConfig, type PresenceConfig } from '@switchboard/presence';
 import {
   boolean,
+  busUrl,
   type ConfigOf,
   type Env,
   integer,
@@ -16,8 +17,8 @@ import {
   list,
   oneOf,
   readServiceConfig,
+  redisUrl,
   string,
-  url,
 } from '@switchboard/service-kit';
 
 export const DEFAULT_PORT = 8080;
@@ -27,12 +28,8 @@ export const standaloneConfigSpec = {
   /** The one public port: demo page, `/ws`, `/healthz`, `/readyz`, `/metrics`. */
   port: integer('SWITCHBOARD_PORT', { default: DEFAULT_PORT, min: 0, max: 65535 }),
   host: string('SWITCHBOARD_HOST', { default: '0.0.0.0' }),
-  bus: url('SWITCHBOARD_BUS', {
-    default: 'memory',
-    protocols: ['amqp', 'amqps', 'kafka', 'redis', 'rediss'],
-    literals: ['memory'],
-  }),
-  redisUrl: url('REDIS_URL', { protocols: ['redis', 'rediss'], optional: true }),
+  bus: busUrl(),
+  redisUrl: redisUrl(),
   /** HS256 secret of the connection tokens; unset: a random one per start (only dev tokens can connect). */
   jwtSecret: string('SWITCHBOARD_JWT_SECRET', { optional: true }),
   /** `/dev/token?user=` issuing demo tokens. Default: on unless SWITCHBOARD_JWT_SECRET is set. */
