@@ -43,6 +43,8 @@ function knownVariables(): Set<string> {
       (s) => `services/${s}/src/config.ts`,
     ),
     'services/web/src/main.ts',
+    // Settings every service shares (SWITCHBOARD_BUS, REDIS_URL) are defined once here.
+    'packages/service-kit/src/config.ts',
   ].map((file) => readFileSync(join(root, file), 'utf8'));
   const names = new Set<string>();
   for (const text of sources)
