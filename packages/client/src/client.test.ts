@@ -1,4 +1,4 @@
-import { CloseCode, ErrorCodes, type switchboard } from '@switchboard/protocol';
+import { CloseCode, ErrorCodes, type switchboard, UnsubscribeCode } from '@switchboard/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Client, type ClientOptions } from './client.js';
 import { ClientError, ServerError, TimeoutError } from './errors.js';
@@ -377,6 +377,61 @@ describe('subscriptions', () => {
     expect(await kickedGone).toEqual({ code: 3, reason: 'kicked' });
     expect(kicked.state).toBe('unsubscribed');
   });
+
+  for (const when of ['while its Subscribe is unanswered', 'once subscribed'] as const)
+    it(`on a server Unsubscribed 2500 (${when}) subscribes again from its position on the same socket and recovers the gap`, async () => {
+      const sinces: unknown[] = [];
+      edge.onFrame = (conn, frame) => {
+        if (frame.connect) conn.send({ id: frame.id, connected: { connectionId: 'c' } });
+        if (!frame.subscribe) return;
+        const since = frame.subscribe.since;
+        sinces.push(since ? { offset: Number(since.offset), epoch: since.epoch } : null);
+        if (!since) {
+          conn.send({
+            id: frame.id,
+            subscribed: { channel: 'chat:1', durable: true, position: { offset: 0, epoch: 'e1' } },
+          });
+          conn.send({ publication: pub(1) });
+          conn.send({ publication: pub(2) });
+          // The edge lost the bus: 3 and 4 never reached it. It keeps the subscription and says so.
+          const hint = () => {
+            conn.send({
+              unsubscribed: { channel: 'chat:1', code: UnsubscribeCode.InsufficientState, reason: 'bus' },
+            });
+            conn.send({ publication: pub(5) }); // live, raced ahead of the re-sync answer
+          };
+          if (when === 'once subscribed') setTimeout(hint, 50);
+          else hint();
+        } else {
+          conn.send({
+            id: frame.id,
+            subscribed: {
+              channel: 'chat:1',
+              durable: true,
+              position: { offset: 5, epoch: 'e1' },
+              wasRecovering: true,
+              recovered: true,
+              publications: [pub(3), pub(4), pub(5)],
+            },
+          });
+          conn.send({ publication: pub(6) });
+        }
+      };
+      const client = newClient();
+      const sub = client.subscribe('chat:1');
+      const received = collect(sub, 'publication');
+      const states = collect(sub, 'state');
+      const unsubscribed = collect(sub, 'unsubscribed');
+      const clientStates = collect(client, 'state');
+      await connected(client);
+      await until(() => received.length === 6);
+      expect(offsets(received)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(sinces).toEqual([null, { offset: 2, epoch: 'e1' }]);
+      expect(states.map((s) => s.newState)).toEqual(['subscribed', 'subscribing', 'subscribed']);
+      expect(unsubscribed).toEqual([]);
+      expect(clientStates.map((s) => s.newState)).toEqual(['connecting', 'connected']); // same socket
+      expect(sub.state).toBe('subscribed');
+    });
 
   it('sends Unsubscribe and stops delivering after unsubscribe()', async () => {
     edge.onFrame = (conn, frame) => {

@@ -48,6 +48,8 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   #position: StreamPosition | undefined;
   #token: string | undefined;
   #buffer: Publication[] = [];
+  /** Set while subscribing when a re-sync was asked for: how many buffered publications came before it. */
+  #resyncMark: number | undefined;
 
   /** @internal Use `client.subscribe(channel)`. */
   constructor(host: SubscriptionHost, channel: string, options: SubscribeOptions = {}) {
@@ -98,6 +100,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   _toSubscribing(code: number, reason: string): void {
     if (this.#state !== 'subscribed') return;
     this.#buffer = [];
+    this.#resyncMark = undefined;
     this.#setState('subscribing');
     this.emit('subscribing', { code, reason });
   }
@@ -106,6 +109,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   _toUnsubscribed(code: number, reason: string, error?: unknown): void {
     if (this.#state === 'unsubscribed') return;
     this.#buffer = [];
+    this.#resyncMark = undefined;
     this.#setState('unsubscribed');
     if (error !== undefined) this.emit('error', { error });
     this.emit('unsubscribed', { code, reason });
@@ -116,12 +120,27 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.emit('error', { error });
   }
 
-  /** @internal Answer to our Subscribe. */
-  _handleSubscribed(s: switchboard.v1.ISubscribed): void {
-    if (this.#state !== 'subscribing') return;
+  /**
+   * @internal The server asked for a re-sync (Unsubscribed 2500) while our Subscribe is unanswered: what was
+   * buffered so far is good, anything after it may follow a gap. Returns false unless subscribing.
+   */
+  _markResync(): boolean {
+    if (this.#state !== 'subscribing') return false;
+    this.#resyncMark ??= this.#buffer.length;
+    return true;
+  }
+
+  /**
+   * @internal Answer to our Subscribe. True when a re-sync was asked for meanwhile: publications buffered
+   * after that request were not delivered (the re-sync's recovery brings them, after the gap).
+   */
+  _handleSubscribed(s: switchboard.v1.ISubscribed): boolean {
+    if (this.#state !== 'subscribing') return false;
     const position = toPosition(s.position);
     const durable = s.durable ?? false;
-    const buffered = this.#buffer;
+    const mark = this.#resyncMark;
+    this.#resyncMark = undefined;
+    const buffered = mark === undefined ? this.#buffer : this.#buffer.slice(0, mark);
     this.#buffer = [];
     this.#setState('subscribed');
     this.emit('subscribed', {
@@ -135,6 +154,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     for (const pub of recovered) this.#deliver(pub);
     for (const pub of buffered) this.#deliver(pub);
     if (durable && position) this.#advanceTo(position);
+    return mark !== undefined;
   }
 
   /** @internal */

@@ -3,7 +3,7 @@
  * retries temporary failures with backoff, resubscribes after a reconnect and routes publications,
  * joins and leaves to their subscription.
  */
-import type { ServerFrame } from '@switchboard/protocol';
+import { type ServerFrame, shouldResubscribe, UnsubscribeCode } from '@switchboard/protocol';
 import { Backoff } from './backoff.js';
 import type { Commands } from './commands.js';
 import { ClientError, ClientErrorCodes, ServerError } from './errors.js';
@@ -99,12 +99,28 @@ export class Subscriptions implements SubscriptionHost {
       }
       case 'unsubscribed': {
         const u = frame.unsubscribed!;
-        this.#subs.get(u.channel ?? '')?._toUnsubscribed(u.code ?? 0, u.reason ?? 'unsubscribed by server');
+        const sub = this.#subs.get(u.channel ?? '');
+        const code = u.code ?? 0;
+        const reason = u.reason ?? 'unsubscribed by server';
+        if (sub && shouldResubscribe(code)) this.#resync(sub, code, reason);
+        else sub?._toUnsubscribed(code, reason);
         return true;
       }
       default:
         return false;
     }
+  }
+
+  /**
+   * The server may have missed publications for us (Unsubscribed 2500–2999): subscribe again from our
+   * position, which recovers the gap. When our Subscribe is still unanswered (its answer may be queued
+   * behind this very frame), the re-sync follows that answer.
+   */
+  #resync(sub: Subscription, code: number, reason: string): void {
+    if (sub._markResync()) return; // subscribing: see Subscription._handleSubscribed
+    if (sub.state !== 'subscribed') return;
+    sub._toSubscribing(code, reason);
+    if (this.link.connected) this.#sendSubscribe(sub);
   }
 
   #sendSubscribe(sub: Subscription): void {
@@ -124,7 +140,8 @@ export class Subscriptions implements SubscriptionHost {
         if (attempt !== this.link.attempt || this.#subs.get(sub.channel) !== sub) return;
         if (frame.subscribed) {
           this.#backoffs.get(sub)?.reset();
-          sub._handleSubscribed(frame.subscribed);
+          if (sub._handleSubscribed(frame.subscribed))
+            this.#resync(sub, UnsubscribeCode.InsufficientState, 'server asked for a re-sync');
         } else this.#subscribeFailed(sub, new ClientError(ClientErrorCodes.Transport, 'unexpected answer'));
       },
       (error: unknown) => {

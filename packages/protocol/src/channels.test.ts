@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isValidChannel, MAX_CHANNEL_LENGTH, parseChannel } from './channels.js';
 import { CloseCode, shouldReconnect } from './close-codes.js';
 import { ChannelNameError } from './errors.js';
+import { shouldResubscribe, UnsubscribeCode } from './unsubscribe-codes.js';
 
 describe('channel names', () => {
   it('classifies namespaces', () => {
@@ -45,5 +46,15 @@ describe('close codes', () => {
     expect(shouldReconnect(CloseCode.ForceDisconnect)).toBe(false);
     expect(shouldReconnect(CloseCode.MessageTooBig)).toBe(false);
     expect(shouldReconnect(1006)).toBe(true);
+  });
+});
+
+describe('unsubscribe codes', () => {
+  it('tells clients whether to subscribe again', () => {
+    expect(shouldResubscribe(UnsubscribeCode.InsufficientState)).toBe(true);
+    expect(shouldResubscribe(2999)).toBe(true);
+    expect(shouldResubscribe(UnsubscribeCode.Requested)).toBe(false);
+    expect(shouldResubscribe(2000)).toBe(false);
+    expect(shouldResubscribe(3000)).toBe(false);
   });
 });

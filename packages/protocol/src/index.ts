@@ -3,3 +3,4 @@ export * from './close-codes.js';
 export * from './codec.js';
 export * from './errors.js';
 export * from './subprotocols.js';
+export * from './unsubscribe-codes.js';

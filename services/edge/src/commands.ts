@@ -117,8 +117,12 @@ async function subscribe(
     c.send(errorFrame(id, ErrorCodes.BadChannel, (error as Error).message));
     return;
   }
-  if (c.channels.has(channel.name))
+  const durable = ctx.options.durableNamespaces.includes(channel.namespace);
+  if (c.channels.has(channel.name)) {
+    // A re-sync (after Unsubscribed 2500, see UnsubscribeCode): recovery only, the subscription stands.
+    if (durable && sub.since) return recoverDurable(ctx, c, id, channel.name, sub.since);
     return void c.send(errorFrame(id, ErrorCodes.AlreadySubscribed, channel.name));
+  }
   if (c.channels.size >= ctx.options.limits.maxSubscriptions)
     return void c.send(
       errorFrame(id, ErrorCodes.TooManySubscriptions, String(ctx.options.limits.maxSubscriptions)),
@@ -148,36 +152,43 @@ async function subscribe(
   await ctx.index.subscribe(c, channel.name);
   ctx.metrics.subscriptions.inc();
   ctx.lifecycle.subscribed(c, channel.name);
-  const durable = ctx.options.durableNamespaces.includes(channel.namespace);
-  if (durable) {
-    // Subscribed first locally (no gap for live publications), then the history service answers every durable
-    // subscribe with the stream top `position` (and, when the client gave `since`, the recovery) — so the
-    // client always has a position to resume from, even before its first publication.
-    const name = channel.name;
-    const wasRecovering = Boolean(sub.since);
-    const unrecovered = () => ({
-      id,
-      subscribed: { channel: name, durable, recovered: false, wasRecovering },
-    });
-    try {
-      await ctx.relay.publish(c, {
-        service: 'history',
-        type: 'history.recover',
-        payload: v1.Subscribe.encode({ channel: name, ...(sub.since ? { since: sub.since } : {}) }).finish(),
-        key: name,
-        frameId: id,
-        onTimeout: unrecovered,
-      });
-      ctx.metrics.relayed.inc({ result: 'ok' });
-    } catch (error) {
-      // The subscription itself stands (live publications flow); only the position/recovery is missing.
-      ctx.metrics.relayed.inc({ result: 'failed' });
-      c.log.warn({ err: error, service: 'history' }, 'relay failed');
-      c.send(unrecovered());
-    }
-    return;
-  }
+  if (durable) return recoverDurable(ctx, c, id, channel.name, sub.since ?? undefined);
   c.send({ id, subscribed: { channel: channel.name, durable } });
+}
+
+/**
+ * The answer to a durable subscribe, from the history service: the stream top `position` and, with `since`,
+ * the recovery. The caller has subscribed locally first (no gap for live publications), so the client always
+ * gets a position to resume from, even before its first publication.
+ */
+async function recoverDurable(
+  ctx: CommandContext,
+  c: Connection,
+  id: number,
+  name: string,
+  since: switchboard.v1.IStreamPosition | undefined,
+): Promise<void> {
+  const wasRecovering = Boolean(since);
+  const unrecovered = () => ({
+    id,
+    subscribed: { channel: name, durable: true, recovered: false, wasRecovering },
+  });
+  try {
+    await ctx.relay.publish(c, {
+      service: 'history',
+      type: 'history.recover',
+      payload: v1.Subscribe.encode({ channel: name, ...(since ? { since } : {}) }).finish(),
+      key: name,
+      frameId: id,
+      onTimeout: unrecovered,
+    });
+    ctx.metrics.relayed.inc({ result: 'ok' });
+  } catch (error) {
+    // The subscription itself stands (live publications flow); only the position/recovery is missing.
+    ctx.metrics.relayed.inc({ result: 'failed' });
+    c.log.warn({ err: error, service: 'history' }, 'relay failed');
+    c.send(unrecovered());
+  }
 }
 
 /** History and presence queries: only for a channel the connection is subscribed to; a timeout answers an error. */

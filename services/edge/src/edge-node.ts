@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { InterestIndex, type NodeSubscription, type Transport } from '@switchboard/bus';
-import { type ClientFrame, CloseCode, DecodeError, ErrorCodes } from '@switchboard/protocol';
+import { type ClientFrame, CloseCode, DecodeError, ErrorCodes, parseChannel } from '@switchboard/protocol';
 import { type Logger, pino } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { AuthError, Authenticator, type Identity } from './auth.js';
@@ -21,6 +21,7 @@ import { LocalIndex } from './local-index.js';
 import { EdgeMetrics } from './metrics.js';
 import { type EdgeNodeOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { Relay } from './relay.js';
+import { resyncAfterReconnect } from './resync.js';
 import { chooseSubprotocol, decodeIncoming, formatOf } from './wire.js';
 
 export interface EdgeNodeDeps {
@@ -82,11 +83,14 @@ export class EdgeNode {
     });
     this.#transport.on('event', (event) => {
       if (this.#closed) return;
-      if (event.type === 'reconnected') this.metrics.transportReconnects.inc();
       this.#log.warn(
         { event: event.type, err: event.type === 'disconnected' ? event.error : undefined },
         'bus',
       );
+      if (event.type === 'reconnected') {
+        this.metrics.transportReconnects.inc();
+        void this.#resync();
+      }
     });
   }
 
@@ -138,6 +142,17 @@ export class EdgeNode {
     this.#lifecycle.startHeartbeat(this.options.nodeHeartbeatMs, () => this.#live.size);
     this.#ready = true;
     this.#log.info({ port: this.port }, 'edge listening');
+  }
+
+  /** See resync.ts: recover what this node may have missed while the bus was away. */
+  async #resync(): Promise<void> {
+    const durable = this.options.durableNamespaces;
+    const result = await resyncAfterReconnect(
+      this.#live,
+      (channel) => durable.includes(parseChannel(channel).namespace),
+      this.#lifecycle,
+    );
+    this.#log.info(result, 'bus reconnected: connections announced again, durable subscriptions re-synced');
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -32,6 +32,8 @@ export async function sign(
 export interface Bus {
   readonly broker: MemoryBroker;
   readonly nodes: EdgeNode[];
+  /** The transport of each node (same index as `nodes`). */
+  readonly transports: MemoryTransport[];
   readonly publisher: MemoryTransport;
   deliver(delivery: IDelivery): Promise<void>;
   close(): Promise<void>;
@@ -55,6 +57,7 @@ export async function startBus(count: number, options: Partial<EdgeNodeOptions> 
   return {
     broker,
     nodes,
+    transports,
     publisher,
     deliver: (delivery) => publisher.publishDelivery(routeOf(delivery), encodeDelivery(delivery)),
     close: async () => {
