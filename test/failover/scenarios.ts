@@ -32,16 +32,7 @@ async function subscribed(client: Client, channel: string) {
   return sub;
 }
 
-export interface FailoverOptions {
-  /** Register test 2 (broker restart); off where it is known to fail intermittently (see rabbitmq.test.ts). */
-  brokerRestart?: boolean;
-}
-
-export function failoverTests(
-  kind: BusKind,
-  start: () => Promise<Brokers>,
-  { brokerRestart = true }: FailoverOptions = {},
-): void {
+export function failoverTests(kind: BusKind, start: () => Promise<Brokers>): void {
   describe(`failover on ${kind}`, () => {
     let brokers: Brokers;
 
@@ -157,99 +148,98 @@ export function failoverTests(
       }
     });
 
-    if (brokerRestart)
-      it('2. broker restart mid-stream: confirmed room messages and inbox notifications all arrive', async () => {
-        const t = await Topology.up(brokers);
-        try {
-          const channel = `chat:fo2-${hex()}`;
-          const buyer = `u2-buyer-${hex()}`;
-          const readers = await Promise.all(Array.from({ length: 6 }, (_, i) => t.connect(`u2-${i}`)));
-          const received: number[][] = readers.map(() => []);
-          for (const [i, client] of readers.entries()) {
-            const sub = await subscribed(client, channel);
-            sub.on('publication', (p: Publication) => {
-              if (p.type === 'fo.msg') received[i]!.push(parse(p.payload).n as number);
-            });
-          }
-          expect(new Set(readers.map((c) => c.connection?.nodeId))).toEqual(new Set(['edge-1', 'edge-2']));
-          const pushes = collectPushes(await t.connect(buyer), true);
-
-          const confirmed: number[] = [];
-          const confirmedOrders: string[] = [];
-          let failed = 0;
-          let stop = false;
-          let restartedAt = 0;
-          let firstConfirmedAfterRestart = 0;
-          const publisher = (async () => {
-            for (let n = 1; !stop; n++) {
-              const status = await t
-                .api('POST', '/v1/publish', { channel, type: 'fo.msg', data: { n }, durable: true })
-                .then((r) => r.status)
-                .catch(() => 0);
-              if (status === 202) {
-                confirmed.push(n);
-                if (restartedAt && !firstConfirmedAfterRestart) firstConfirmedAfterRestart = n;
-              } else failed++;
-              if (n % 5 === 0) {
-                const orderStatus = await orderEvent(t, buyer, `o2-${n}`);
-                if (orderStatus === 202) confirmedOrders.push(`o2-${n}`);
-                else failed++;
-              }
-              await sleep(10);
-            }
-          })();
-          await waitFor('50 confirmed publishes', () => confirmed.length >= 50, 30_000);
-          const restartBegan = Date.now();
-          await brokers.restartBroker();
-          restartedAt = Date.now();
-          await waitFor(
-            '50 publishes confirmed after the restart',
-            () => {
-              const i = confirmed.indexOf(firstConfirmedAfterRestart);
-              return firstConfirmedAfterRestart > 0 && confirmed.length - i >= 50;
-            },
-            120_000,
-          ).finally(() => {
-            stop = true;
+    it('2. broker restart mid-stream: confirmed room messages and inbox notifications all arrive', async () => {
+      const t = await Topology.up(brokers);
+      try {
+        const channel = `chat:fo2-${hex()}`;
+        const buyer = `u2-buyer-${hex()}`;
+        const readers = await Promise.all(Array.from({ length: 6 }, (_, i) => t.connect(`u2-${i}`)));
+        const received: number[][] = readers.map(() => []);
+        for (const [i, client] of readers.entries()) {
+          const sub = await subscribed(client, channel);
+          sub.on('publication', (p: Publication) => {
+            if (p.type === 'fo.msg') received[i]!.push(parse(p.payload).n as number);
           });
-          await publisher;
-          const publishResumedMs = Date.now() - restartBegan;
-
-          await waitFor(
-            'every confirmed message and notification to arrive',
-            () =>
-              received.every((r) => confirmed.every((n) => r.includes(n))) &&
-              confirmedOrders.every((o) => pushes.orders.includes(o)),
-            90_000,
-            200,
-          ).catch((error: unknown) => {
-            const missing = received.map((r) => confirmed.filter((n) => !r.includes(n)).slice(0, 10));
-            const missingOrders = confirmedOrders.filter((o) => !pushes.orders.includes(o));
-            throw new Error(
-              `${String(error)}; missing per reader: ${JSON.stringify(missing)}; missing orders: ${JSON.stringify(missingOrders)}`,
-            );
-          });
-          const allDeliveredMs = Date.now() - restartBegan;
-          for (const [i, r] of received.entries()) {
-            // In order, nothing twice; unconfirmed publishes may or may not have made it.
-            expect(r, `reader ${i}`).toEqual([...new Set(r)].sort((a, b) => a - b));
-          }
-          expect(pushes.duplicates).toBe(0);
-          log(kind, 'test 2 broker restart', {
-            published: confirmed.length + failed,
-            confirmedMessages: confirmed.length,
-            confirmedNotifications: confirmedOrders.length,
-            notConfirmed: failed,
-            receivedPerReader: received.map((r) => r.length),
-            notificationsReceived: pushes.orders.length,
-            brokerRestartMs: restartedAt - restartBegan,
-            publishResumedAfterMs: publishResumedMs,
-            allDeliveredAfterMs: allDeliveredMs,
-          });
-        } finally {
-          await t.down();
         }
-      });
+        expect(new Set(readers.map((c) => c.connection?.nodeId))).toEqual(new Set(['edge-1', 'edge-2']));
+        const pushes = collectPushes(await t.connect(buyer), true);
+
+        const confirmed: number[] = [];
+        const confirmedOrders: string[] = [];
+        let failed = 0;
+        let stop = false;
+        let restartedAt = 0;
+        let firstConfirmedAfterRestart = 0;
+        const publisher = (async () => {
+          for (let n = 1; !stop; n++) {
+            const status = await t
+              .api('POST', '/v1/publish', { channel, type: 'fo.msg', data: { n }, durable: true })
+              .then((r) => r.status)
+              .catch(() => 0);
+            if (status === 202) {
+              confirmed.push(n);
+              if (restartedAt && !firstConfirmedAfterRestart) firstConfirmedAfterRestart = n;
+            } else failed++;
+            if (n % 5 === 0) {
+              const orderStatus = await orderEvent(t, buyer, `o2-${n}`);
+              if (orderStatus === 202) confirmedOrders.push(`o2-${n}`);
+              else failed++;
+            }
+            await sleep(10);
+          }
+        })();
+        await waitFor('50 confirmed publishes', () => confirmed.length >= 50, 30_000);
+        const restartBegan = Date.now();
+        await brokers.restartBroker();
+        restartedAt = Date.now();
+        await waitFor(
+          '50 publishes confirmed after the restart',
+          () => {
+            const i = confirmed.indexOf(firstConfirmedAfterRestart);
+            return firstConfirmedAfterRestart > 0 && confirmed.length - i >= 50;
+          },
+          120_000,
+        ).finally(() => {
+          stop = true;
+        });
+        await publisher;
+        const publishResumedMs = Date.now() - restartBegan;
+
+        await waitFor(
+          'every confirmed message and notification to arrive',
+          () =>
+            received.every((r) => confirmed.every((n) => r.includes(n))) &&
+            confirmedOrders.every((o) => pushes.orders.includes(o)),
+          90_000,
+          200,
+        ).catch((error: unknown) => {
+          const missing = received.map((r) => confirmed.filter((n) => !r.includes(n)).slice(0, 10));
+          const missingOrders = confirmedOrders.filter((o) => !pushes.orders.includes(o));
+          throw new Error(
+            `${String(error)}; missing per reader: ${JSON.stringify(missing)}; missing orders: ${JSON.stringify(missingOrders)}`,
+          );
+        });
+        const allDeliveredMs = Date.now() - restartBegan;
+        for (const [i, r] of received.entries()) {
+          // In order, nothing twice; unconfirmed publishes may or may not have made it.
+          expect(r, `reader ${i}`).toEqual([...new Set(r)].sort((a, b) => a - b));
+        }
+        expect(pushes.duplicates).toBe(0);
+        log(kind, 'test 2 broker restart', {
+          published: confirmed.length + failed,
+          confirmedMessages: confirmed.length,
+          confirmedNotifications: confirmedOrders.length,
+          notConfirmed: failed,
+          receivedPerReader: received.map((r) => r.length),
+          notificationsReceived: pushes.orders.length,
+          brokerRestartMs: restartedAt - restartBegan,
+          publishResumedAfterMs: publishResumedMs,
+          allDeliveredAfterMs: allDeliveredMs,
+        });
+      } finally {
+        await t.down();
+      }
+    });
 
     it('4. Redis restart: services reconnect and the inbox keeps an unacked notification', async () => {
       // AOF on (the setting users need for an inbox that survives a crash, see docs/operations.md);

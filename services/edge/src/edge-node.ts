@@ -152,7 +152,8 @@ export class EdgeNode {
       (channel) => durable.includes(parseChannel(channel).namespace),
       this.#lifecycle,
     );
-    this.#log.info(result, 'bus reconnected: connections announced again, durable subscriptions re-synced');
+    // warn like the 'bus' events it follows: part of the same incident, and what clients were asked to do.
+    this.#log.warn(result, 'bus reconnected: connections announced again, durable subscriptions re-synced');
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
