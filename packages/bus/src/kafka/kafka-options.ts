@@ -12,7 +12,11 @@ export interface KafkaTransportOptions {
   readonly workPartitions?: number;
   /** How long a publish waits for an unreachable broker before rejecting with BusUnavailableError. Default 10 s. */
   readonly publishTimeoutMs?: number;
-  /** Consumer group session timeout (the broker bounds it by group.min/max.session.timeout.ms). Default 30 s. */
+  /**
+   * Consumer group session timeout (the broker bounds it by group.min/max.session.timeout.ms). Default 10 s:
+   * a killed instance's partitions move to a live one within about this, the same bound as the edge's
+   * request timeout (kafkajs' 30 s would leave a killed instance's requests answered with timeouts).
+   */
   readonly sessionTimeoutMs?: number;
   /** How long a rebalance waits for members to rejoin (e.g. one stuck in a handler). Default 60 s. */
   readonly rebalanceTimeoutMs?: number;
@@ -43,7 +47,7 @@ export const KAFKA_DEFAULTS = {
   clientId: 'switchboard',
   workPartitions: 8,
   publishTimeoutMs: 10_000,
-  sessionTimeoutMs: 30_000,
+  sessionTimeoutMs: 10_000,
   rebalanceTimeoutMs: 60_000,
   heartbeatIntervalMs: 3_000,
   maxWaitTimeMs: 1_000,
