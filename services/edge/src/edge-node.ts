@@ -149,7 +149,10 @@ export class EdgeNode {
     const durable = this.options.durableNamespaces;
     const result = await resyncAfterReconnect(
       this.#live,
-      (channel) => durable.includes(parseChannel(channel).namespace),
+      {
+        durable: (channel) => durable.includes(parseChannel(channel).namespace),
+        presence: (channel) => parseChannel(channel).kind === 'presence',
+      },
       this.#lifecycle,
     );
     // warn like the 'bus' events it follows: part of the same incident, and what clients were asked to do.

@@ -66,13 +66,20 @@ describe('re-sync after the bus reconnects', () => {
     await subscribe(alice.client, 1, 'chat:room');
     await subscribe(alice.client, 2, 'news');
     await subscribe(bob.client, 1, 'news');
+    await subscribe(bob.client, 2, 'presence-lobby');
     await expect.poll(() => opened(alice.id) + opened(bob.id)).toBe(2);
+    const subscribedEvents = (channel: string) =>
+      events.filter((e) => e.subscribed?.channel === channel).length;
+    await expect.poll(() => subscribedEvents('presence-lobby')).toBe(1);
 
     await bus.transports[0]!.simulateRestart();
 
     const hint = (await alice.client.next((f) => f.kind === 'unsubscribed')).unsubscribed!;
     expect([hint.channel, hint.code]).toEqual(['chat:room', UnsubscribeCode.InsufficientState]);
     await expect.poll(() => [opened(alice.id), opened(bob.id)]).toEqual([2, 2]);
+    // Presence memberships are announced again (the presence service joins a member once); others are not.
+    await expect.poll(() => subscribedEvents('presence-lobby')).toBe(2);
+    expect([subscribedEvents('news'), subscribedEvents('chat:room')]).toEqual([2, 1]);
     // Only durable channels get the hint; the subscriptions stay on the node (live publications flow).
     expect(alice.client.count((f) => f.kind === 'unsubscribed')).toBe(1);
     expect(bob.client.count((f) => f.kind === 'unsubscribed')).toBe(0);

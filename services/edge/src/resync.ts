@@ -7,7 +7,8 @@
  *   with `since` and the history service recovers the gap (the edge keeps the subscription meanwhile);
  * - every live connection is announced again (`connection_opened`, idempotent for every consumer): the
  *   notifications service re-sends the user's unacked inbox (clients drop ids they already have) and the
- *   registries learn connections opened during the outage.
+ *   registries learn connections opened during the outage; so is every presence-channel subscription
+ *   (`subscribed`: the presence service joins a member only once).
  * Connections are walked in slices so that a node with many sockets does not stall its event loop.
  */
 import { UnsubscribeCode } from '@switchboard/protocol';
@@ -21,9 +22,14 @@ export interface ResyncResult {
   readonly subscriptions: number;
 }
 
+export interface ChannelKinds {
+  readonly durable: (channel: string) => boolean;
+  readonly presence: (channel: string) => boolean;
+}
+
 export async function resyncAfterReconnect(
   connections: Iterable<Connection>,
-  isDurable: (channel: string) => boolean,
+  kinds: ChannelKinds,
   lifecycle: Lifecycle,
 ): Promise<ResyncResult> {
   const all = [...connections];
@@ -36,7 +42,8 @@ export async function resyncAfterReconnect(
       lifecycle.opened(c);
       announced++;
       for (const channel of c.channels) {
-        if (!isDurable(channel)) continue;
+        if (kinds.presence(channel)) lifecycle.subscribed(c, channel);
+        if (!kinds.durable(channel)) continue;
         c.send({
           unsubscribed: {
             channel,
