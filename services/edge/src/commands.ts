@@ -50,7 +50,7 @@ export async function handleCommand(ctx: CommandContext, c: Connection, frame: C
       return subscribe(ctx, c, id, frame.subscribe!);
     case 'unsubscribe': {
       const channel = (frame.unsubscribe as switchboard.v1.Unsubscribe).channel;
-      if (!c.channels.has(channel)) {
+      if (!c.hasChannel(channel)) {
         c.send(errorFrame(id, ErrorCodes.NotSubscribed, channel));
         return;
       }
@@ -118,12 +118,12 @@ async function subscribe(
     return;
   }
   const durable = ctx.options.durableNamespaces.includes(channel.namespace);
-  if (c.channels.has(channel.name)) {
+  if (c.hasChannel(channel.name)) {
     // A re-sync (after Unsubscribed 2500, see UnsubscribeCode): recovery only, the subscription stands.
     if (durable && sub.since) return recoverDurable(ctx, c, id, channel.name, sub.since);
     return void c.send(errorFrame(id, ErrorCodes.AlreadySubscribed, channel.name));
   }
-  if (c.channels.size >= ctx.options.limits.maxSubscriptions)
+  if (c.channelCount >= ctx.options.limits.maxSubscriptions)
     return void c.send(
       errorFrame(id, ErrorCodes.TooManySubscriptions, String(ctx.options.limits.maxSubscriptions)),
     );
@@ -148,7 +148,7 @@ async function subscribe(
       return void c.send(errorFrame(id, spec, error instanceof AuthError ? error.reason : undefined));
     }
   }
-  if (!c.open || c.channels.has(channel.name)) return;
+  if (!c.open || c.hasChannel(channel.name)) return;
   await ctx.index.subscribe(c, channel.name);
   ctx.metrics.subscriptions.inc();
   ctx.lifecycle.subscribed(c, channel.name);
@@ -201,7 +201,7 @@ function channelQuery(
   type: string,
   payload: Uint8Array,
 ): Promise<void> | undefined {
-  if (!c.channels.has(channel)) return void c.send(errorFrame(id, ErrorCodes.NotSubscribed, channel));
+  if (!c.hasChannel(channel)) return void c.send(errorFrame(id, ErrorCodes.NotSubscribed, channel));
   return relay(ctx, c, id, {
     service,
     type,

@@ -9,7 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import { CloseCode, type IServerFrame } from '@switchboard/protocol';
-import type { Logger } from 'pino';
+import type { Bindings, Level, LogFn, Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { EdgeMetrics } from './metrics.js';
 import { rawSocketOf, releaseShared, writeFrames } from './raw-frames.js';
@@ -26,12 +26,90 @@ export interface ConnectionSettings {
 
 export type WriteResult = 'queued' | 'dropped' | 'closed';
 
+/** What a connection logs through: pino's level methods, and `child` for more bindings. */
+export interface ConnectionLogger {
+  readonly trace: LogFn;
+  readonly debug: LogFn;
+  readonly info: LogFn;
+  readonly warn: LogFn;
+  readonly error: LogFn;
+  readonly fatal: LogFn;
+  child(bindings: Bindings): ConnectionLogger;
+}
+
+/**
+ * `parent.child(bindings)` made on first use. A pino child is an object per call, and a child of a child
+ * also gets hidden classes of its own: built eagerly for every connection, they cost hundreds of bytes of
+ * every idle connection for loggers that mostly never log. Here a record is logged at a level the parent
+ * has disabled without building anything; otherwise the output is the real child's (pino's `onChild` hook
+ * runs when that child is built, not at `child()`).
+ */
+class LazyLogger implements ConnectionLogger {
+  /** A pino logger, or a lazy one: a chain of `child()` calls. */
+  readonly #parent: Logger | LazyLogger;
+  /** Undefined: this is `#parent` itself (the wrapper a connection starts with). */
+  readonly #bindings: Bindings | undefined;
+  #logger: Logger | undefined;
+
+  constructor(parent: Logger | LazyLogger, bindings?: Bindings) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+  }
+
+  /** The pino logger at the root of the chain: it decides the level (no child here changes it). */
+  #root(): Logger {
+    const parent = this.#parent;
+    return parent instanceof LazyLogger ? parent.#root() : parent;
+  }
+
+  #real(): Logger {
+    if (this.#logger) return this.#logger;
+    const parent = this.#parent instanceof LazyLogger ? this.#parent.#real() : this.#parent;
+    this.#logger = this.#bindings ? parent.child(this.#bindings) : parent;
+    return this.#logger;
+  }
+
+  #log(level: Level, args: unknown[]): void {
+    if (!(this.#logger ?? this.#root()).isLevelEnabled(level)) return;
+    const logger = this.#real();
+    (logger[level] as (...args: unknown[]) => void).apply(logger, args);
+  }
+
+  trace(...args: unknown[]): void {
+    this.#log('trace', args);
+  }
+  debug(...args: unknown[]): void {
+    this.#log('debug', args);
+  }
+  info(...args: unknown[]): void {
+    this.#log('info', args);
+  }
+  warn(...args: unknown[]): void {
+    this.#log('warn', args);
+  }
+  error(...args: unknown[]): void {
+    this.#log('error', args);
+  }
+  fatal(...args: unknown[]): void {
+    this.#log('fatal', args);
+  }
+
+  child(bindings: Bindings): ConnectionLogger {
+    // The starting wrapper adds nothing: the child hangs off the pino logger directly.
+    return new LazyLogger(this.#bindings === undefined ? this.#parent : this, bindings);
+  }
+}
+
+/** `inbox` of a connection that has not sent a command yet. */
+const SETTLED: Promise<void> = Promise.resolve();
+/** `#queue` while nothing is queued (replaced, never pushed to). */
+const EMPTY_QUEUE: Uint8Array[] = [];
+
 export class Connection {
   readonly id: string;
   readonly format: WireFormat;
-  readonly channels = new Set<string>();
   readonly bucket: TokenBucket;
-  log: Logger;
+  log: ConnectionLogger;
   state: ConnectionState = 'connecting';
   userId = '';
   info: Uint8Array | undefined;
@@ -40,7 +118,7 @@ export class Connection {
   rateLimited = 0;
   lastSeen = Date.now();
   /** This connection's commands run one after another, in arrival order (auth first). */
-  inbox: Promise<void> = Promise.resolve();
+  inbox: Promise<void> = SETTLED;
   closeCode = 0;
   closeReason = '';
 
@@ -48,9 +126,11 @@ export class Connection {
   /** The socket pre-framed bytes go to, or undefined: payloads go through `ws.send()` (deflate). */
   readonly #raw: Socket | undefined;
   readonly #metrics: EdgeMetrics;
-  readonly #settings: ConnectionSettings;
+  readonly #maxQueuedBytes: number;
+  /** Subscribed channels: none, one (the usual case, no Set per connection) or a Set of two or more. */
+  #channels: string | Set<string> | undefined;
   /** Complete frames (`#raw`) or payloads (`ws.send()`), in order; never mutated once flushed. */
-  #queue: Uint8Array[] = [];
+  #queue: Uint8Array[] = EMPTY_QUEUE;
   #queuedBytes = 0;
   /** ws.bufferedAmount (socket buffer included) when this tick's first frame was queued. */
   #buffered = 0;
@@ -68,14 +148,60 @@ export class Connection {
     this.#ws = ws;
     this.#raw = rawSocketOf(ws);
     this.format = format;
-    this.log = log;
+    this.log = new LazyLogger(log, { conn: id });
     this.#metrics = metrics;
-    this.#settings = settings;
+    // Only the number is kept: the settings object is the caller's (one per connection in EdgeNode).
+    this.#maxQueuedBytes = settings.maxQueuedBytes;
     this.bucket = new TokenBucket(settings.rateLimitPerSecond, settings.rateLimitBurst);
   }
 
   get open(): boolean {
     return this.state === 'connecting' || this.state === 'connected';
+  }
+
+  /** The channels this connection is subscribed to (a snapshot: safe to iterate while unsubscribing). */
+  get channels(): string[] {
+    const channels = this.#channels;
+    if (channels === undefined) return [];
+    return typeof channels === 'string' ? [channels] : [...channels];
+  }
+
+  hasChannel(channel: string): boolean {
+    const channels = this.#channels;
+    return typeof channels === 'string' ? channels === channel : (channels?.has(channel) ?? false);
+  }
+
+  get channelCount(): number {
+    const channels = this.#channels;
+    return channels === undefined ? 0 : typeof channels === 'string' ? 1 : channels.size;
+  }
+
+  /** Records a subscription (LocalIndex keeps the other side); false when it was already there. */
+  addChannel(channel: string): boolean {
+    const channels = this.#channels;
+    if (channels === undefined) this.#channels = channel;
+    else if (typeof channels === 'string') {
+      if (channels === channel) return false;
+      this.#channels = new Set([channels, channel]);
+    } else {
+      if (channels.has(channel)) return false;
+      channels.add(channel);
+    }
+    return true;
+  }
+
+  /** Forgets a subscription; false when there was none. */
+  removeChannel(channel: string): boolean {
+    const channels = this.#channels;
+    if (channels === undefined) return false;
+    if (typeof channels === 'string') {
+      if (channels !== channel) return false;
+      this.#channels = undefined;
+      return true;
+    }
+    if (!channels.delete(channel)) return false;
+    if (channels.size === 1) this.#channels = channels.values().next().value;
+    return true;
   }
 
   /** Bytes waiting for this client: this tick's queue plus what ws and the socket still buffer. */
@@ -96,7 +222,7 @@ export class Connection {
     if (!this.open) return 'closed';
     const data = this.#raw ? frame.framed(this.format) : frame.payload(this.format);
     const size = data.byteLength;
-    const max = this.#settings.maxQueuedBytes;
+    const max = this.#maxQueuedBytes;
     // ws's buffer is read once per tick (with the first frame queued), not per frame: until the flush it can
     // only drain (or take a ping/pong of a few bytes), so the sum stays a bound; it is read again before the
     // connection is called a slow consumer.
@@ -126,7 +252,8 @@ export class Connection {
   }
 
   #enqueue(data: Uint8Array, size: number): void {
-    this.#queue.push(data);
+    if (this.#queue === EMPTY_QUEUE) this.#queue = [data];
+    else this.#queue.push(data);
     this.#queuedBytes += size;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -138,7 +265,7 @@ export class Connection {
   flush(): void {
     if (this.#queue.length === 0) return;
     const queue = this.#queue;
-    this.#queue = [];
+    this.#queue = EMPTY_QUEUE;
     this.#queuedBytes = 0;
     if (this.#raw) {
       // Drops the frames when ws is closing or the socket is gone, as ws.send() would.

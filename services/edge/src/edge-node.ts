@@ -74,6 +74,8 @@ export class EdgeNode {
     this.#lifecycle = new Lifecycle(this.#transport, this.nodeId, this.#log);
     this.#wss = new WebSocketServer({
       noServer: true,
+      // #live tracks connections; ws's own set (and its close listener per socket) would be a second copy.
+      clientTracking: false,
       maxPayload: this.options.limits.maxPayloadBytes,
       // ws applies `threshold` only without context takeover; with it, every message would be compressed.
       perMessageDeflate: this.options.deflate
@@ -172,7 +174,8 @@ export class EdgeNode {
 
   #accept(ws: WebSocket, req: IncomingMessage): void {
     const id = `${this.nodeId}.${randomBytes(9).toString('base64url')}`;
-    const c = new Connection(id, ws, formatOf(ws.protocol), this.#log.child({ conn: id }), this.metrics, {
+    // The connection makes its `conn` child logger on first use (see LazyLogger): most never log.
+    const c = new Connection(id, ws, formatOf(ws.protocol), this.#log, this.metrics, {
       maxQueuedBytes: this.options.limits.maxQueuedBytes,
       rateLimitPerSecond: this.options.limits.rateLimitPerSecond,
       rateLimitBurst: this.options.limits.rateLimitBurst,
@@ -206,6 +209,7 @@ export class EdgeNode {
       return;
     }
     connectTimer = setTimeout(() => {
+      connectTimer = undefined; // the close listener's closure would keep the spent timer for the connection's life
       if (c.state === 'connecting') {
         c.send(errorFrame(0, ErrorCodes.NotConnected, 'no Connect frame in time'));
         c.disconnect(CloseCode.BadRequest, 'connect timeout', true);

@@ -52,7 +52,7 @@ export class LocalIndex {
   async removeConnection(connection: Connection): Promise<string[]> {
     if (this.#connections.get(connection.id) !== connection) return [];
     this.#connections.delete(connection.id);
-    const channels = [...connection.channels];
+    const channels = connection.channels;
     const releases: Promise<void>[] = channels.map((channel) => this.unsubscribe(connection, channel));
     if (connection.userId && remove(this.#users, connection.userId, connection))
       releases.push(this.#interest.release(userRoute(connection.userId)));
@@ -61,13 +61,13 @@ export class LocalIndex {
   }
 
   async subscribe(connection: Connection, channel: string): Promise<void> {
-    connection.channels.add(channel);
+    connection.addChannel(channel);
     add(this.#channels, channel, connection);
     await this.#interest.acquire(channelRoute(channel));
   }
 
   async unsubscribe(connection: Connection, channel: string): Promise<void> {
-    connection.channels.delete(channel);
+    connection.removeChannel(channel);
     if (remove(this.#channels, channel, connection)) await this.#interest.release(channelRoute(channel));
   }
 }
