@@ -69,6 +69,8 @@ interface OwnedShard {
 }
 
 const READ_PAGE = 100;
+/** XREADGROUP BLOCK while an owned shard is full and left out of the read (see #orderedLoop). */
+const FULL_SHARD_BLOCK_MS = 10;
 
 export class RedisWorkConsumer implements Closable {
   readonly name: string;
@@ -79,6 +81,8 @@ export class RedisWorkConsumer implements Closable {
   #loop: Promise<void> | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #sleepers = new Set<() => void>();
+  /** Set while the ordered loop waits for a full shard to make room (see #waitForSpace). */
+  #spaceMade: (() => void) | undefined;
   // ordered
   readonly #owned = new Map<number, OwnedShard>();
   #wanted = new Set<number>();
@@ -131,8 +135,17 @@ export class RedisWorkConsumer implements Closable {
     await Promise.all(this.#streams.map((stream) => ensureGroup(this.#c.redis, stream, this.#c.group)));
   }
 
-  /** Resolves after `ms` or at close, whichever is first. */
-  #sleep(ms: number): Promise<void> {
+  /** Resolves when a shard's handler finished an entry (its queue has room), after `ms`, or at close. */
+  #waitForSpace(ms: number): Promise<void> {
+    return this.#sleep(ms, (wake) => {
+      this.#spaceMade = wake;
+    }).finally(() => {
+      this.#spaceMade = undefined;
+    });
+  }
+
+  /** Resolves after `ms` or at close, whichever is first; `onWake` gets the function that ends it early. */
+  #sleep(ms: number, onWake?: (wake: () => void) => void): Promise<void> {
     if (this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
@@ -144,6 +157,7 @@ export class RedisWorkConsumer implements Closable {
       const timer = setTimeout(wake, ms);
       this.#timers.add(timer);
       this.#sleepers.add(wake);
+      onWake?.(wake);
     });
   }
 
@@ -159,7 +173,11 @@ export class RedisWorkConsumer implements Closable {
     clearTimeout(timer);
   }
 
-  async #readGroup(streams: string[], count: number): Promise<Map<string, StreamEntry[]>> {
+  async #readGroup(
+    streams: string[],
+    count: number,
+    blockMs = this.#c.options.blockMs,
+  ): Promise<Map<string, StreamEntry[]>> {
     try {
       const raw = await this.#c.reader.callBuffer(
         'XREADGROUP',
@@ -169,7 +187,7 @@ export class RedisWorkConsumer implements Closable {
         'COUNT',
         count,
         'BLOCK',
-        this.#c.options.blockMs,
+        blockMs,
         'STREAMS',
         ...streams,
         ...streams.map(() => '>'),
@@ -344,16 +362,20 @@ export class RedisWorkConsumer implements Closable {
           await this.#recover(owned);
           if (owned.phase === 'recovering') owned.phase = 'reading';
         }
-        const readable = [...this.#owned.values()].filter(
-          (owned) => owned.phase === 'reading' && owned.queue.length < prefetch,
-        );
+        const reading = [...this.#owned.values()].filter((owned) => owned.phase === 'reading');
+        const readable = reading.filter((owned) => owned.queue.length < prefetch);
         if (readable.length === 0) {
-          await this.#sleep(Math.min(100, options.blockMs));
+          await this.#waitForSpace(options.blockMs);
           continue;
         }
+        // A blocking read wakes only for the streams it names: while a full shard is left out, block briefly
+        // so that it is read again as soon as its handler makes room (a long block capped a hot key — one
+        // room — at `prefetch` messages per block).
+        const someFull = readable.length < reading.length;
         const read = await this.#readGroup(
           readable.map((owned) => owned.stream),
           prefetch,
+          someFull ? Math.min(FULL_SHARD_BLOCK_MS, options.blockMs) : options.blockMs,
         );
         for (const owned of readable) {
           const entries = read.get(owned.stream);
@@ -408,6 +430,7 @@ export class RedisWorkConsumer implements Closable {
       while (owned.queue.length > 0 && !abandoned()) {
         const item = owned.queue.shift()!;
         await this.#deliver(owned.stream, item, abandoned);
+        this.#spaceMade?.();
       }
     } finally {
       owned.pumping = false;
