@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +23,7 @@ import {
   startRabbit,
   startRedis,
 } from '../support/brokers.js';
+import { groupMembers } from '../support/processes.js';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -126,23 +127,6 @@ export interface TopologyOptions {
   replicas?: string[];
   /** `--env` values: [target:]NAME=VALUE */
   env?: string[];
-}
-
-/** Live processes whose process group is one of `pgids` (each topology process leads its own group). */
-export function groupMembers(pgids: number[]): number[] {
-  const wanted = new Set(pgids.map(String));
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] !== 'Z' && wanted.has(fields[2]!)) found.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
 }
 
 function topologyCli(args: string[]) {

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, type Publication } from '../../packages/client/src/index.js';
 import { sign } from '../../services/edge/src/testing/harness.js';
 import { type RedisHandle, startRedis } from '../support/brokers.js';
+import { groupMembers } from '../support/processes.js';
 import { type RabbitHandle, startLocalRabbit } from '../support/rabbitmq.js';
 
 const run = promisify(execFile);
@@ -50,23 +51,6 @@ function knownVariables(): Set<string> {
   for (const text of sources)
     for (const m of text.matchAll(/\b([A-Z][A-Z0-9]*_[A-Z0-9_]+)\b/g)) names.add(m[1]!);
   return names;
-}
-
-/** Live processes whose process group is one of `pgids` (each topology process leads its own group). */
-function groupMembers(pgids: number[]): number[] {
-  const wanted = new Set(pgids.map(String));
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] !== 'Z' && wanted.has(fields[2]!)) found.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
 }
 
 describe('docker-compose.yml', () => {
