@@ -5,8 +5,15 @@
  * `start_app`), which drops every client connection but keeps durable queues and persistent messages.
  */
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
+import type * as Amqplib from '../../packages/bus/node_modules/@types/amqplib/index.js';
+
+// amqplib is a dependency of packages/bus only, so it is loaded from there.
+const amqplib = createRequire(new URL('../../packages/bus/package.json', import.meta.url))(
+  'amqplib',
+) as typeof Amqplib;
 
 const run = promisify(execFile);
 
@@ -110,4 +117,17 @@ function answers(address: { host: string; port: number }): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+/** Deletes `queues` on the broker at `url` (a suite's durable queues, once nothing consumes them). */
+export async function deleteQueues(url: string, queues: readonly string[]): Promise<void> {
+  if (queues.length === 0) return;
+  const connection = await amqplib.connect(url);
+  try {
+    const channel = await connection.createChannel();
+    for (const queue of queues) await channel.deleteQueue(queue);
+    await channel.close();
+  } finally {
+    await connection.close();
+  }
 }

@@ -1,5 +1,5 @@
-import amqp from 'amqplib';
 import { startRabbit } from '../../../../test/support/brokers.js';
+import { deleteQueues } from '../../../../test/support/rabbitmq.js';
 import { runTransportConformance } from '../conformance/index.js';
 import type { Transport } from '../transport.js';
 import { AmqpTransport } from './index.js';
@@ -55,17 +55,5 @@ class GroupRecorder {
 
   #add(topic: string, group: string): void {
     this.#bases.add(`${topic}.${group}`);
-  }
-}
-
-async function deleteQueues(url: string, queues: readonly string[]): Promise<void> {
-  if (queues.length === 0) return;
-  const connection = await amqp.connect(url);
-  try {
-    const channel = await connection.createChannel();
-    for (const queue of queues) await channel.deleteQueue(queue);
-    await channel.close();
-  } finally {
-    await connection.close();
   }
 }

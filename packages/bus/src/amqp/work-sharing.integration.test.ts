@@ -3,9 +3,9 @@
  * instances join and leave while messages keep flowing, and every key's messages are still handled
  * exactly once each (by open instances), in publish order, never two at a time.
  */
-import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RabbitHandle, startRabbit } from '../../../../test/support/brokers.js';
+import { deleteQueues } from '../../../../test/support/rabbitmq.js';
 import { bytes, sleep, text, uniqueName, waitFor } from '../conformance/wait.js';
 import type { WorkMessage } from '../transport.js';
 import { AmqpTransport } from './index.js';
@@ -25,11 +25,8 @@ describe('amqp ordered group sharing', () => {
     for (const transport of opened) await transport.close().catch(() => undefined);
     try {
       // The durable queues this test declared (no other run uses its unique topic).
-      const connection = await amqp.connect(rabbit.url);
-      const channel = await connection.createChannel();
-      for (let shard = 0; shard < 16; shard++) await channel.deleteQueue(shardQueue(topic, 'svc', shard));
-      await channel.deleteQueue(deadLetterQueue(topic, 'svc'));
-      await connection.close();
+      const shards = Array.from({ length: 16 }, (_, shard) => shardQueue(topic, 'svc', shard));
+      await deleteQueues(rabbit.url, [...shards, deadLetterQueue(topic, 'svc')]);
     } finally {
       await rabbit?.stop();
     }
