@@ -9,7 +9,7 @@
  * one, added by the sharing scenario, carries on), and the presence scenario kills node 2, so it runs last.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WorkMessage } from '../../packages/bus/src/index.js';
+import type { Transport } from '../../packages/bus/src/index.js';
 import type { Client, Publication, Subscription } from '../../packages/client/src/index.js';
 import {
   decodeDeliveryReceipt,
@@ -39,6 +39,29 @@ interface Seen extends ChatMessage {
 }
 
 const WAIT = { timeout: 60_000, interval: 50 };
+
+interface Receipt {
+  status: string;
+  notificationId: string;
+  eventId: string;
+  connectionId: string;
+}
+
+/** Every delivery receipt of `user`, in order, read by the group `group` (close `reader` when done). */
+async function collectReceipts(transport: Transport, group: string, user: string) {
+  const receipts: Receipt[] = [];
+  const reader = await transport.consumeWork(RECEIPTS_TOPIC, { group, ordered: true }, async (message) => {
+    const receipt = decodeDeliveryReceipt(message.bytes);
+    if (receipt.userId !== user) return;
+    receipts.push({
+      status: ReceiptStatus[receipt.status] as string,
+      notificationId: receipt.notificationId,
+      eventId: receipt.eventId,
+      connectionId: receipt.connectionId,
+    });
+  });
+  return { receipts, reader };
+}
 
 /** A subscription with every event recorded. */
 function watch(sub: Subscription) {
@@ -261,22 +284,7 @@ export function runServiceScenarios(
       const user = `dora-${run}`;
       const orderId = `order-${run}`;
       const orderSystem = await stack.transport('orders');
-      const receipts: { status: string; notificationId: string; eventId: string; connectionId: string }[] =
-        [];
-      const reader = await orderSystem.consumeWork(
-        RECEIPTS_TOPIC,
-        { group: `receipts-it-${run}`, ordered: true },
-        async (message: WorkMessage) => {
-          const receipt = decodeDeliveryReceipt(message.bytes);
-          if (receipt.userId !== user) return;
-          receipts.push({
-            status: ReceiptStatus[receipt.status] as string,
-            notificationId: receipt.notificationId,
-            eventId: receipt.eventId,
-            connectionId: receipt.connectionId,
-          });
-        },
-      );
+      const { receipts, reader } = await collectReceipts(orderSystem, `receipts-it-${run}`, user);
       const publish = (event: IOrderEvent) =>
         orderSystem.publishWork(ORDERS_TOPIC, user, encodeOrderEvent(event));
       const of = (status: string, eventId?: string) =>
@@ -606,22 +614,7 @@ export function runServiceScenarios(
     it('notifications: an unacked notification survives a restart of the service (Redis inbox)', async () => {
       const user = `erin-${run}`;
       const orderSystem = await stack.transport('orders-restart');
-      const receipts: { status: string; notificationId: string; eventId: string; connectionId: string }[] =
-        [];
-      const reader = await orderSystem.consumeWork(
-        RECEIPTS_TOPIC,
-        { group: `receipts-it-${run}`, ordered: true },
-        async (message: WorkMessage) => {
-          const receipt = decodeDeliveryReceipt(message.bytes);
-          if (receipt.userId !== user) return;
-          receipts.push({
-            status: ReceiptStatus[receipt.status] as string,
-            notificationId: receipt.notificationId,
-            eventId: receipt.eventId,
-            connectionId: receipt.connectionId,
-          });
-        },
-      );
+      const { receipts, reader } = await collectReceipts(orderSystem, `receipts-it-${run}`, user);
       const of = (status: string) => receipts.filter((r) => r.status === status);
       const orderId = `order-restart-${run}`;
       const clients: Client[] = [];
