@@ -4,7 +4,7 @@
  * and REDIS_URL=… for real infrastructure). Prints one line with the URL; SIGTERM/SIGINT drain the edge,
  * stop the services, close the bus and exit 0.
  */
-import { ConfigError } from '@switchboard/service-kit';
+import { ConfigError, shutdownOnSignals } from '@switchboard/service-kit';
 import { type AllInOneConfig, readAllInOneConfig } from './config.js';
 import { createStandaloneLogger } from './logger.js';
 import { startStandalone } from './standalone.js';
@@ -29,22 +29,7 @@ async function run(config: AllInOneConfig): Promise<void> {
   if (pretty) process.stdout.write(`\n  ${line}\n\n`);
   else logger.info({ url: app.url }, line);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    try {
-      await app.stop();
-      logger.info('stopped');
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  shutdownOnSignals(logger, [() => app.stop(), async () => logger.info('stopped')]);
 }
 
 try {
