@@ -4,10 +4,17 @@ import {
   decodeLifecycleEvent,
   encodeDelivery,
   type LifecycleEvent,
-  switchboard,
+  type switchboard,
 } from '@switchboard/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Bus, connect, startBus, subscribe, type TestClient } from './testing/harness.js';
+import {
+  type Bus,
+  connect,
+  standInHistory,
+  startBus,
+  subscribe,
+  type TestClient,
+} from './testing/harness.js';
 
 describe('client -> service relay', () => {
   let bus: Bus;
@@ -91,25 +98,8 @@ describe('client -> service relay', () => {
 
   it('relays every durable subscribe to history.recover; the answer carries the stream top', async () => {
     const recovers: { channel: string; since: switchboard.v1.IStreamPosition | null | undefined }[] = [];
-    await bus.publisher.consumeWork('history', { group: 'history' }, async (message) => {
-      const inbound = decodeInbound(message.bytes);
-      if (inbound.type !== 'history.recover') return;
-      const sub = switchboard.v1.Subscribe.decode(inbound.payload);
+    await standInHistory(bus, 7, (sub) => {
       recovers.push({ channel: sub.channel, since: sub.since ? { ...sub.since } : undefined });
-      await bus.publisher.publishDelivery(
-        nodeRoute(nodeOf(inbound.connectionId)),
-        encodeDelivery({
-          connection: inbound.connectionId,
-          frameId: Number(inbound.requestId),
-          subscribed: {
-            channel: sub.channel,
-            durable: true,
-            position: { offset: 7, epoch: 'e1' },
-            wasRecovering: Boolean(sub.since),
-            recovered: Boolean(sub.since),
-          },
-        }),
-      );
     });
     const { client } = await connect(bus.nodes[0]!.url, 'alice');
     clients.push(client);

@@ -1,16 +1,13 @@
-import { nodeRoute } from '@switchboard/bus';
-import {
-  decodeInbound,
-  decodeLifecycleEvent,
-  encodeDelivery,
-  type LifecycleEvent,
-  switchboard,
-  UnsubscribeCode,
-} from '@switchboard/protocol';
+import { decodeLifecycleEvent, type LifecycleEvent, UnsubscribeCode } from '@switchboard/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Bus, connect, startBus, subscribe, type TestClient } from './testing/harness.js';
-
-const nodeOf = (connectionId: string) => connectionId.slice(0, connectionId.lastIndexOf('.'));
+import {
+  type Bus,
+  connect,
+  standInHistory,
+  startBus,
+  subscribe,
+  type TestClient,
+} from './testing/harness.js';
 
 describe('re-sync after the bus reconnects', () => {
   let bus: Bus;
@@ -22,25 +19,8 @@ describe('re-sync after the bus reconnects', () => {
     bus = await startBus(1, { requestTimeoutMs: 2_000 });
     recovers = [];
     events = [];
-    // A stand-in history service: answers every recover with the stream top (offset 9).
-    await bus.publisher.consumeWork('history', { group: 'history' }, async (message) => {
-      const inbound = decodeInbound(message.bytes);
-      const sub = switchboard.v1.Subscribe.decode(inbound.payload);
+    await standInHistory(bus, 9, (sub) => {
       recovers.push({ channel: sub.channel, since: sub.since ? Number(sub.since.offset) : null });
-      await bus.publisher.publishDelivery(
-        nodeRoute(nodeOf(inbound.connectionId)),
-        encodeDelivery({
-          connection: inbound.connectionId,
-          frameId: Number(inbound.requestId),
-          subscribed: {
-            channel: sub.channel,
-            durable: true,
-            position: { offset: 9, epoch: 'e1' },
-            wasRecovering: Boolean(sub.since),
-            recovered: Boolean(sub.since),
-          },
-        }),
-      );
     });
     await bus.publisher.consumeWork('lifecycle', { group: 'presence' }, async (message) => {
       events.push(decodeLifecycleEvent(message.bytes));

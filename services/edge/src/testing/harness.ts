@@ -4,6 +4,7 @@ import { allRoute, channelRoute, nodeRoute, type Route, userRoute } from '@switc
 import { MemoryBroker, MemoryTransport } from '@switchboard/bus/memory';
 import {
   clientFrameToJson,
+  decodeInbound,
   decodeServerFrame,
   encodeClientFrame,
   encodeDelivery,
@@ -12,6 +13,7 @@ import {
   type ServerFrame,
   Subprotocol,
   serverFrameFromJson,
+  switchboard,
 } from '@switchboard/protocol';
 import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
@@ -65,6 +67,38 @@ export async function startBus(count: number, options: Partial<EdgeNodeOptions> 
       for (const transport of [...transports, publisher]) await transport.close();
     },
   };
+}
+
+/**
+ * A stand-in history service: answers every `history.recover` with the stream top `offset` (epoch e1),
+ * `recovered` when the Subscribe carried `since`; `seen` gets each Subscribe first.
+ */
+export async function standInHistory(
+  bus: Bus,
+  offset: number,
+  seen: (sub: switchboard.v1.Subscribe) => void,
+): Promise<void> {
+  await bus.publisher.consumeWork('history', { group: 'history' }, async (message) => {
+    const inbound = decodeInbound(message.bytes);
+    if (inbound.type !== 'history.recover') return;
+    const sub = switchboard.v1.Subscribe.decode(inbound.payload);
+    seen(sub);
+    const connection = inbound.connectionId;
+    await bus.publisher.publishDelivery(
+      nodeRoute(connection.slice(0, connection.lastIndexOf('.'))),
+      encodeDelivery({
+        connection,
+        frameId: Number(inbound.requestId),
+        subscribed: {
+          channel: sub.channel,
+          durable: true,
+          position: { offset, epoch: 'e1' },
+          wasRecovering: Boolean(sub.since),
+          recovered: Boolean(sub.since),
+        },
+      }),
+    );
+  });
 }
 
 export function routeOf(d: IDelivery): Route {
