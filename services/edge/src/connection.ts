@@ -47,11 +47,10 @@ export interface ConnectionLogger {
 class LazyLogger implements ConnectionLogger {
   /** A pino logger, or a lazy one: a chain of `child()` calls. */
   readonly #parent: Logger | LazyLogger;
-  /** Undefined: this is `#parent` itself (the wrapper a connection starts with). */
-  readonly #bindings: Bindings | undefined;
+  readonly #bindings: Bindings;
   #logger: Logger | undefined;
 
-  constructor(parent: Logger | LazyLogger, bindings?: Bindings) {
+  constructor(parent: Logger | LazyLogger, bindings: Bindings) {
     this.#parent = parent;
     this.#bindings = bindings;
   }
@@ -65,7 +64,7 @@ class LazyLogger implements ConnectionLogger {
   #real(): Logger {
     if (this.#logger) return this.#logger;
     const parent = this.#parent instanceof LazyLogger ? this.#parent.#real() : this.#parent;
-    this.#logger = this.#bindings ? parent.child(this.#bindings) : parent;
+    this.#logger = parent.child(this.#bindings);
     return this.#logger;
   }
 
@@ -95,8 +94,7 @@ class LazyLogger implements ConnectionLogger {
   }
 
   child(bindings: Bindings): ConnectionLogger {
-    // The starting wrapper adds nothing: the child hangs off the pino logger directly.
-    return new LazyLogger(this.#bindings === undefined ? this.#parent : this, bindings);
+    return new LazyLogger(this, bindings);
   }
 }
 
