@@ -3,9 +3,11 @@
  * and the service on its own KafkaTransport. Group timeouts are short, as in the Kafka conformance suite,
  * so the service's work-consumer group settles in seconds.
  */
+
 import { afterAll, beforeAll } from 'vitest';
 import { KafkaTransport } from '../../packages/bus/src/kafka/index.js';
 import { type KafkaHandle, startKafka } from '../support/brokers.js';
+import { QUICK_GROUP_TIMINGS } from '../support/kafka-broker.js';
 import { runEdgeRoutingScenarios } from './routing-scenarios.js';
 
 let kafka: KafkaHandle | undefined;
@@ -23,10 +25,6 @@ runEdgeRoutingScenarios('kafka', async (name) => {
   return new KafkaTransport({
     brokers: kafka.brokers,
     clientId: name,
-    sessionTimeoutMs: 6_000,
-    rebalanceTimeoutMs: 8_000,
-    heartbeatIntervalMs: 500,
-    maxWaitTimeMs: 250,
-    joinTimeoutMs: 30_000,
+    ...QUICK_GROUP_TIMINGS,
   });
 });

@@ -3,9 +3,11 @@
  * conformance suites, so the services' consumer groups settle in seconds. Redis keys live under the run's
  * prefix and are deleted by the stack.
  */
+
 import { afterAll, beforeAll } from 'vitest';
 import { KafkaTransport } from '../../packages/bus/src/kafka/index.js';
 import { type KafkaHandle, type RedisHandle, startKafka, startRedis } from '../support/brokers.js';
+import { QUICK_GROUP_TIMINGS } from '../support/kafka-broker.js';
 import { runServiceScenarios } from './scenarios.js';
 
 let kafka: KafkaHandle | undefined;
@@ -31,11 +33,7 @@ runServiceScenarios(
     return new KafkaTransport({
       brokers: kafka.brokers,
       clientId: name,
-      sessionTimeoutMs: 6_000,
-      rebalanceTimeoutMs: 8_000,
-      heartbeatIntervalMs: 500,
-      maxWaitTimeMs: 250,
-      joinTimeoutMs: 30_000,
+      ...QUICK_GROUP_TIMINGS,
     });
   },
   () => redis?.url,

@@ -17,6 +17,19 @@ import { promisify } from 'node:util';
 // kafkajs is a dependency of packages/bus only (not hoisted to the root), so it is loaded from there.
 import type * as KafkaJs from '../../packages/bus/node_modules/kafkajs/types/index.js';
 
+/**
+ * KafkaTransport group timings for tests: rebalances (a member joining, leaving or stuck in a handler) take
+ * seconds — the broker's minimum session timeout is 6 s — and idle consumers long-poll 250 ms, so they
+ * notice a rebalance quickly.
+ */
+export const QUICK_GROUP_TIMINGS = {
+  sessionTimeoutMs: 6_000,
+  rebalanceTimeoutMs: 8_000,
+  heartbeatIntervalMs: 500,
+  maxWaitTimeMs: 250,
+  joinTimeoutMs: 30_000,
+} as const;
+
 export interface KafkaHandle {
   readonly brokers: string[];
   /** Crashes the broker (SIGKILL) and starts it again on the same ports and data; resolves when it answers. */

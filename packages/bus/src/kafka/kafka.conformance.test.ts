@@ -1,14 +1,12 @@
 import { type KafkaHandle, startKafka } from '../../../../test/support/brokers.js';
-import { startKafkaProcess } from '../../../../test/support/kafka-broker.js';
+import { QUICK_GROUP_TIMINGS, startKafkaProcess } from '../../../../test/support/kafka-broker.js';
 import { runTransportConformance } from '../conformance/index.js';
 import { KafkaTransport } from './index.js';
 
 /**
  * Against real brokers: the one test/support/brokers.ts gives (a container, or KAFKA_BROKERS), and a
  * Kafka 4.1.1 JVM process the kit starts on this machine (the path for machines without a container
- * engine). Group timeouts are short so rebalances (a member joining, leaving or stuck in a handler) take
- * seconds: the broker's minimum session timeout is 6 s. Idle consumers long-poll 250 ms, so they notice
- * a rebalance quickly.
+ * engine), with short group timeouts (QUICK_GROUP_TIMINGS).
  */
 function suite(name: string, start: () => Promise<KafkaHandle>): void {
   runTransportConformance(name, async () => {
@@ -18,11 +16,7 @@ function suite(name: string, start: () => Promise<KafkaHandle>): void {
       connect: async () =>
         new KafkaTransport({
           brokers: kafka.brokers,
-          sessionTimeoutMs: 6_000,
-          rebalanceTimeoutMs: 8_000,
-          heartbeatIntervalMs: 500,
-          maxWaitTimeMs: 250,
-          joinTimeoutMs: 30_000,
+          ...QUICK_GROUP_TIMINGS,
           publishTimeoutMs: 10_000,
         }),
       restart: () => kafka.restart(),
