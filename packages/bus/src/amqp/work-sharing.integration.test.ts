@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RabbitHandle, startRabbit } from '../../../../test/support/brokers.js';
 import { deleteQueues } from '../../../../test/support/rabbitmq.js';
-import { bytes, sleep, text, uniqueName, waitFor } from '../conformance/wait.js';
-import type { WorkMessage } from '../transport.js';
+import { OrderProbe } from '../conformance/order-probe.js';
+import { bytes, sleep, uniqueName, waitFor } from '../conformance/wait.js';
 import { AmqpTransport } from './index.js';
 import { deadLetterQueue, shardQueue } from './topology.js';
 import type { WorkConsumer } from './work-consumer.js';
@@ -39,30 +39,15 @@ describe('amqp ordered group sharing', () => {
       return transport;
     };
     type Who = 'a' | 'b' | 'c';
-    const open: Record<Who, boolean> = { a: true, b: true, c: true };
-    const handled: { who: Who; key: string; n: number }[] = [];
-    const running = new Map<string, { who: Who }>();
-    const overlaps: string[] = [];
-    const handler = (who: Who) => async (m: WorkMessage) => {
-      const n = Number(text(m.bytes));
-      let mine: { who: Who } | undefined;
-      if (open[who]) {
-        const other = running.get(m.key);
-        if (other) overlaps.push(`${m.key} ${n}: ${who} started while ${other.who} ran`);
-        mine = { who };
-        running.set(m.key, mine);
-      }
-      await sleep(Math.random() * 3);
-      if (mine && running.get(m.key) === mine) running.delete(m.key);
-      if (open[who]) handled.push({ who, key: m.key, n });
-    };
-    const by = (who: Who) => handled.filter((h) => h.who === who).length;
+    const probe = new OrderProbe<Who>(['a', 'b', 'c'], () => Math.random() * 3);
+    const { handled, overlaps } = probe;
+    const by = (who: Who) => probe.by(who);
     const transports = { a: await connect(), b: await connect(), c: await connect() };
     const consume = async (who: Who) =>
       (await transports[who].consumeWork(
         topic,
         { group: 'svc', ordered: true, prefetch: 16 },
-        handler(who),
+        probe.handler(who),
       )) as WorkConsumer;
 
     const a = await consume('a');
@@ -92,8 +77,7 @@ describe('amqp ordered group sharing', () => {
 
     // b leaves mid-stream (its running handlers' results no longer count: their acks are lost).
     const survivorsBefore = by('a') + by('c');
-    open.b = false;
-    for (const [key, holder] of running) if (holder.who === 'b') running.delete(key);
+    probe.closing('b');
     await transports.b.close();
     await waitFor('a and c take b’s shards', () => a.shards.length + c.shards.length === 16);
     await waitFor('survivors keep handling', () => by('a') + by('c') >= survivorsBefore + keys.length * 3);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusClosedError, BusError } from '../errors.js';
 import { allRoute, channelRoute, nodeRoute, userRoute } from '../routes.js';
 import type { Closable, DeadLetter, NodeSubscription, Route, Transport, WorkMessage } from '../transport.js';
+import { OrderProbe } from './order-probe.js';
 import { bytes, sleep, text, uniqueName, waitFor } from './wait.js';
 
 export interface ConformanceBroker {
@@ -169,28 +170,10 @@ export function runTransportConformance(name: string, setup: () => Promise<Confo
     it('shares ordered work between instances of a group', async () => {
       const topic = uniqueName('shared');
       const [a, b] = [await connect(), await connect()];
-      type Who = 'a' | 'b';
-      const open: Record<Who, boolean> = { a: true, b: true };
-      /** Completed handlings, in completion order, of instances that were open (a closed one's acks are void). */
-      const handled: { who: Who; key: string; n: number }[] = [];
-      /** Key -> the open instance handling it right now: two at once is an order violation. */
-      const running = new Map<string, { who: Who }>();
-      const overlaps: string[] = [];
-      const handler = (who: Who) => async (m: WorkMessage) => {
-        const n = Number(text(m.bytes));
-        let mine: { who: Who } | undefined;
-        if (open[who]) {
-          const other = running.get(m.key);
-          if (other) overlaps.push(`${m.key} ${n}: ${who} started while ${other.who} ran`);
-          mine = { who };
-          running.set(m.key, mine);
-        }
-        await sleep(1 + Math.random() * 3);
-        if (mine && running.get(m.key) === mine) running.delete(m.key);
-        if (open[who]) handled.push({ who, key: m.key, n });
-      };
-      await consume(a, topic, 'svc', handler('a'), { ordered: true, prefetch: 16 });
-      await consume(b, topic, 'svc', handler('b'), { ordered: true, prefetch: 16 });
+      const probe = new OrderProbe(['a', 'b'] as const, () => 1 + Math.random() * 3);
+      const { handled, overlaps } = probe;
+      await consume(a, topic, 'svc', probe.handler('a'), { ordered: true, prefetch: 16 });
+      await consume(b, topic, 'svc', probe.handler('b'), { ordered: true, prefetch: 16 });
       const publisher = await connect();
       const keys = Array.from({ length: 64 }, (_, i) => `key-${i}`);
       let rounds = 0;
@@ -198,7 +181,7 @@ export function runTransportConformance(name: string, setup: () => Promise<Confo
         const n = rounds++;
         for (const key of keys) await publisher.publishWork(topic, key, bytes(String(n)));
       };
-      const by = (who: Who) => handled.filter((h) => h.who === who).length;
+      const by = (who: 'a' | 'b') => probe.by(who);
       const allHandled = () => {
         const seen = new Set(handled.map((h) => `${h.key} ${h.n}`));
         return keys.every((key) =>
@@ -237,9 +220,8 @@ export function runTransportConformance(name: string, setup: () => Promise<Confo
         for (let i = 0; i < 5; i++) await publishRound();
       })();
       await waitFor('the second batch under way', () => handled.length >= before + keys.length, patience);
-      open.a = false;
+      probe.closing('a');
       const survivorBefore = by('b');
-      for (const [key, holder] of running) if (holder.who === 'a') running.delete(key);
       await a.close();
       await publishing;
       await waitFor('every message handled after an instance closed', allHandled, patience * 3);
