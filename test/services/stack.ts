@@ -207,20 +207,29 @@ export async function startStack(
     if (errors.length > 0) throw new AggregateError(errors, `closing the ${busName} stack failed`);
   };
 
-  let memoryChatStore: MemoryChatStore | undefined;
-  /** Redis: a store (client) per instance on the shared keys; memory: one store shared by the instances. */
-  const chatStore = (): ChatStore => {
-    if (redisUrl) {
-      const store = new RedisChatStore({ url: redisUrl, prefix: `${redisPrefix}chat:` });
-      stores.push(store);
-      return store;
-    }
-    if (!memoryChatStore) {
-      memoryChatStore = new MemoryChatStore();
-      stores.push(memoryChatStore);
-    }
-    return memoryChatStore;
+  /**
+   * A store factory per service. Redis: a store (client) per call, as each instance or restarted process
+   * opens its own on the run's shared keys; memory: one store, created on first use, shared by the calls.
+   */
+  const storeOf = <S extends { close(): Promise<void> }>(onRedis: (url: string) => S, inMemory: () => S) => {
+    let shared: S | undefined;
+    return (): S => {
+      if (redisUrl) {
+        const store = onRedis(redisUrl);
+        stores.push(store);
+        return store;
+      }
+      if (!shared) {
+        shared = inMemory();
+        stores.push(shared);
+      }
+      return shared;
+    };
   };
+  const chatStore = storeOf<ChatStore>(
+    (url) => new RedisChatStore({ url, prefix: `${redisPrefix}chat:` }),
+    () => new MemoryChatStore(),
+  );
 
   /** Stops a running component for good: out of the close lists, then stopped and closed in this order. */
   const retire = async (
@@ -278,38 +287,20 @@ export async function startStack(
   };
 
   let restarts = 0;
-  /** Redis: a new store client on the run's prefix (as a restarted process opens); memory: the one store. */
-  let memoryHistoryStore: MemoryHistoryStore | undefined;
-  const historyStore = (): HistoryStore => {
-    if (redisUrl) {
-      const store = new RedisHistoryStore({
-        url: redisUrl,
+  const historyStore = storeOf<HistoryStore>(
+    (url) =>
+      new RedisHistoryStore({
+        url,
         prefix: `${redisPrefix}history:`,
         maxPerChannel: 1_000,
         ttlMs: 3_600_000,
-      });
-      stores.push(store);
-      return store;
-    }
-    if (!memoryHistoryStore) {
-      memoryHistoryStore = new MemoryHistoryStore({ maxPerChannel: 1_000, ttlMs: 3_600_000 });
-      stores.push(memoryHistoryStore);
-    }
-    return memoryHistoryStore;
-  };
-  let memoryInbox: MemoryInboxStore | undefined;
-  const inboxStore = (): InboxStore => {
-    if (redisUrl) {
-      const store = new RedisInboxStore({ url: redisUrl, prefix: `${redisPrefix}inbox:` });
-      stores.push(store);
-      return store;
-    }
-    if (!memoryInbox) {
-      memoryInbox = new MemoryInboxStore();
-      stores.push(memoryInbox);
-    }
-    return memoryInbox;
-  };
+      }),
+    () => new MemoryHistoryStore({ maxPerChannel: 1_000, ttlMs: 3_600_000 }),
+  );
+  const inboxStore = storeOf<InboxStore>(
+    (url) => new RedisInboxStore({ url, prefix: `${redisPrefix}inbox:` }),
+    () => new MemoryInboxStore(),
+  );
 
   interface Running<S> {
     readonly service: S;
