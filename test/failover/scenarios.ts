@@ -5,7 +5,7 @@
  */
 
 import { connect as tcpConnect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Client, Publication, PushNotification } from '../../packages/client/src/index.js';
 import { ServerError } from '../../packages/client/src/index.js';
 import { type Brokers, type BusKind, hex, json, parse, sleep, Topology, waitFor } from './harness.js';
@@ -39,6 +39,9 @@ export function failoverTests(kind: BusKind, start: () => Promise<Brokers>): voi
     beforeAll(async () => {
       brokers = await start();
     });
+
+    // A test that times out must not leave its services running into the next test (see downAll).
+    afterEach(() => Topology.downAll());
 
     afterAll(async () => {
       await brokers?.stop();
