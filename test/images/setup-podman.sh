@@ -63,11 +63,24 @@ fi
 
 # --- 3. API service ---------------------------------------------------------------------------
 answers() { curl -fsS --max-time 3 --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1; }
+# A service started from a folder that was deleted since (a CI clone) still answers the ping, but every
+# container it starts fails ("conmon: Failed to get working directory", HTTP 500 "write child: broken
+# pipe"): restart it. The service is started from / so that it never depends on the caller's folder.
+for pid in $(pgrep -f "podman system service .*unix://$SOCKET" || true); do
+  if [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == *" (deleted)" ]]; then
+    log "podman system service $pid runs in a deleted folder: restarting it"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
+done
 if ! answers; then
   log "starting podman system service on unix://$SOCKET"
   mkdir -p "$(dirname "$SOCKET")"
   rm -f "$SOCKET"
-  setsid nohup podman system service --time=0 "unix://$SOCKET" >/var/log/podman-service.log 2>&1 </dev/null &
+  (cd / && exec setsid nohup podman system service --time=0 "unix://$SOCKET") >/var/log/podman-service.log 2>&1 </dev/null &
   for _ in $(seq 1 100); do
     answers && break
     sleep 0.1
