@@ -809,13 +809,13 @@ function summariseRuns(runs) {
     const m = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     return Math.round(m * 1000) / 1000;
   };
-  const mean = (key) => Math.round(runs.reduce((s, r) => s + r[key], 0) / runs.length);
   const sum = (key) => runs.reduce((s, r) => s + r[key], 0);
+  const mean = (key) => Math.round(sum(key) / runs.length);
   const lat = runs.map((r) => r.latency);
   const p99s = lat.map((l) => l.p99Ms);
   return {
     ...runs[0],
-    seconds: runs.reduce((s, r) => s + r.seconds, 0),
+    seconds: sum('seconds'),
     published: sum('published'),
     publishedPerSec: mean('publishedPerSec'),
     deliveriesPerSec: mean('deliveriesPerSec'),
