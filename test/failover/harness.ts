@@ -26,6 +26,8 @@ import {
 import { groupMembers } from '../support/processes.js';
 
 const run = promisify(execFile);
+/** An API call through nginx gives up after this: the API answers within its bus timeout (10 s) or fails. */
+const API_TIMEOUT_MS = 30_000;
 const root = new URL('../../', import.meta.url).pathname;
 
 export type BusKind = 'rabbitmq' | 'kafka';
@@ -246,11 +248,14 @@ export class Topology {
   ): Promise<{ status: number; json: unknown }> {
     const response = await fetch(`${this.base}${path}`, {
       method,
+      signal: AbortSignal.timeout(API_TIMEOUT_MS),
       headers: {
         authorization: `Bearer ${this.apiKey}`,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    }).catch((error: unknown) => {
+      throw new Error(`${method} ${path}: ${String(error)}`, { cause: error });
     });
     const text = await response.text();
     let json: unknown = text;
@@ -295,13 +300,25 @@ export class Topology {
     else rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** The last lines of a process's log, for failure messages. */
-  logTail(name: string, lines = 20): string {
-    try {
-      return readFileSync(this.process(name).log, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-    } catch {
-      return '';
-    }
+  /** The last lines of every process's log, for a failure message (each line cut to 300 characters). */
+  logTails(lines = 3): string {
+    return this.processes
+      .map((p) => {
+        let tail: string[] = [];
+        try {
+          tail = readFileSync(p.log, 'utf8').trimEnd().split('\n').slice(-lines);
+        } catch {
+          // no log (yet)
+        }
+        const text = tail.filter(Boolean).map((line) => `    ${line.slice(0, 300)}`);
+        return `  ${p.name}:${text.length ? `\n${text.join('\n')}` : ' (nothing)'}`;
+      })
+      .join('\n');
+  }
+
+  /** {@link logTails} of every topology still up. */
+  static liveLogTails(): string {
+    return [...Topology.#live].map((t) => t.logTails()).join('\n') || '  (no topology up)';
   }
 }
 

@@ -1,0 +1,65 @@
+/**
+ * A failover test's own time budget, shorter than vitest's timeout for it. When vitest times a test out, it
+ * says only "Test timed out in 120000ms": not which step hung, nor what the services were saying. Twice a CI
+ * run failed that way with nothing else to go on. Here the test names its steps as it goes; when the
+ * budget runs out, the error names the step it was in, how long each earlier step took, the step's progress
+ * (counters the test exposes), and the last log lines of every process of the topologies still up.
+ */
+import { Topology } from './harness.js';
+
+/** vitest's timeout for a budgeted test: the budget plus room for the report to be thrown and printed. */
+export const vitestTimeout = (budgetMs: number) => budgetMs + 15_000;
+
+export class Steps {
+  #current = 'setup (topology up)';
+  #since = Date.now();
+  #progress: (() => unknown) | undefined;
+  readonly #done: string[] = [];
+
+  /** Enters the next step; `progress` is called only for the report, to show how far the step got. */
+  step(what: string, progress?: () => unknown): void {
+    const now = Date.now();
+    this.#done.push(`${this.#current} ${seconds(now - this.#since)}`);
+    this.#current = what;
+    this.#since = now;
+    this.#progress = progress;
+  }
+
+  report(): string {
+    let progress = '';
+    try {
+      progress = this.#progress ? `; progress: ${JSON.stringify(this.#progress())}` : '';
+    } catch (error) {
+      progress = `; progress unavailable: ${String(error)}`;
+    }
+    return (
+      `stuck in "${this.#current}" for ${seconds(Date.now() - this.#since)}${progress}; ` +
+      `steps before it: ${this.#done.join(', ')}`
+    );
+  }
+}
+
+/** Runs `body` and rejects with the steps' report and the services' last log lines once `budgetMs` is spent. */
+export async function withinBudget(budgetMs: number, body: (steps: Steps) => Promise<void>): Promise<void> {
+  const steps = new Steps();
+  let timer: NodeJS.Timeout | undefined;
+  const spent = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `failover test budget of ${seconds(budgetMs)} spent: ${steps.report()}\n` +
+              `last log lines (warn and above):\n${Topology.liveLogTails()}`,
+          ),
+        ),
+      budgetMs,
+    );
+  });
+  try {
+    await Promise.race([body(steps), spent]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
