@@ -154,7 +154,7 @@ export class Topology {
     this.dir = mkdtempSync(join(tmpdir(), 'sb-failover-'));
   }
 
-  static async up(brokers: Brokers, options: TopologyOptions = {}, retry = true): Promise<Topology> {
+  static async up(brokers: Brokers, options: TopologyOptions = {}): Promise<Topology> {
     const t = new Topology();
     const args = ['up', '--dir', t.dir, '--port', '0', '--bus', await brokers.busUrl()];
     args.push('--redis', brokers.redis.url, '--jwt-secret', t.secret, '--api-key', t.apiKey);
@@ -165,25 +165,9 @@ export class Topology {
     try {
       await topologyCli(args);
     } catch (error) {
-      // Known bug, kept visible: on a Kafka that has just created the work topics, a service's consumer
-      // group may fail its first metadata fetch (UNKNOWN_TOPIC_OR_PARTITION) and the service exits
-      // (packages/bus/src/kafka/group-consumer.ts, GroupConsumer.start does not retry it). One retry.
-      const text = String((error as { stderr?: string }).stderr ?? error);
-      if (
-        !retry ||
-        brokers.kind !== 'kafka' ||
-        !/exited during start[\s\S]*UNKNOWN_TOPIC_OR_PARTITION/.test(text)
-      ) {
-        t.readState();
-        await t.down();
-        throw error;
-      }
-      console.warn(
-        '[failover] topology up failed on UNKNOWN_TOPIC_OR_PARTITION (known Kafka start race): retrying once',
-      );
       t.readState();
       await t.down();
-      return Topology.up(brokers, options, false);
+      throw error;
     }
     t.readState();
     Topology.#live.add(t);

@@ -5,7 +5,7 @@
  * as CRASH with restart: false and never restarted. No broker needed.
  */
 import { EventEmitter } from 'node:events';
-import type { Kafka } from 'kafkajs';
+import { type Kafka, KafkaJSProtocolError } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { ConnectionState } from './connection-state.js';
 import { GroupConsumer, type GroupConsumerDeps } from './group-consumer.js';
@@ -14,8 +14,15 @@ import { TimerSet } from './timer-set.js';
 
 const EVENTS = { GROUP_JOIN: 'consumer.group_join', FETCH: 'consumer.fetch', CRASH: 'consumer.crash' };
 
-/** What one fake consumer does when started: join, crash for good on the first join, or fail to connect. */
-type Behaviour = 'join' | 'crash' | 'connect-fails';
+/**
+ * What one fake consumer does when started: join, crash for good on the first join, fail to connect, or
+ * fail to subscribe because the broker does not serve the topic's metadata yet (a topic created a moment
+ * ago: retriable) or at all (not authorised: not retriable).
+ */
+type Behaviour = 'join' | 'crash' | 'connect-fails' | 'topic-not-served-yet' | 'topic-not-authorised';
+
+const protocolError = (type: string, retriable: boolean) =>
+  new KafkaJSProtocolError(Object.assign(new Error(type), { type, code: 3, retriable }));
 
 class CoordinatorNotFound extends Error {
   override name = 'KafkaJSGroupCoordinatorNotFound';
@@ -45,6 +52,8 @@ class FakeConsumer {
   }
 
   async subscribe({ topic }: { topic: string }): Promise<void> {
+    if (this.#behaviour === 'topic-not-served-yet') throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', true);
+    if (this.#behaviour === 'topic-not-authorised') throw protocolError('TOPIC_AUTHORIZATION_FAILED', false);
     this.subscribed.push(topic);
   }
 
@@ -152,6 +161,45 @@ describe('GroupConsumer recovery from crashes kafkajs does not restart', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     expect(consumers.length).toBe(created);
     expect(consumers.every((c) => !c.connected)).toBe(true);
+    expect(timers.size).toBe(0);
+  });
+});
+
+describe('GroupConsumer start', () => {
+  it('recovers a subscription the broker cannot serve yet (a new topic) instead of failing the start', async () => {
+    const { consumers, logs, start } = harness(['topic-not-served-yet', 'topic-not-served-yet']);
+    const consumer = await start();
+    try {
+      expect(consumers).toHaveLength(3);
+      expect(consumers[0]?.disconnects).toBeGreaterThan(0);
+      expect(consumers[2]?.connected).toBe(true);
+      expect(consumers[2]?.subscribed).toEqual(['sb.work.t']);
+      const warning = logs.find((l) => l.msg === 'kafka consumer cannot subscribe yet');
+      expect(warning?.obj).toMatchObject({
+        group: 'sb.g.t',
+        topic: 'sb.work.t',
+        error: expect.stringContaining('UNKNOWN_TOPIC_OR_PARTITION'),
+      });
+      expect(logs.some((l) => l.msg === 'kafka consumer replaced')).toBe(true);
+      expect(logs.some((l) => l.msg === 'kafka consumer not assigned yet')).toBe(false);
+    } finally {
+      await consumer.close();
+    }
+  });
+
+  it('fails the start, naming the group, when the broker cannot be reached', async () => {
+    const { consumers, start } = harness(['connect-fails']);
+    await expect(start()).rejects.toThrow(/cannot start consumer group sb\.g\.t: .*ECONNREFUSED/);
+    expect(consumers).toHaveLength(1);
+  });
+
+  it('fails the start when the broker refuses the subscription for good', async () => {
+    const { consumers, timers, start } = harness(['topic-not-authorised']);
+    await expect(start()).rejects.toThrow(
+      /cannot start consumer group sb\.g\.t: .*TOPIC_AUTHORIZATION_FAILED/,
+    );
+    expect(consumers).toHaveLength(1);
+    expect(consumers[0]?.connected).toBe(false);
     expect(timers.size).toBe(0);
   });
 });

@@ -10,10 +10,16 @@
  * and that consumer stays dead for good while the service believes it is consuming. So a crash that
  * kafkajs does not restart makes us replace the kafkajs consumer (same group, same topic) after a pause,
  * and keep doing so, with logging, until one runs or we are closed.
+ *
+ * Start: a broker that cannot be reached fails start() (a setting to fix). A reachable broker that cannot
+ * serve the subscription yet is recovered like a crash: a topic created a moment ago may have no metadata
+ * on the broker for a while (subscribe fails with UNKNOWN_TOPIC_OR_PARTITION), and a service on a fresh
+ * Kafka used to exit on it.
  */
 import type { Consumer, ConsumerGroupJoinEvent, EachMessagePayload, Kafka } from 'kafkajs';
 import { BusUnavailableError } from '../errors.js';
 import type { ConnectionState } from './connection-state.js';
+import { isTransientKafkaError } from './kafka-errors.js';
 import { type BusLogger, errorMessage } from './kafka-log.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
 import type { TimerSet } from './timer-set.js';
@@ -142,8 +148,12 @@ export class GroupConsumer {
 
   /** Connects, subscribes and runs `c`; kafkajs' run() returns once the first join succeeded or crashed. */
   async #run(c: Consumer): Promise<void> {
-    const { spec } = this;
     await c.connect();
+    await this.#subscribeAndRun(c);
+  }
+
+  async #subscribeAndRun(c: Consumer): Promise<void> {
+    const { spec } = this;
     await c.subscribe({ topic: spec.topic, fromBeginning: spec.fromBeginning });
     await c.run({
       autoCommit: spec.autoCommit,
@@ -155,8 +165,20 @@ export class GroupConsumer {
   async #start(): Promise<void> {
     const { spec } = this;
     const { logger, timers, options } = this.#deps;
-    this.#listen(this.#consumer);
-    await this.#run(this.#consumer);
+    const first = this.#consumer;
+    this.#listen(first);
+    await first.connect();
+    try {
+      await this.#subscribeAndRun(first);
+    } catch (error) {
+      if (!isTransientKafkaError(error)) throw error;
+      logger.warn(
+        { group: spec.groupId, topic: spec.topic, error: errorMessage(error) },
+        'kafka consumer cannot subscribe yet',
+      );
+      this.#dead.add(first);
+      this.#recover();
+    }
     const outcome = await timers.race(
       Promise.race([
         this.#firstJoin.then(() => 'joined' as const),

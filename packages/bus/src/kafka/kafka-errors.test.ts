@@ -7,7 +7,7 @@ import {
 } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { BusRejectedError, BusUnavailableError } from '../errors.js';
-import { isTransientSendError, toPublishError } from './kafka-errors.js';
+import { isTransientKafkaError, toPublishError } from './kafka-errors.js';
 
 const protocolError = (type: string, retriable: boolean) =>
   new KafkaJSProtocolError(Object.assign(new Error(type), { type, code: 1, retriable }));
@@ -15,19 +15,19 @@ const protocolError = (type: string, retriable: boolean) =>
 describe('kafka send errors', () => {
   it('treats connection trouble, retriable protocol errors and exhausted retries as transient', () => {
     const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED');
-    expect(isTransientSendError(refused)).toBe(true);
-    expect(isTransientSendError(protocolError('LEADER_NOT_AVAILABLE', true))).toBe(true);
+    expect(isTransientKafkaError(refused)).toBe(true);
+    expect(isTransientKafkaError(protocolError('LEADER_NOT_AVAILABLE', true))).toBe(true);
     expect(
-      isTransientSendError(new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 5, retryTime: 100 })),
+      isTransientKafkaError(new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 5, retryTime: 100 })),
     ).toBe(true);
   });
 
   it('treats refusals and foreign errors as final', () => {
-    expect(isTransientSendError(protocolError('MESSAGE_TOO_LARGE', false))).toBe(false);
-    expect(isTransientSendError(new KafkaJSNonRetriableError('Invalid message'))).toBe(false);
-    expect(isTransientSendError(new KafkaJSError('not retriable', { retriable: false }))).toBe(false);
-    expect(isTransientSendError(new TypeError('bug'))).toBe(false);
-    expect(isTransientSendError('text')).toBe(false);
+    expect(isTransientKafkaError(protocolError('MESSAGE_TOO_LARGE', false))).toBe(false);
+    expect(isTransientKafkaError(new KafkaJSNonRetriableError('Invalid message'))).toBe(false);
+    expect(isTransientKafkaError(new KafkaJSError('not retriable', { retriable: false }))).toBe(false);
+    expect(isTransientKafkaError(new TypeError('bug'))).toBe(false);
+    expect(isTransientKafkaError('text')).toBe(false);
   });
 
   it('maps onto the bus error catalogue with the cause kept', () => {

@@ -8,11 +8,12 @@ interface KafkaJsErrorShape {
 }
 
 /**
- * Whether a failed send is worth trying again: what kafkajs marks retriable (connection trouble, timeouts,
- * leader moves), and exhausted retries (the broker may come back). A protocol error the broker marks
- * non-retriable (message too large, invalid topic, authorization) is not, and neither is a non-Kafka error.
+ * Whether a failed call (a send, a subscription) is worth trying again: what kafkajs marks retriable
+ * (connection trouble, timeouts, leader moves, a topic whose metadata is not served yet), and exhausted
+ * retries (the broker may come back). A protocol error the broker marks non-retriable (message too large,
+ * invalid topic, authorization) is not, and neither is a non-Kafka error.
  */
-export function isTransientSendError(error: unknown): boolean {
+export function isTransientKafkaError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { name, retriable } = error as KafkaJsErrorShape;
   if (typeof name !== 'string' || !name.startsWith('KafkaJS')) return false;
@@ -21,7 +22,7 @@ export function isTransientSendError(error: unknown): boolean {
 
 /** The BusError a publish rejects with once it gives up on `error`. */
 export function toPublishError(error: unknown, timedOut: boolean): BusRejectedError | BusUnavailableError {
-  if (timedOut || isTransientSendError(error)) {
+  if (timedOut || isTransientKafkaError(error)) {
     return new BusUnavailableError(
       timedOut ? `no broker accepted the message in time (${errorMessage(error)})` : errorMessage(error),
       { cause: error },

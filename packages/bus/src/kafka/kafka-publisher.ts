@@ -6,7 +6,7 @@
 import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import { BusClosedError, BusError, BusUnavailableError } from '../errors.js';
 import type { ConnectionState } from './connection-state.js';
-import { isTransientSendError, toPublishError } from './kafka-errors.js';
+import { isTransientKafkaError, toPublishError } from './kafka-errors.js';
 import { type BusLogger, errorMessage } from './kafka-log.js';
 import type { TimerSet } from './timer-set.js';
 
@@ -64,7 +64,7 @@ export class KafkaPublisher {
         return;
       } catch (error) {
         if (this.#closed) throw new BusClosedError();
-        const transient = error instanceof BusUnavailableError || isTransientSendError(error);
+        const transient = error instanceof BusUnavailableError || isTransientKafkaError(error);
         if (!transient) throw error instanceof BusError ? error : toPublishError(error, false);
         lastError = error;
         state.down(error instanceof Error ? error : undefined);

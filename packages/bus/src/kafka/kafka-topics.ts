@@ -10,7 +10,7 @@
  */
 import type { Admin } from 'kafkajs';
 import { BusUnavailableError } from '../errors.js';
-import { isTransientSendError } from './kafka-errors.js';
+import { isTransientKafkaError } from './kafka-errors.js';
 import { errorMessage } from './kafka-log.js';
 
 export interface TopicSpec {
@@ -21,7 +21,7 @@ export interface TopicSpec {
 const CREATE_ATTEMPTS = 40;
 const CREATE_RETRY_MS = 250;
 
-/** The topic exists but the broker does not serve it with leaders yet: transient (isTransientSendError). */
+/** The topic exists but the broker does not serve it with leaders yet: transient (isTransientKafkaError). */
 class TopicNotServedError extends Error {
   override readonly name = 'KafkaJSTopicNotServed';
   readonly retriable = true;
@@ -70,7 +70,7 @@ export class TopicRegistry {
       } catch (error) {
         // Right after creation the broker may not serve the new topic's metadata yet
         // (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, no leader): transient, try again.
-        if (attempt >= CREATE_ATTEMPTS || !isTransientSendError(error)) {
+        if (attempt >= CREATE_ATTEMPTS || !isTransientKafkaError(error)) {
           throw new BusUnavailableError(`cannot create topic ${spec.topic}: ${errorMessage(error)}`, {
             cause: error,
           });
