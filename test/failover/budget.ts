@@ -5,10 +5,13 @@
  * budget runs out, the error names the step it was in, how long each earlier step took, the step's progress
  * (counters the test exposes), and the last log lines of every process of the topologies still up.
  */
+import { it } from 'vitest';
 import { Topology } from './harness.js';
 
-/** vitest's timeout for a budgeted test: the budget plus room for the report to be thrown and printed. */
-export const vitestTimeout = (budgetMs: number) => budgetMs + 15_000;
+/** A vitest test run {@link withinBudget}; vitest's own timeout leaves room for the report to be printed. */
+export function itWithinBudget(name: string, budgetMs: number, body: (steps: Steps) => Promise<void>): void {
+  it(name, () => withinBudget(budgetMs, body), budgetMs + 15_000);
+}
 
 export class Steps {
   #current = 'setup (topology up)';
