@@ -79,7 +79,11 @@ class FakeConsumer {
     this.connected = false;
   }
 
-  async commitOffsets(): Promise<void> {}
+  readonly commits: string[] = [];
+  async commitOffsets(offsets: { partition: number; offset: string }[]): Promise<void> {
+    if (!this.connected) throw new Error('not connected');
+    for (const { partition, offset } of offsets) this.commits.push(`${partition}@${offset}`);
+  }
 }
 
 function harness(behaviours: Behaviour[], joinTimeoutMs = 20_000) {
@@ -201,5 +205,22 @@ describe('GroupConsumer start', () => {
     expect(consumers).toHaveLength(1);
     expect(consumers[0]?.connected).toBe(false);
     expect(timers.size).toBe(0);
+  });
+});
+
+describe('GroupConsumer close', () => {
+  it('stops handling at once, lets the hook commit what was handled, then refuses commits and disconnects', async () => {
+    const { consumers, start } = harness([]);
+    const consumer = await start();
+    let closingSeenByHook = false;
+    await consumer.close(async () => {
+      closingSeenByHook = consumer.closing;
+      await consumer.commit(0, '4');
+    });
+    expect(closingSeenByHook).toBe(true);
+    expect(consumers[0]?.commits).toEqual(['0@5']); // the next offset to read
+    expect(consumers[0]?.connected).toBe(false);
+    await consumer.commit(0, '9'); // after the disconnect: refused quietly
+    expect(consumers[0]?.commits).toEqual(['0@5']);
   });
 });

@@ -59,6 +59,8 @@ export class GroupConsumer {
   readonly #dead = new WeakSet<Consumer>();
   #recovering: Promise<void> | undefined;
   #closing = false;
+  /** Set once close() disconnects: commits are refused from then on (they are allowed while closing). */
+  #disconnecting = false;
   #first = true;
   #joined: () => void = () => undefined;
   readonly #firstJoin = new Promise<void>((resolve) => {
@@ -94,9 +96,12 @@ export class GroupConsumer {
     return this.#closing;
   }
 
-  /** Commits `offset` (the message's own offset; the next one is committed) of a partition. */
+  /**
+   * Commits `offset` (the message's own offset; the next one is committed) of a partition. Allowed while
+   * closing, until the consumer disconnects, so that what was handled before close() can still be committed.
+   */
   async commit(partition: number, offset: string): Promise<void> {
-    if (this.#closing) return;
+    if (this.#disconnecting) return;
     const next = (BigInt(offset) + 1n).toString();
     await this.#consumer.commitOffsets([{ topic: this.spec.topic, partition, offset: next }]);
   }
@@ -244,12 +249,18 @@ export class GroupConsumer {
       });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops handling at once (in-flight handlers are abandoned, nothing new starts), then runs
+   * `beforeDisconnect` (commits still allowed), then leaves the group.
+   */
+  async close(beforeDisconnect?: () => Promise<unknown>): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
     this.#signalStopped();
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     const recovering = this.#recovering;
+    if (beforeDisconnect) await beforeDisconnect().catch(() => undefined);
+    this.#disconnecting = true;
     await this.#consumer.disconnect().catch((error: unknown) => {
       this.#deps.logger.debug(
         { group: this.spec.groupId, error: errorMessage(error) },

@@ -1,7 +1,8 @@
 /**
  * consumeWork on Kafka: one kafkajs consumer per call in group `sb.<group>.<topic>`. Partitions are handled
  * one message at a time (so order per key holds: a key always maps to one partition), up to `prefetch`
- * partitions in parallel. The offset is committed after the handler resolves. A failing handler is retried
+ * partitions in parallel. The offset is committed after the handler resolves, without holding up the
+ * partition's next message (offset-committer.ts: one commit in flight per partition, coalesced). A failing handler is retried
  * in place (attempt 1..maxAttempts, later messages of the partition wait), then the message goes to
  * `sb.dlq.<topic>.<group>` and is committed. On close an in-flight handler is abandoned uncommitted, so the
  * group's next owner of the partition gets it again.
@@ -27,10 +28,12 @@ import {
 } from './kafka-names.js';
 import type { KafkaPublisher } from './kafka-publisher.js';
 import type { TopicRegistry } from './kafka-topics.js';
+import { OffsetCommitter } from './offset-committer.js';
 
 const DEFAULT_PREFETCH = 16;
 const DEFAULT_MAX_ATTEMPTS = 5;
 const DEAD_LETTER_RETRY_MS = 1_000;
+const CLOSE_COMMIT_WAIT_MS = 5_000;
 
 export interface WorkConsumerDeps extends GroupConsumerDeps {
   readonly topics: TopicRegistry;
@@ -105,6 +108,18 @@ export async function startWorkConsumer(
     return false;
   };
 
+  let committer: OffsetCommitter | undefined;
+  const committerOf = (consumer: GroupConsumer) =>
+    (committer ??= new OffsetCommitter(
+      (partition, offset) => consumer.commit(partition, offset),
+      (partition, offset, error) =>
+        // The next owner of the partition gets the message again: at least once.
+        deps.logger.warn(
+          { topic, group: options.group, partition, offset, error: errorMessage(error) },
+          'commit failed',
+        ),
+    ));
+
   const eachMessage = async (payload: EachMessagePayload, consumer: GroupConsumer): Promise<void> => {
     const { partition, message } = payload;
     const key = message.key?.toString('utf8') ?? headerText(message.headers, HEADER_KEY) ?? '';
@@ -124,18 +139,10 @@ export async function startWorkConsumer(
       }
       break;
     }
-    try {
-      await consumer.commit(partition, message.offset);
-    } catch (error) {
-      // The next owner of the partition gets the message again: at least once.
-      deps.logger.warn(
-        { topic, group: options.group, partition, error: errorMessage(error) },
-        'commit failed',
-      );
-    }
+    committerOf(consumer).handled(partition, message.offset);
   };
 
-  return GroupConsumer.start(deps, {
+  const group = await GroupConsumer.start(deps, {
     groupId,
     topic: kafkaTopic,
     fromBeginning: true,
@@ -143,4 +150,13 @@ export async function startWorkConsumer(
     partitionsConsumedConcurrently: Math.min(prefetch, deps.options.workPartitions),
     eachMessage,
   });
+  return {
+    // Stop handling, then commit what was handled before leaving the group, so that the next owner does
+    // not handle it again; bounded, as a broker that is away would hold the close for the client's whole
+    // retry budget.
+    close: () =>
+      group.close(async () => {
+        if (committer) await deps.timers.race(committer.flush(), CLOSE_COMMIT_WAIT_MS, () => undefined);
+      }),
+  };
 }
