@@ -2,10 +2,10 @@
  * consumeWork on Kafka: one kafkajs consumer per call in group `sb.<group>.<topic>`. Partitions are handled
  * one message at a time (so order per key holds: a key always maps to one partition), up to `prefetch`
  * partitions in parallel. The offset is committed after the handler resolves, without holding up the
- * partition's next message (offset-committer.ts: one commit in flight per partition, coalesced). A failing handler is retried
- * in place (attempt 1..maxAttempts, later messages of the partition wait), then the message goes to
- * `sb.dlq.<topic>.<group>` and is committed. On close an in-flight handler is abandoned uncommitted, so the
- * group's next owner of the partition gets it again.
+ * partition's next message (offset-committer.ts: one commit in flight per partition, coalesced). A
+ * failing handler is retried in place (attempt 1..maxAttempts, later messages of the partition wait), then
+ * the message goes to `sb.dlq.<topic>.<group>` and is committed. On close an in-flight handler is abandoned
+ * uncommitted, so the group's next owner of the partition gets it again; what was handled is committed.
  *
  * New groups start at the earliest retained offset: a partition without a committed offset is read from
  * the beginning, so nothing published before the first member joined (or before a first member died
