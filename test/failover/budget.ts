@@ -3,7 +3,8 @@
  * says only "Test timed out in 120000ms": not which step hung, nor what the services were saying. Twice a CI
  * run failed that way with nothing else to go on. Here the test names its steps as it goes; when the
  * budget runs out, the error names the step it was in, how long each earlier step took, the step's progress
- * (counters the test exposes), and the last log lines of every process of the topologies still up.
+ * (counters the test exposes), and the last log lines of every process of the topologies still up. A
+ * test that fails on its own (an assertion, a bounded wait) gets the same step report and log lines added.
  */
 import { it } from 'vitest';
 import { Topology } from './harness.js';
@@ -36,13 +37,16 @@ export class Steps {
       progress = `; progress unavailable: ${String(error)}`;
     }
     return (
-      `stuck in "${this.#current}" for ${seconds(Date.now() - this.#since)}${progress}; ` +
+      `in "${this.#current}" for ${seconds(Date.now() - this.#since)}${progress}; ` +
       `steps before it: ${this.#done.join(', ')}`
     );
   }
 }
 
-/** Runs `body` and rejects with the steps' report and the services' last log lines once `budgetMs` is spent. */
+/**
+ * Runs `body` and rejects with the steps' report and the services' last log lines once `budgetMs` is spent.
+ * An error of the body's own is rethrown with the same report and log lines added to its message.
+ */
 export async function withinBudget(budgetMs: number, body: (steps: Steps) => Promise<void>): Promise<void> {
   const steps = new Steps();
   let timer: NodeJS.Timeout | undefined;
@@ -51,8 +55,8 @@ export async function withinBudget(budgetMs: number, body: (steps: Steps) => Pro
       () =>
         reject(
           new Error(
-            `failover test budget of ${seconds(budgetMs)} spent: ${steps.report()}\n` +
-              `last log lines (warn and above):\n${Topology.liveLogTails()}`,
+            `failover test budget of ${seconds(budgetMs)} spent, still ${steps.report()}\n` +
+              `last log lines (warn and above):\n${Topology.recentLogTails()}`,
           ),
         ),
       budgetMs,
@@ -60,6 +64,15 @@ export async function withinBudget(budgetMs: number, body: (steps: Steps) => Pro
   });
   try {
     await Promise.race([body(steps), spent]);
+  } catch (error) {
+    // The same object (an assertion keeps its expected/actual diff), with where it failed and what the
+    // services said; the topology is down by now, its last lines were kept when it went down.
+    if (error instanceof Error && !error.message.startsWith('failover test budget')) {
+      error.message +=
+        `\n[failover] failed ${steps.report()}\n` +
+        `last log lines (warn and above):\n${Topology.recentLogTails()}`;
+    }
+    throw error;
   } finally {
     clearTimeout(timer);
   }

@@ -148,6 +148,8 @@ export class Topology {
   port = 0;
   /** Topologies up and not yet taken down: a test that times out never reaches its own `finally`. */
   static readonly #live = new Set<Topology>();
+  /** The last log lines of the topology taken down last, for a failure reported after its test's `finally`. */
+  static #lastTails = '';
   #down: Promise<void> | undefined;
 
   private constructor() {
@@ -268,6 +270,7 @@ export class Topology {
   }
 
   async #takeDown(): Promise<void> {
+    Topology.#lastTails = this.logTails();
     for (const client of this.clients) client.disconnect();
     const pids = this.processes.map((p) => p.pid);
     await topologyCli(['down', '--dir', this.dir, '--grace-ms', '3000']).catch((error: unknown) =>
@@ -300,9 +303,10 @@ export class Topology {
       .join('\n');
   }
 
-  /** {@link logTails} of every topology still up. */
-  static liveLogTails(): string {
-    return [...Topology.#live].map((t) => t.logTails()).join('\n') || '  (no topology up)';
+  /** {@link logTails} of every topology still up, or else of the one taken down last (kept when it went down). */
+  static recentLogTails(): string {
+    const live = [...Topology.#live].map((t) => t.logTails()).join('\n');
+    return live || Topology.#lastTails || '  (no topology was up)';
   }
 }
 
