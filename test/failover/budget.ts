@@ -56,7 +56,7 @@ export async function withinBudget(budgetMs: number, body: (steps: Steps) => Pro
         reject(
           new Error(
             `failover test budget of ${seconds(budgetMs)} spent, still ${steps.report()}\n` +
-              `last log lines (warn and above):\n${Topology.recentLogTails()}`,
+              `last log lines (the services log at warn):\n${Topology.recentLogTails()}`,
           ),
         ),
       budgetMs,
@@ -70,7 +70,7 @@ export async function withinBudget(budgetMs: number, body: (steps: Steps) => Pro
     if (error instanceof Error && !error.message.startsWith('failover test budget')) {
       error.message +=
         `\n[failover] failed ${steps.report()}\n` +
-        `last log lines (warn and above):\n${Topology.recentLogTails()}`;
+        `last log lines (the services log at warn):\n${Topology.recentLogTails()}`;
     }
     throw error;
   } finally {
