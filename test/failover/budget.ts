@@ -14,6 +14,11 @@ export function itWithinBudget(name: string, budgetMs: number, body: (steps: Ste
   it(name, () => withinBudget(budgetMs, body), budgetMs + 15_000);
 }
 
+/** The budget ran out: its message already carries the steps' report and the log lines. */
+class BudgetSpentError extends Error {
+  override readonly name = 'BudgetSpentError';
+}
+
 export class Steps {
   #current = 'setup (topology up)';
   #since = Date.now();
@@ -54,7 +59,7 @@ export async function withinBudget(budgetMs: number, body: (steps: Steps) => Pro
     timer = setTimeout(
       () =>
         reject(
-          new Error(
+          new BudgetSpentError(
             `failover test budget of ${seconds(budgetMs)} spent, still ${steps.report()}\n` +
               `last log lines (the services log at warn):\n${Topology.recentLogTails()}`,
           ),
@@ -67,7 +72,7 @@ export async function withinBudget(budgetMs: number, body: (steps: Steps) => Pro
   } catch (error) {
     // The same object (an assertion keeps its expected/actual diff), with where it failed and what the
     // services said; the topology is down by now, its last lines were kept when it went down.
-    if (error instanceof Error && !error.message.startsWith('failover test budget')) {
+    if (error instanceof Error && !(error instanceof BudgetSpentError)) {
       error.message +=
         `\n[failover] failed ${steps.report()}\n` +
         `last log lines (the services log at warn):\n${Topology.recentLogTails()}`;

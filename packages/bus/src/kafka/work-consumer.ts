@@ -108,6 +108,8 @@ export async function startWorkConsumer(
     return false;
   };
 
+  // Made on the first message: the GroupConsumer it commits through is handed to eachMessage, and messages
+  // may arrive before GroupConsumer.start() has returned it.
   let committer: OffsetCommitter | undefined;
   const committerOf = (consumer: GroupConsumer) =>
     (committer ??= new OffsetCommitter(
