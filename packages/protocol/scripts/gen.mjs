@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderDescriptor } from './json-descriptor.mjs';
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const protoRoot = resolve(pkgDir, '../../proto');
@@ -45,12 +46,18 @@ const code = readFileSync(js, 'utf8').replace(
 writeFileSync(js, header + code);
 execFileSync(bin('pbts'), ['-o', dts, js], { stdio: 'inherit' });
 writeFileSync(dts, header + readFileSync(dts, 'utf8'));
+// The JSON codec's field table, from the same .proto files (src/, as src/gen/ holds only pbjs output).
+const descriptor = renderDescriptor(protoRoot, protos);
+const descriptorFile = join(pkgDir, 'src/descriptor.gen.json');
+if (!check) writeFileSync(descriptorFile, descriptor);
 
 if (check) {
   const stale = ['switchboard.js', 'switchboard.d.ts'].filter((f) => {
     const current = join(pkgDir, 'src/gen', f);
     return !existsSync(current) || readFileSync(current, 'utf8') !== readFileSync(join(outDir, f), 'utf8');
   });
+  if (!existsSync(descriptorFile) || readFileSync(descriptorFile, 'utf8') !== descriptor)
+    stale.push('descriptor.gen.json');
   rmSync(outDir, { recursive: true, force: true });
   if (stale.length) {
     console.error(

@@ -14,6 +14,31 @@ describe('channel names', () => {
     expect(parseChannel('chat:presence-lobby')).toMatchObject({ kind: 'presence', namespace: 'chat' });
   });
 
+  it('finds private- and presence- in any segment, so a deeper namespace cannot hide them', () => {
+    expect(parseChannel('a:b:private-c')).toMatchObject({ kind: 'private', namespace: 'a' });
+    expect(parseChannel(':private-c')).toMatchObject({ kind: 'private', namespace: '' });
+    expect(parseChannel('private-x:room')).toMatchObject({ kind: 'private', namespace: 'private-x' });
+    expect(parseChannel('a:b:presence-c')).toMatchObject({ kind: 'presence', namespace: 'a' });
+    expect(parseChannel('a:presence-b:private-c')).toMatchObject({ kind: 'private' });
+    expect(parseChannel('a:b:c')).toMatchObject({ kind: 'public', namespace: 'a' });
+    expect(parseChannel('a:b:xprivate-c')).toMatchObject({ kind: 'public' });
+  });
+
+  it('never classifies a name with a private- segment as anything but private', () => {
+    const segment = fc.stringMatching(/^[A-Za-z0-9_\-.@=,;+]{0,12}$/);
+    fc.assert(
+      fc.property(
+        fc.array(segment, { maxLength: 4 }),
+        fc.array(segment, { maxLength: 4 }),
+        (before, after) => {
+          const name = [...before, 'private-x', ...after].join(':');
+          fc.pre(!name.startsWith('user:'));
+          expect(parseChannel(name).kind).toBe('private');
+        },
+      ),
+    );
+  });
+
   it('rejects bad names with the broken rule', () => {
     expect(() => parseChannel('')).toThrow(/empty/);
     expect(() => parseChannel('a'.repeat(MAX_CHANNEL_LENGTH + 1))).toThrow(/longer than 255/);

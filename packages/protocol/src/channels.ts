@@ -5,7 +5,10 @@
  * - `private-<name>` needs a subscription token issued by the backend;
  * - `presence-<name>` members are tracked and join/leave is published;
  * - anything else    public.
- * A `ns:` prefix (e.g. `chat:room-1`) selects per-namespace options such as durability.
+ * A `ns:` prefix (e.g. `chat:room-1`) selects per-namespace options such as durability. `private-` and
+ * `presence-` count in any `:`-separated segment, not only after the first `:`: `a:b:private-c` and
+ * `:private-c` are private. Deciding on the segment after the first `:` alone let `a:b:private-c` be
+ * subscribed without a token; when in doubt the stricter kind wins (private before presence).
  */
 import { ChannelNameError } from './errors.js';
 
@@ -37,9 +40,9 @@ export function parseChannel(name: string): ChannelInfo {
   }
   const colon = name.indexOf(':');
   const namespace = colon > 0 ? name.slice(0, colon) : '';
-  const local = colon > 0 ? name.slice(colon + 1) : name;
-  if (local.startsWith('private-')) return { name, kind: 'private', namespace };
-  if (local.startsWith('presence-')) return { name, kind: 'presence', namespace };
+  const segments = name.split(':');
+  if (segments.some((s) => s.startsWith('private-'))) return { name, kind: 'private', namespace };
+  if (segments.some((s) => s.startsWith('presence-'))) return { name, kind: 'presence', namespace };
   return { name, kind: 'public', namespace };
 }
 

@@ -9,6 +9,8 @@
 export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
+  /** A WebSocket framing error (bad opcode, unmasked frame, reserved bits): Error 100 first. */
+  ProtocolError: 1002,
   MalformedData: 1007,
   PolicyViolation: 1008,
   MessageTooBig: 1009,
@@ -47,6 +49,6 @@ export function shouldReconnect(code: number): boolean {
   if (code >= 3500 && code <= 3999) return false;
   if (code >= 4500 && code <= 4999) return false;
   if (code === CloseCode.MessageTooBig || code === CloseCode.MalformedData) return false;
-  if (code === CloseCode.PolicyViolation) return false;
+  if (code === CloseCode.PolicyViolation || code === CloseCode.ProtocolError) return false;
   return true;
 }

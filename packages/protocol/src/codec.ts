@@ -6,6 +6,8 @@
 
 import { DecodeError } from './errors.js';
 import { switchboard } from './gen/switchboard.js';
+import { decodeJsonMessage, type JsonDecodeOptions } from './json-decode.js';
+import { encodeJsonMessage } from './json-encode.js';
 
 const v1 = switchboard.v1;
 
@@ -33,6 +35,12 @@ interface MessageClass<T, I> {
   toObject(message: T, options?: Record<string, unknown>): Record<string, unknown>;
 }
 
+/**
+ * Binary decoding is bounded by the frame: protobufjs checks every length prefix against the bytes left
+ * before reading, `bytes` fields are views of the frame (no copy), and unknown fields are dropped
+ * (Reader.discardUnknown). The worst legal shape, empty repeated messages at 2 bytes each, decodes to
+ * about 17x its size (decode-memory.test.ts); the transport's frame limit bounds the rest.
+ */
 function decoder<T, I>(cls: MessageClass<T, I>, what: string, requireOneof?: keyof T) {
   return (bytes: Uint8Array): T => {
     if (!(bytes instanceof Uint8Array)) throw new DecodeError(`${what}: expected bytes`);
@@ -75,48 +83,52 @@ export const decodeDeliveryReceipt = decoder<DeliveryReceipt, IDeliveryReceipt>(
   'DeliveryReceipt',
 );
 
-/** JSON mapping (subprotocol `switchboard.v1.json`): bytes as base64, enums as names, oneof set as fields. */
-const JSON_OPTIONS = { longs: Number, enums: String, bytes: String, defaults: false, oneofs: false } as const;
-
-export function serverFrameToJson(frame: IServerFrame): string {
-  const message =
-    frame instanceof v1.ServerFrame ? frame : v1.ServerFrame.fromObject(frame as Record<string, unknown>);
-  return JSON.stringify(v1.ServerFrame.toObject(message, JSON_OPTIONS));
+/**
+ * JSON mapping (subprotocol `switchboard.v1.json`): the proto3 JSON mapping, printed by json-encode.ts and
+ * parsed by json-decode.ts (docs/protocol.md, "JSON mapping"). Input from a client is parsed strictly
+ * (unknown fields refused); the SDK reading an edge's frames ignores fields it does not know yet.
+ */
+function toJson<T extends object>(
+  cls: MessageClass<T, unknown> & (new () => T),
+  typeName: string,
+  frame: unknown,
+): string {
+  const message = frame instanceof cls ? frame : cls.fromObject(frame as Record<string, unknown>);
+  return JSON.stringify(encodeJsonMessage(typeName, message));
 }
 
-export function clientFrameToJson(frame: IClientFrame): string {
-  const message =
-    frame instanceof v1.ClientFrame ? frame : v1.ClientFrame.fromObject(frame as Record<string, unknown>);
-  return JSON.stringify(v1.ClientFrame.toObject(message, JSON_OPTIONS));
-}
-
-function fromJson<T>(cls: MessageClass<T, unknown>, what: string, text: string, requireOneof: keyof T): T {
-  let object: unknown;
-  try {
-    object = JSON.parse(text);
-  } catch (cause) {
-    throw new DecodeError(`${what}: not JSON`, { cause });
-  }
-  if (object === null || typeof object !== 'object' || Array.isArray(object))
-    throw new DecodeError(`${what}: JSON must be an object`);
-  const problem = cls.verify(object as Record<string, unknown>);
-  if (problem) throw new DecodeError(`${what}: ${problem}`);
-  let message: T;
-  try {
-    message = cls.fromObject(object as Record<string, unknown>);
-  } catch (cause) {
-    throw new DecodeError(`${what}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
-  }
+function fromJson<T>(
+  typeName: string,
+  what: string,
+  text: string,
+  requireOneof: keyof T,
+  options: JsonDecodeOptions,
+): T {
+  const message = decodeJsonMessage(typeName, what, text, options) as T;
   if (!message[requireOneof]) throw new DecodeError(`${what}: no ${String(requireOneof)} set`);
   return message;
 }
 
-export function clientFrameFromJson(text: string): ClientFrame {
-  return fromJson(v1.ClientFrame as MessageClass<ClientFrame, unknown>, 'ClientFrame', text, 'kind');
+export function serverFrameToJson(frame: IServerFrame): string {
+  return toJson(v1.ServerFrame, 'switchboard.v1.ServerFrame', frame);
 }
 
-export function serverFrameFromJson(text: string): ServerFrame {
-  return fromJson(v1.ServerFrame as MessageClass<ServerFrame, unknown>, 'ServerFrame', text, 'kind');
+export function clientFrameToJson(frame: IClientFrame): string {
+  return toJson(v1.ClientFrame, 'switchboard.v1.ClientFrame', frame);
 }
 
+/** Parses a client's JSON frame; unknown fields are refused unless `options.unknownFields` is `ignore`. */
+export function clientFrameFromJson(text: string, options: JsonDecodeOptions = {}): ClientFrame {
+  return fromJson<ClientFrame>('switchboard.v1.ClientFrame', 'ClientFrame', text, 'kind', options);
+}
+
+/** Parses an edge's JSON frame; unknown fields (from a newer edge) are skipped unless told to `reject`. */
+export function serverFrameFromJson(text: string, options: JsonDecodeOptions = {}): ServerFrame {
+  return fromJson<ServerFrame>('switchboard.v1.ServerFrame', 'ServerFrame', text, 'kind', {
+    ...options,
+    unknownFields: options.unknownFields ?? 'ignore',
+  });
+}
+
+export { DEFAULT_JSON_DECODE_LIMITS, type JsonDecodeOptions } from './json-decode.js';
 export { switchboard };

@@ -56,6 +56,12 @@ export const ErrorCodes = {
     message: 'permission denied',
     temporary: false,
   },
+  NotCallable: {
+    code: 'SB_ERR_NOT_CALLABLE',
+    wire: 114,
+    message: 'clients may not send this message type',
+    temporary: false,
+  },
   BadChannel: {
     code: 'SB_ERR_BAD_CHANNEL',
     wire: 120,
@@ -76,6 +82,12 @@ export const ErrorCodes = {
     temporary: false,
   },
   RateLimited: { code: 'SB_ERR_RATE_LIMITED', wire: 130, message: 'rate limit exceeded', temporary: true },
+  TooManyPending: {
+    code: 'SB_ERR_TOO_MANY_PENDING',
+    wire: 132,
+    message: 'too many requests awaiting an answer',
+    temporary: true,
+  },
   ConnectionLimit: {
     code: 'SB_ERR_CONNECTION_LIMIT',
     wire: 131,

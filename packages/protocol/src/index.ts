@@ -4,3 +4,4 @@ export * from './codec.js';
 export * from './errors.js';
 export * from './subprotocols.js';
 export * from './unsubscribe-codes.js';
+export * from './wire-names.js';

@@ -3066,6 +3066,19 @@ export namespace switchboard {
             type $Shape = switchboard.v1.Leave.$Properties;
         }
 
+        /** Origin enum. */
+        enum Origin {
+
+            /** ORIGIN_BACKEND value */
+            ORIGIN_BACKEND = 0,
+
+            /** ORIGIN_CLIENT value */
+            ORIGIN_CLIENT = 1,
+
+            /** ORIGIN_EDGE value */
+            ORIGIN_EDGE = 2
+        }
+
         /**
          * Properties of an Inbound.
          * @deprecated Use switchboard.v1.Inbound.$Properties instead.
@@ -3114,6 +3127,9 @@ export namespace switchboard {
 
             /** Inbound key. */
             key: string;
+
+            /** Inbound origin. */
+            origin: switchboard.v1.Origin;
 
             /**
              * Creates a new Inbound instance using the specified properties.
@@ -3212,6 +3228,9 @@ export namespace switchboard {
                 /** Inbound key */
                 key?: (string|null);
 
+                /** Inbound origin */
+                origin?: (switchboard.v1.Origin|null);
+
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
             }
@@ -3295,6 +3314,9 @@ export namespace switchboard {
 
             /** Delivery frameId. */
             frameId: number;
+
+            /** Delivery service. */
+            service: string;
 
             /** Delivery target. */
             target?: ("channel"|"user"|"connection"|"all");
@@ -3426,6 +3448,9 @@ export namespace switchboard {
                 /** Delivery frameId */
                 frameId?: (number|null);
 
+                /** Delivery service */
+                service?: (string|null);
+
                 /** Delivery target */
                 target?: ("channel"|"user"|"connection"|"all");
 
@@ -3457,6 +3482,7 @@ export namespace switchboard {
               presence?: switchboard.v1.PresenceResult.$Shape|null;
               error?: switchboard.v1.Error.$Shape|null;
               frameId?: number|null;
+              service?: string|null;
               $unknowns?: Uint8Array[];
             } & (
               ({ target?: undefined; channel?: null; user?: null; connection?: null; all?: null }|{ target?: "channel"; channel: string; user?: null; connection?: null; all?: null }|{ target?: "user"; channel?: null; user: string; connection?: null; all?: null }|{ target?: "connection"; channel?: null; user?: null; connection: string; all?: null }|{ target?: "all"; channel?: null; user?: null; connection?: null; all: boolean })

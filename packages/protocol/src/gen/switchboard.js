@@ -8947,6 +8947,22 @@ export const switchboard = $root.switchboard = (() => {
             return Leave;
         })();
 
+        /**
+         * Origin enum.
+         * @name switchboard.v1.Origin
+         * @enum {number}
+         * @property {number} ORIGIN_BACKEND=0 ORIGIN_BACKEND value
+         * @property {number} ORIGIN_CLIENT=1 ORIGIN_CLIENT value
+         * @property {number} ORIGIN_EDGE=2 ORIGIN_EDGE value
+         */
+        v1.Origin = (function() {
+            const valuesById = $Object.create(null), values = $Object.create(valuesById);
+            values[valuesById[0] = "ORIGIN_BACKEND"] = 0;
+            values[valuesById[1] = "ORIGIN_CLIENT"] = 1;
+            values[valuesById[2] = "ORIGIN_EDGE"] = 2;
+            return values;
+        })();
+
         v1.Inbound = (function() {
 
             /**
@@ -8962,6 +8978,7 @@ export const switchboard = $root.switchboard = (() => {
              * @property {Uint8Array|null} [payload] Inbound payload
              * @property {string|null} [requestId] Inbound requestId
              * @property {string|null} [key] Inbound key
+             * @property {switchboard.v1.Origin|null} [origin] Inbound origin
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -9074,6 +9091,14 @@ export const switchboard = $root.switchboard = (() => {
             Inbound.prototype.key = "";
 
             /**
+             * Inbound origin.
+             * @member {switchboard.v1.Origin} origin
+             * @memberof switchboard.v1.Inbound
+             * @instance
+             */
+            Inbound.prototype.origin = 0;
+
+            /**
              * Creates a new Inbound instance using the specified properties.
              * @function create
              * @memberof switchboard.v1.Inbound
@@ -9125,6 +9150,8 @@ export const switchboard = $root.switchboard = (() => {
                     writer.uint32(/* id 9, wireType 2 =*/74).string(message.requestId);
                 if (message.key != null && $Object.hasOwnProperty.call(message, "key") && message.key !== "")
                     writer.uint32(/* id 10, wireType 2 =*/82).string(message.key);
+                if (message.origin != null && $Object.hasOwnProperty.call(message, "origin") && message.origin !== 0)
+                    writer.uint32(/* id 11, wireType 0 =*/88).int32(message.origin);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -9259,6 +9286,15 @@ export const switchboard = $root.switchboard = (() => {
                                 delete message.key;
                             continue;
                         }
+                    case 11: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.origin = value;
+                            else
+                                delete message.origin;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -9321,6 +9357,9 @@ export const switchboard = $root.switchboard = (() => {
                 if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
                     if (!$util.isString(message.key))
                         return "key: string expected";
+                if (message.origin != null && $Object.hasOwnProperty.call(message, "origin"))
+                    if (typeof message.origin !== "number" || (message.origin | 0) !== message.origin)
+                        return "origin: enum value expected";
                 return null;
             };
 
@@ -9382,6 +9421,24 @@ export const switchboard = $root.switchboard = (() => {
                 if (object.key != null)
                     if (typeof object.key !== "string" || object.key.length)
                         message.key = $String(object.key);
+                if (object.origin !== 0 && (typeof object.origin !== "string" || $root.switchboard.v1.Origin[object.origin] !== 0))
+                    switch (object.origin) {
+                    case "ORIGIN_BACKEND":
+                    case 0:
+                        message.origin = 0;
+                        break;
+                    case "ORIGIN_CLIENT":
+                    case 1:
+                        message.origin = 1;
+                        break;
+                    case "ORIGIN_EDGE":
+                    case 2:
+                        message.origin = 2;
+                        break;
+                    default:
+                        if (typeof object.origin === "number" && (object.origin | 0) === object.origin)
+                            message.origin = object.origin;
+                    }
                 return message;
             };
 
@@ -9423,6 +9480,7 @@ export const switchboard = $root.switchboard = (() => {
                     }
                     object.requestId = "";
                     object.key = "";
+                    object.origin = options.enums === $String ? "ORIGIN_BACKEND" : 0;
                 }
                 if (message.connectionId != null && $Object.hasOwnProperty.call(message, "connectionId"))
                     object.connectionId = message.connectionId;
@@ -9449,6 +9507,8 @@ export const switchboard = $root.switchboard = (() => {
                     object.requestId = message.requestId;
                 if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
                     object.key = message.key;
+                if (message.origin != null && $Object.hasOwnProperty.call(message, "origin"))
+                    object.origin = options.enums === $String ? $root.switchboard.v1.Origin[message.origin] === $undefined ? message.origin : $root.switchboard.v1.Origin[message.origin] : message.origin;
                 return object;
             };
 
@@ -9504,6 +9564,7 @@ export const switchboard = $root.switchboard = (() => {
              * @property {switchboard.v1.PresenceResult.$Properties|null} [presence] Delivery presence
              * @property {switchboard.v1.Error.$Properties|null} [error] Delivery error
              * @property {number|null} [frameId] Delivery frameId
+             * @property {string|null} [service] Delivery service
              * @property {"channel"|"user"|"connection"|"all"} [target] Delivery target
              * @property {"publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error"} [body] Delivery body
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
@@ -9539,6 +9600,7 @@ export const switchboard = $root.switchboard = (() => {
              *   presence?: switchboard.v1.PresenceResult.$Shape|null;
              *   error?: switchboard.v1.Error.$Shape|null;
              *   frameId?: number|null;
+             *   service?: string|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
              *   ({ target?: undefined; channel?: null; user?: null; connection?: null; all?: null }|{ target?: "channel"; channel: string; user?: null; connection?: null; all?: null }|{ target?: "user"; channel?: null; user: string; connection?: null; all?: null }|{ target?: "connection"; channel?: null; user?: null; connection: string; all?: null }|{ target?: "all"; channel?: null; user?: null; connection?: null; all: boolean })
@@ -9714,6 +9776,14 @@ export const switchboard = $root.switchboard = (() => {
              */
             Delivery.prototype.frameId = 0;
 
+            /**
+             * Delivery service.
+             * @member {string} service
+             * @memberof switchboard.v1.Delivery
+             * @instance
+             */
+            Delivery.prototype.service = "";
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
@@ -9809,6 +9879,8 @@ export const switchboard = $root.switchboard = (() => {
                     $root.switchboard.v1.Error.encode(message.error, writer.uint32(/* id 19, wireType 2 =*/154).fork(), _depth + 1).ldelim();
                 if (message.frameId != null && $Object.hasOwnProperty.call(message, "frameId") && message.frameId !== 0)
                     writer.uint32(/* id 20, wireType 0 =*/160).uint32(message.frameId);
+                if (message.service != null && $Object.hasOwnProperty.call(message, "service") && message.service !== "")
+                    writer.uint32(/* id 21, wireType 2 =*/170).string(message.service);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -9996,6 +10068,15 @@ export const switchboard = $root.switchboard = (() => {
                                 delete message.frameId;
                             continue;
                         }
+                    case 21: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.service = value;
+                            else
+                                delete message.service;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -10168,6 +10249,9 @@ export const switchboard = $root.switchboard = (() => {
                 if (message.frameId != null && $Object.hasOwnProperty.call(message, "frameId"))
                     if (!$util.isInteger(message.frameId))
                         return "frameId: integer expected";
+                if (message.service != null && $Object.hasOwnProperty.call(message, "service"))
+                    if (!$util.isString(message.service))
+                        return "service: string expected";
                 return null;
             };
 
@@ -10269,6 +10353,9 @@ export const switchboard = $root.switchboard = (() => {
                 if (object.frameId != null)
                     if ($Number(object.frameId) !== 0)
                         message.frameId = object.frameId >>> 0;
+                if (object.service != null)
+                    if (typeof object.service !== "string" || object.service.length)
+                        message.service = $String(object.service);
                 return message;
             };
 
@@ -10299,6 +10386,7 @@ export const switchboard = $root.switchboard = (() => {
                         object.publishedAtMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                     object.traceId = "";
                     object.frameId = 0;
+                    object.service = "";
                 }
                 if (message.channel != null && $Object.hasOwnProperty.call(message, "channel")) {
                     object.channel = message.channel;
@@ -10385,6 +10473,8 @@ export const switchboard = $root.switchboard = (() => {
                 }
                 if (message.frameId != null && $Object.hasOwnProperty.call(message, "frameId"))
                     object.frameId = message.frameId;
+                if (message.service != null && $Object.hasOwnProperty.call(message, "service"))
+                    object.service = message.service;
                 return object;
             };
 
