@@ -8,11 +8,18 @@ export class BusError extends Error {
   }
 }
 
-/** The broker stayed unreachable longer than the publish timeout. */
+/**
+ * The broker stayed unreachable longer than the publish timeout. `maybeDelivered` tells the two cases apart
+ * that a caller must treat differently: false — the message never reached a broker connection, it will not
+ * appear later (retrying is safe); true — it was written to a connection that died before the broker
+ * confirmed, so the broker may have routed it (outcome unknown: a retry may duplicate it).
+ */
 export class BusUnavailableError extends BusError {
-  constructor(detail: string, options?: { cause?: unknown }) {
+  maybeDelivered: boolean;
+  constructor(detail: string, options?: { cause?: unknown; maybeDelivered?: boolean }) {
     super('SB_ERR_BUS_UNAVAILABLE', `bus unavailable: ${detail}`, options);
     this.name = 'BusUnavailableError';
+    this.maybeDelivered = options?.maybeDelivered ?? false;
   }
 }
 

@@ -72,7 +72,13 @@ export interface NodeSubscription extends Closable {
 
 export type TransportEvent =
   | { readonly type: 'disconnected'; readonly error?: Error }
-  | { readonly type: 'reconnected' };
+  | { readonly type: 'reconnected' }
+  /**
+   * A node's inbox dropped a delivery whose route it could not tell (no valid route header, and the bytes
+   * are not a Delivery with a target). Reported for every such message; the transport also logs it,
+   * rate-limited (refusals.ts).
+   */
+  | { readonly type: 'delivery-refused'; readonly node: string; readonly reason: 'no_route' };
 
 export interface Transport extends Closable {
   readonly kind: string;

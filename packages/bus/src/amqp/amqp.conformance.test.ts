@@ -9,8 +9,8 @@ runTransportConformance('amqp', async () => {
   const groups = new GroupRecorder();
   return {
     // Short backoff cap so the restart case reconnects promptly; the default is for production.
-    connect: async () =>
-      groups.record(await AmqpTransport.connect({ url: rabbit.url, reconnectMaxMs: 1_000 })),
+    connect: async (options) =>
+      groups.record(await AmqpTransport.connect({ url: rabbit.url, reconnectMaxMs: 1_000, ...options })),
     restart: () => rabbit.restart(),
     // Runs after every transport of the suite is closed, so no consumer of ours holds these queues any more.
     dispose: async () => {

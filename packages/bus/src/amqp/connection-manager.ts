@@ -50,6 +50,10 @@ export class ConnectionManager {
     return this.#closed;
   }
 
+  get publishTimeoutMs(): number {
+    return this.#options.publishTimeoutMs;
+  }
+
   start(): void {
     void this.#connectLoop();
   }

@@ -3,8 +3,14 @@
  * one binding per interest. Consumed with noAck: fan-out is at most once, and the broker then pushes
  * without waiting for acks (prefetch does not apply to noAck consumers). The exclusive queue dies with
  * the connection, so every reconnect re-declares it and re-binds every interest still held.
+ *
+ * The route handed to the handler comes from the routing key the message was bound by (see #routeOf), so
+ * a delivery published without the `x-sb-route` header — as a backend in another language naturally does
+ * (docs/bus-contract.md) — is delivered like any other; one whose route cannot be told is refused loudly.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { routeOfDeliveryBytes } from '../delivery-route.js';
+import { DeliveryRefusals } from '../refusals.js';
 import { parseRouteKey, routeKey } from '../routes.js';
 import type { DeliveryHandler, NodeSubscription, Route } from '../transport.js';
 import type { ConnectionManager, SessionResource } from './connection-manager.js';
@@ -21,6 +27,7 @@ export class NodeInbox implements SessionResource, NodeSubscription {
   readonly #handler: DeliveryHandler;
   /** routing key -> route, for every interest added and not removed (besides the two permanent ones). */
   readonly #interests = new Map<string, Route>();
+  readonly #refusals: DeliveryRefusals;
   #channel: Channel | undefined;
   #sessionId = 0;
   #closed = false;
@@ -30,6 +37,11 @@ export class NodeInbox implements SessionResource, NodeSubscription {
     this.#options = options;
     this.node = node;
     this.#handler = handler;
+    this.#refusals = new DeliveryRefusals(
+      node,
+      (event) => manager.events.emit('event', event),
+      options.logger,
+    );
   }
 
   async attach(session: Session): Promise<void> {
@@ -88,20 +100,43 @@ export class NodeInbox implements SessionResource, NodeSubscription {
 
   #onMessage(channel: Channel, message: ConsumeMessage | null): void {
     if (!message || this.#closed || this.#channel !== channel) return;
-    const key = headerString(message, HEADER_ROUTE);
-    let route: Route;
-    try {
-      if (key === undefined) throw new Error('missing route header');
-      route = parseRouteKey(key);
-    } catch (error) {
-      this.#options.logger.warn({ err: error, node: this.node }, 'dropping a delivery without a valid route');
+    const { content } = message;
+    const bytes = new Uint8Array(content.buffer, content.byteOffset, content.byteLength);
+    const route = this.#routeOf(message, bytes);
+    if (!route) {
+      this.#refusals.refuse({ routingKey: message.fields.routingKey, exchange: message.fields.exchange });
       return;
     }
-    const { content } = message;
     try {
-      this.#handler(new Uint8Array(content.buffer, content.byteOffset, content.byteLength), route);
+      this.#handler(bytes, route);
     } catch (error) {
       this.#options.logger.error({ err: error, node: this.node }, 'delivery handler threw');
     }
+  }
+
+  /**
+   * The route a message came on. The broker delivered it here because its routing key matched one of this
+   * queue's bindings, so the routing key says it: a plain route key as is, a hashed `h:` key through the
+   * interest that bound it. Publishers in other languages send what the contract asks for (exchange and
+   * routing key) and need no header. Only a message that matches none of that — an `h:` key whose interest
+   * was removed meanwhile, or something sent to the queue by name — falls back to the `x-sb-route` header,
+   * then to the Delivery's own target.
+   */
+  #routeOf(message: ConsumeMessage, bytes: Uint8Array): Route | undefined {
+    const routingKey = message.fields.routingKey;
+    if (message.fields.exchange === DELIVERY_EXCHANGE) {
+      const bound = routingKey.startsWith('h:') ? this.#interests.get(routingKey) : tryParse(routingKey);
+      if (bound) return bound;
+    }
+    const header = headerString(message, HEADER_ROUTE);
+    return (header === undefined ? undefined : tryParse(header)) ?? routeOfDeliveryBytes(bytes);
+  }
+}
+
+function tryParse(key: string): Route | undefined {
+  try {
+    return parseRouteKey(key);
+  } catch {
+    return undefined;
   }
 }

@@ -1,23 +1,22 @@
 /**
  * Publishing with publisher confirms. A publish resolves only after the broker's ack; a nack rejects with
- * BusRejectedError. When the connection is down (or drops before the confirm arrives) the publish waits
- * for the reconnect and is sent again on the new connection, up to `publishTimeoutMs`, then rejects with
- * BusUnavailableError: never dropped silently. A message whose confirm was lost with the connection may
- * therefore reach the broker twice; work delivery is at least once anyway. Deliveries (at most once) are
- * not re-sent once written: a lost confirm rejects with BusUnavailableError instead of risking a duplicate.
+ * BusRejectedError. Every publish of a transport goes through its one ConfirmQueue (confirm-queue.ts): call
+ * order is kept, also across reconnects; while the connection is down a publish waits for the reconnect up
+ * to `publishTimeoutMs`, then rejects with BusUnavailableError and is never written afterwards. A message
+ * whose confirm was lost with the connection is written again on the next one (at least once), unless
+ * `resendAfterLostConfirm` is false: then it rejects with BusUnavailableError instead of risking a duplicate.
  *
  * No `mandatory` flag: a work message for a topic no group consumes yet, or a delivery no node wants,
  * is dropped by the exchange like on any exchange without matching queues (the memory transport does
  * the same), and the broker still confirms it. Returned messages would only add noise.
  */
 import type { Options } from 'amqplib';
-import { BusRejectedError, BusUnavailableError } from '../errors.js';
+import { ConfirmQueue } from './confirm-queue.js';
 import type { ConnectionManager } from './connection-manager.js';
-import type { Session } from './session.js';
 
-const NACKED = 'message nacked'; // amqplib's error for a basic.nack
+const queues = new WeakMap<ConnectionManager, ConfirmQueue>();
 
-export async function publishConfirmed(
+export function publishConfirmed(
   manager: ConnectionManager,
   what: string,
   exchange: string,
@@ -26,41 +25,12 @@ export async function publishConfirmed(
   options: Options.Publish,
   resendAfterLostConfirm = true,
 ): Promise<void> {
-  await manager.run(what, async (session) => {
-    const sent = { value: false };
-    try {
-      await publishOnce(session, what, exchange, routingKey, content, options, sent);
-    } catch (error) {
-      if (sent.value && !resendAfterLostConfirm && !(error instanceof BusRejectedError)) {
-        throw new BusUnavailableError(`${what}: connection lost before the broker confirmed`, {
-          cause: error,
-        });
-      }
-      throw error;
-    }
-  });
-}
-
-async function publishOnce(
-  session: Session,
-  what: string,
-  exchange: string,
-  routingKey: string,
-  content: Buffer,
-  options: Options.Publish,
-  sent: { value: boolean },
-): Promise<void> {
-  const channel = await session.confirm();
-  await new Promise<void>((resolve, reject) => {
-    // publish throws synchronously when the channel is already closed; run() retries that on the next session.
-    channel.publish(exchange, routingKey, content, options, (error: unknown) => {
-      if (!error) resolve();
-      else if (error instanceof Error && error.message === NACKED) {
-        reject(new BusRejectedError(`${what}: broker nacked the message`, { cause: error }));
-      } else reject(error);
-    });
-    sent.value = true;
-  });
+  let queue = queues.get(manager);
+  if (!queue) {
+    queue = new ConfirmQueue(manager, manager.publishTimeoutMs);
+    queues.set(manager, queue);
+  }
+  return queue.publish({ what, exchange, routingKey, content, options, resend: resendAfterLostConfirm });
 }
 
 /** Copies into a Buffer without copying when the bytes already are one. */

@@ -10,16 +10,20 @@ import { BusClosedError, BusError } from '../errors.js';
 import { allRoute, channelRoute, nodeRoute, userRoute } from '../routes.js';
 import type { Closable, DeadLetter, NodeSubscription, Route, Transport, WorkMessage } from '../transport.js';
 import { OrderProbe } from './order-probe.js';
+import { registerPublishCases } from './publish-cases.js';
 import { bytes, sleep, text, uniqueName, waitFor } from './wait.js';
 
 export interface ConformanceBroker {
-  connect(): Promise<Transport>;
+  /** A new transport; `publishTimeoutMs` overrides the transport's publish timeout (the outage case). */
+  connect(options?: { readonly publishTimeoutMs?: number }): Promise<Transport>;
   /** Stops the broker and starts it again (same data); resolves when it accepts connections. */
   restart(): Promise<void>;
   /** Called once after the suite. */
   dispose?(): Promise<void>;
   /** How long to wait for one expected event; brokers with slow rebalances need more. Default 20 s. */
   readonly patienceMs?: number;
+  /** False when restart() is simulated without any unavailability, so no publish can time out. Default true. */
+  readonly outages?: boolean;
 }
 
 interface NodeProbe {
@@ -33,8 +37,8 @@ export function runTransportConformance(name: string, setup: () => Promise<Confo
     const opened: Transport[] = [];
     let patience = 20_000;
 
-    const connect = async () => {
-      const transport = await broker.connect();
+    const connect = async (options?: { readonly publishTimeoutMs?: number }) => {
+      const transport = await broker.connect(options);
       opened.push(transport);
       return transport;
     };
@@ -332,6 +336,15 @@ export function runTransportConformance(name: string, setup: () => Promise<Confo
         500,
       );
     }, 300_000);
+
+    registerPublishCases({
+      connect,
+      openProbe,
+      consume,
+      restart: () => broker.restart(),
+      outages: () => broker.outages ?? true,
+      patience: () => patience,
+    });
 
     it('releases every resource on close and refuses use afterwards', async () => {
       // Close everything the other cases opened, so only this transport changes the count.

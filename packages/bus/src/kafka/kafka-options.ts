@@ -28,6 +28,12 @@ export interface KafkaTransportOptions {
   readonly joinTimeoutMs?: number;
   /** TCP connect timeout. Default 3 s. */
   readonly connectionTimeoutMs?: number;
+  /**
+   * Publishes to one topic issued while a produce request is in flight go out together in the next one, up to
+   * about this many bytes (a larger message goes alone). Keep it below the broker's `message.max.bytes`
+   * (1 MiB by default), which bounds a whole record batch. Default 512 KiB.
+   */
+  readonly publishBatchMaxBytes?: number;
 }
 
 export interface ResolvedKafkaOptions {
@@ -41,6 +47,7 @@ export interface ResolvedKafkaOptions {
   readonly maxWaitTimeMs: number;
   readonly joinTimeoutMs: number;
   readonly connectionTimeoutMs: number;
+  readonly publishBatchMaxBytes: number;
 }
 
 export const KAFKA_DEFAULTS = {
@@ -53,6 +60,7 @@ export const KAFKA_DEFAULTS = {
   maxWaitTimeMs: 1_000,
   joinTimeoutMs: 60_000,
   connectionTimeoutMs: 3_000,
+  publishBatchMaxBytes: 512 * 1024,
 } as const;
 
 export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKafkaOptions {
@@ -68,6 +76,7 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
     maxWaitTimeMs: options.maxWaitTimeMs ?? KAFKA_DEFAULTS.maxWaitTimeMs,
     joinTimeoutMs: options.joinTimeoutMs ?? KAFKA_DEFAULTS.joinTimeoutMs,
     connectionTimeoutMs: options.connectionTimeoutMs ?? KAFKA_DEFAULTS.connectionTimeoutMs,
+    publishBatchMaxBytes: options.publishBatchMaxBytes ?? KAFKA_DEFAULTS.publishBatchMaxBytes,
   };
   for (const [name, value] of Object.entries(resolved)) {
     if (typeof value === 'number' && !(Number.isInteger(value) && value > 0)) {

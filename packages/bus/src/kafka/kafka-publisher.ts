@@ -1,21 +1,28 @@
 /**
- * The transport's one producer (acks=all). A send resolves once the broker accepted it; while the broker is
- * unreachable it keeps trying until `publishTimeoutMs`, then rejects with BusUnavailableError. It never
- * drops a message silently. Connects lazily and reconnects by itself (kafkajs refreshes its broker pool).
+ * The transport's one producer (acks=-1). A publish resolves once the broker acknowledged it; while the broker
+ * is unreachable it waits up to `publishTimeoutMs`, then rejects with BusUnavailableError. It never drops a
+ * message silently. Connects lazily and reconnects by itself (kafkajs refreshes its broker pool).
+ *
+ * Publishes to one topic go through one OrderedSender: call order is kept even when callers do not await each
+ * publish (an async prepare/connect before each `producer.send` used to let them overtake each other), the
+ * messages issued while a send is in flight go out together in the next one, and a publish that timed out
+ * while waiting is never handed to kafkajs afterwards (its retries would deliver it after the caller's error).
  */
 import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import { BusClosedError, BusError, BusUnavailableError } from '../errors.js';
+import { OrderedSender } from '../ordered-sender.js';
 import type { ConnectionState } from './connection-state.js';
 import { isTransientKafkaError, toPublishError } from './kafka-errors.js';
 import { type BusLogger, errorMessage } from './kafka-log.js';
 import type { TimerSet } from './timer-set.js';
 
 const RETRY_PAUSE_MS = 250;
-const TIMED_OUT = Symbol('timed out');
 
 export interface PublisherDeps {
   readonly kafka: Kafka;
   readonly timeoutMs: number;
+  /** Approximate bytes of one produce request (keep below the broker's message.max.bytes). */
+  readonly maxBatchBytes: number;
   readonly state: ConnectionState;
   readonly timers: TimerSet;
   readonly logger: BusLogger;
@@ -24,6 +31,9 @@ export interface PublisherDeps {
 export class KafkaPublisher {
   readonly #deps: PublisherDeps;
   readonly #producer: Producer;
+  readonly #topics = new Map<string, OrderedSender<Message>>();
+  /** The latest `prepare` given per topic, run before each attempt. */
+  readonly #prepares = new Map<string, () => Promise<void>>();
   #connecting: Promise<void> | undefined;
   #closed = false;
 
@@ -37,41 +47,55 @@ export class KafkaPublisher {
   }
 
   /**
-   * Sends `messages` to `topic` in one request. `prepare` (e.g. creating the topic) runs inside the same
-   * deadline. Rejects with BusClosedError, BusRejectedError (the broker refused) or BusUnavailableError.
+   * Publishes `messages` to `topic`, after every earlier publish to that topic. `prepare` (e.g. creating the
+   * topic) runs before each attempt. Rejects with BusClosedError, BusRejectedError (the broker refused) or
+   * BusUnavailableError.
    */
   async send(topic: string, messages: Message[], prepare?: () => Promise<void>): Promise<void> {
-    const { timeoutMs, timers, state } = this.#deps;
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown = new Error('no attempt finished');
-    for (;;) {
-      if (this.#closed) throw new BusClosedError();
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw toPublishError(lastError, true);
-      const attempt = (async () => {
-        await prepare?.();
-        await this.#connect();
-        await this.#producer.send({ topic, acks: -1, messages });
-      })();
-      try {
-        const outcome = await timers.race(attempt, remaining, () => TIMED_OUT);
-        if (this.#closed) throw new BusClosedError();
-        if (outcome === TIMED_OUT) {
-          attempt.catch(() => undefined); // may still land: at least once, the caller was told it failed
-          throw toPublishError(lastError, true);
+    if (this.#closed) throw new BusClosedError();
+    if (prepare) this.#prepares.set(topic, prepare);
+    const sender = this.#sender(topic);
+    await Promise.all(messages.map((message) => sender.send(message)));
+  }
+
+  #sender(topic: string): OrderedSender<Message> {
+    let sender = this.#topics.get(topic);
+    if (sender) return sender;
+    const { timeoutMs, maxBatchBytes, timers, state, logger } = this.#deps;
+    sender = new OrderedSender<Message>({
+      timeoutMs,
+      maxBatchBytes,
+      retryPauseMs: RETRY_PAUSE_MS,
+      prepare: async () => {
+        try {
+          await this.#prepares.get(topic)?.();
+          await this.#connect();
+        } catch (error) {
+          if (isTransient(error)) state.down(error instanceof Error ? error : undefined);
+          throw error;
+        }
+      },
+      send: async (messages) => {
+        try {
+          await this.#producer.send({ topic, acks: -1, messages: [...messages] });
+        } catch (error) {
+          if (isTransient(error)) {
+            state.down(error instanceof Error ? error : undefined);
+            logger.debug({ topic, error: errorMessage(error) }, 'kafka send failed, trying again');
+          }
+          throw error;
         }
         state.up();
-        return;
-      } catch (error) {
-        if (this.#closed) throw new BusClosedError();
-        const transient = error instanceof BusUnavailableError || isTransientKafkaError(error);
-        if (!transient) throw error instanceof BusError ? error : toPublishError(error, false);
-        lastError = error;
-        state.down(error instanceof Error ? error : undefined);
-        this.#deps.logger.debug({ topic, error: errorMessage(error) }, 'kafka send failed, trying again');
-        await timers.delay(Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - Date.now())));
-      }
-    }
+        return undefined;
+      },
+      sizeOf: messageSize,
+      isTransient,
+      toError: (error, expired) =>
+        error instanceof BusError && !expired ? error : toPublishError(error, expired),
+      delay: (ms) => timers.delay(ms),
+    });
+    this.#topics.set(topic, sender);
+    return sender;
   }
 
   #connect(): Promise<void> {
@@ -88,6 +112,27 @@ export class KafkaPublisher {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const sender of this.#topics.values()) sender.close();
     await this.#producer.disconnect().catch(() => undefined);
   }
+}
+
+function isTransient(error: unknown): boolean {
+  return error instanceof BusUnavailableError || isTransientKafkaError(error);
+}
+
+/** Bytes a message adds to a produce request, roughly (record overhead included). */
+function messageSize(message: Message): number {
+  let size = 64 + byteLength(message.key) + byteLength(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    size +=
+      name.length + (Array.isArray(value) ? value.reduce((n, v) => n + byteLength(v), 0) : byteLength(value));
+  }
+  return size;
+}
+
+function byteLength(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  if (Buffer.isBuffer(value)) return value.length;
+  return Buffer.byteLength(String(value));
 }

@@ -78,6 +78,7 @@ export class KafkaTransport implements Transport {
     this.#publisher = new KafkaPublisher({
       kafka: this.#kafka,
       timeoutMs: this.options.publishTimeoutMs,
+      maxBatchBytes: this.options.publishBatchMaxBytes,
       state: this.#state,
       timers: this.#timers,
       logger: this.#logger,
@@ -138,7 +139,12 @@ export class KafkaTransport implements Transport {
     assertName('node', node);
     let subscription: NodeSubscription | undefined;
     subscription = await openNodeInbox(
-      { ...this.#consumerDeps(), topics: this.#topics, admin: () => this.#connectAdmin() },
+      {
+        ...this.#consumerDeps(),
+        topics: this.#topics,
+        admin: () => this.#connectAdmin(),
+        emit: (event) => this.#events.emit('event', event),
+      },
       node,
       handler,
       () => {

@@ -13,11 +13,11 @@ function suite(name: string, start: () => Promise<KafkaHandle>): void {
     const kafka = await start();
     return {
       patienceMs: 30_000,
-      connect: async () =>
+      connect: async (options) =>
         new KafkaTransport({
           brokers: kafka.brokers,
           ...QUICK_GROUP_TIMINGS,
-          publishTimeoutMs: 10_000,
+          publishTimeoutMs: options?.publishTimeoutMs ?? 10_000,
         }),
       restart: () => kafka.restart(),
       dispose: () => kafka.stop(),

@@ -1,7 +1,9 @@
 /**
  * openNode on Kafka. Every delivery goes to the one topic `sb.deliveries`, which every node reads whole in
- * its own group `sb.node.<node>` and filters by its local interest set (header `sb-route`) before the
- * handler. The topic has ONE partition: that is what keeps per-publisher order across routes, and it is
+ * its own group `sb.node.<node>` and filters by its local interest set before the handler. The route is
+ * the `sb-route` header; a record without a valid one (a backend in another language that sent only the
+ * Delivery, docs/bus-contract.md) is routed by the Delivery's own target, and one whose route cannot be
+ * told either way is refused loudly (a `delivery-refused` event and a rate-limited warning). The topic has ONE partition: that is what keeps per-publisher order across routes, and it is
  * the Kafka fan-out ceiling. Every node receives every delivery of the whole fleet, so the cost grows with
  * nodes x total traffic; for large fleets use RabbitMQ for edge fan-out (interest-based bindings), Kafka
  * for business events.
@@ -12,9 +14,11 @@
  * restart the consumer resumes from its committed offset. Fire-and-forget: offsets auto-commit.
  */
 import type { Admin } from 'kafkajs';
+import { routeOfDeliveryBytes } from '../delivery-route.js';
 import { BusUnavailableError } from '../errors.js';
+import { DeliveryRefusals } from '../refusals.js';
 import { allRoute, nodeRoute, parseRouteKey, routeKey } from '../routes.js';
-import type { DeliveryHandler, NodeSubscription, Route } from '../transport.js';
+import type { DeliveryHandler, NodeSubscription, Route, TransportEvent } from '../transport.js';
 import { GroupConsumer, type GroupConsumerDeps } from './group-consumer.js';
 import { headerText, recordBytes } from './kafka-headers.js';
 import { errorMessage } from './kafka-log.js';
@@ -24,7 +28,19 @@ import type { TopicRegistry } from './kafka-topics.js';
 export interface NodeInboxDeps extends GroupConsumerDeps {
   readonly topics: TopicRegistry;
   readonly admin: () => Promise<Admin>;
+  /** Reports transport events (a refused delivery). */
+  readonly emit: (event: TransportEvent) => void;
 }
+
+function tryParse(key: string): Route | undefined {
+  try {
+    return parseRouteKey(key);
+  } catch {
+    return undefined;
+  }
+}
+
+const isRouteKey = (key: string): boolean => tryParse(key) !== undefined;
 
 /** Route keys a node always wants: everyone, and itself. */
 export function permanentInterest(node: string): Set<string> {
@@ -53,7 +69,7 @@ export async function openNodeInbox(
   }
   const permanent = permanentInterest(node);
   const interest = new Set(permanent);
-  let warnedMalformed = false;
+  const refusals = new DeliveryRefusals(node, deps.emit, deps.logger);
 
   const consumer = await GroupConsumer.start(deps, {
     groupId,
@@ -66,25 +82,19 @@ export async function openNodeInbox(
         kafkaConsumer.seek({ topic: DELIVERIES_TOPIC, partition, offset });
     },
     eachMessage: async ({ message }, self) => {
-      const key = headerText(message.headers, HEADER_ROUTE);
-      if (self.closing || key === undefined || !interest.has(key)) {
-        if (key === undefined && !warnedMalformed) {
-          warnedMalformed = true;
-          deps.logger.warn(
-            { node, offset: message.offset },
-            `delivery without ${HEADER_ROUTE} header dropped`,
-          );
-        }
+      if (self.closing) return;
+      const header = headerText(message.headers, HEADER_ROUTE);
+      // The common case first: a header naming a route this node does not want is skipped unparsed.
+      if (header !== undefined && !interest.has(header) && isRouteKey(header)) return;
+      const bytes = recordBytes(message.value);
+      const route = (header === undefined ? undefined : tryParse(header)) ?? routeOfDeliveryBytes(bytes);
+      if (!route) {
+        refusals.refuse({ offset: message.offset, header });
         return;
       }
-      let route: Route;
+      if (!interest.has(routeKey(route))) return;
       try {
-        route = parseRouteKey(key);
-      } catch {
-        return; // interest only ever holds valid keys
-      }
-      try {
-        handler(recordBytes(message.value), route);
+        handler(bytes, route);
       } catch (error) {
         deps.logger.warn({ node, error: errorMessage(error) }, 'delivery handler threw');
       }

@@ -6,6 +6,7 @@ runTransportConformance('memory', async () => {
   const broker = new MemoryBroker();
   const transports: MemoryTransport[] = [];
   return {
+    outages: false, // simulateRestart has no downtime: no publish can time out
     connect: async () => {
       const transport = new MemoryTransport({ broker });
       transports.push(transport);

@@ -31,6 +31,17 @@ export interface RedisTransportOptions {
   readonly deadLetterMaxLength?: number;
   /** How long a publish waits for an unreachable Redis before rejecting with BusUnavailableError. Default 10 s. */
   readonly publishTimeoutMs?: number;
+  /**
+   * Publishes issued while a batch is in flight go out together in the next one, up to about this many bytes
+   * (a larger message goes alone). Default 512 KiB.
+   */
+  readonly publishBatchMaxBytes?: number;
+  /**
+   * How long a publish already written to Redis waits for the answer before it counts as failed. Its outcome
+   * is unknown then (Redis may still apply it), so this is kept well above `publishTimeoutMs`, which bounds
+   * only the wait for a connection: it covers a Redis that accepts connections but does not answer. Default 30 s.
+   */
+  readonly publishAnswerTimeoutMs?: number;
   /** TCP connect timeout of each connection attempt; connect() fails after the first failed attempt. Default 5 s. */
   readonly connectTimeoutMs?: number;
   /**
@@ -56,6 +67,8 @@ export interface ResolvedRedisOptions {
   readonly maxStreamLength: number;
   readonly deadLetterMaxLength: number;
   readonly publishTimeoutMs: number;
+  readonly publishBatchMaxBytes: number;
+  readonly publishAnswerTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly visibilityTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -70,6 +83,8 @@ export const REDIS_DEFAULTS = {
   maxStreamLength: 100_000,
   deadLetterMaxLength: 100_000,
   publishTimeoutMs: 10_000,
+  publishBatchMaxBytes: 512 * 1024,
+  publishAnswerTimeoutMs: 30_000,
   connectTimeoutMs: 5_000,
   visibilityTimeoutMs: 30_000,
   heartbeatIntervalMs: 1_000,
@@ -89,6 +104,8 @@ export function resolveRedisOptions(options: RedisTransportOptions): ResolvedRed
     maxStreamLength: options.maxStreamLength ?? REDIS_DEFAULTS.maxStreamLength,
     deadLetterMaxLength: options.deadLetterMaxLength ?? REDIS_DEFAULTS.deadLetterMaxLength,
     publishTimeoutMs: options.publishTimeoutMs ?? REDIS_DEFAULTS.publishTimeoutMs,
+    publishBatchMaxBytes: options.publishBatchMaxBytes ?? REDIS_DEFAULTS.publishBatchMaxBytes,
+    publishAnswerTimeoutMs: options.publishAnswerTimeoutMs ?? REDIS_DEFAULTS.publishAnswerTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs ?? REDIS_DEFAULTS.connectTimeoutMs,
     visibilityTimeoutMs: options.visibilityTimeoutMs ?? REDIS_DEFAULTS.visibilityTimeoutMs,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? REDIS_DEFAULTS.heartbeatIntervalMs,

@@ -1,12 +1,13 @@
 /**
  * The Redis transport (ioredis). Work on Redis Streams with consumer groups (work-consumer.ts), dead letters
  * on a stream per group (dead-letters.ts), deliveries on Pub/Sub (node-inbox.ts); key names in
- * redis-names.ts. Connections: one shared command connection (publishing, acks, leases), one dedicated
- * connection per work / dead-letter consumer for its blocking XREADGROUP, one subscriber connection per node.
+ * redis-names.ts. Connections: one shared command connection (acks, leases), one publishing connection without
+ * an offline queue (redis-publisher.ts), one dedicated connection per work / dead-letter consumer for its
+ * blocking XREADGROUP, one subscriber connection per node.
  */
 import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
-import { BusClosedError, BusRejectedError, BusUnavailableError } from '../errors.js';
+import { BusClosedError, BusUnavailableError } from '../errors.js';
 import { assertName } from '../routes.js';
 import type {
   Closable,
@@ -21,7 +22,7 @@ import type {
 } from '../transport.js';
 import { RedisDeadLetterConsumer } from './dead-letters.js';
 import { openRedisNodeInbox } from './node-inbox.js';
-import { deliveryChannel, shardCountKey, shardOf, workStream } from './redis-names.js';
+import { shardCountKey } from './redis-names.js';
 import {
   type RedisBusLogger,
   type RedisTransportOptions,
@@ -29,12 +30,9 @@ import {
   resolveRedisOptions,
   silentLogger,
 } from './redis-options.js';
-import { toBuffer, topicShards } from './redis-streams.js';
+import { RedisPublisher } from './redis-publisher.js';
+import { topicShards } from './redis-streams.js';
 import { RedisWorkConsumer } from './work-consumer.js';
-
-/** ioredis errors that mean "no connection" rather than "Redis refused the command". */
-const CONNECTION_ERROR =
-  /Connection is closed|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Stream isn't writeable/i;
 
 export class RedisTransport implements Transport {
   readonly kind = 'redis';
@@ -42,9 +40,12 @@ export class RedisTransport implements Transport {
   readonly #logger: RedisBusLogger;
   readonly #events = new EventEmitter();
   readonly #redis: Redis;
+  readonly #publishing: Redis;
+  readonly #publisher: RedisPublisher;
   readonly #resources = new Set<Closable>();
   readonly #connections = new Set<Redis>();
   readonly #shards = new Map<string, Promise<number>>();
+  readonly #pauses = new Set<() => void>();
   #down = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -55,6 +56,7 @@ export class RedisTransport implements Transport {
     try {
       await transport.#redis.connect();
       await transport.#redis.ping();
+      await transport.#publishing.connect();
     } catch (error) {
       await transport.close();
       throw new BusUnavailableError(`cannot reach Redis at ${redactUrl(options.url)}: ${String(error)}`, {
@@ -79,6 +81,20 @@ export class RedisTransport implements Transport {
       this.#down = false;
       this.#emit({ type: 'reconnected' });
     });
+    // No offline queue, no re-sending after a reconnect, unanswered commands fail when the connection
+    // drops: the publisher decides what is sent again, so nothing goes out after its caller got an error.
+    this.#publishing = this.#open('pub', true, {
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: this.options.publishAnswerTimeoutMs,
+    });
+    this.#publisher = new RedisPublisher({
+      connection: this.#publishing,
+      options: this.options,
+      shards: (topic, via) => this.#topicShards(topic, via),
+      delay: (ms) => this.#delay(ms),
+    });
   }
 
   #emit(event: TransportEvent): void {
@@ -90,7 +106,7 @@ export class RedisTransport implements Transport {
   }
 
   /** A new connection with the transport's settings. Lazy ones connect on first command. */
-  #open(role: string, lazy: boolean): Redis {
+  #open(role: string, lazy: boolean, overrides: RedisOptions = {}): Redis {
     const settings: RedisOptions = {
       connectionName: `${this.options.connectionName}:${role}`,
       lazyConnect: lazy,
@@ -101,6 +117,7 @@ export class RedisTransport implements Transport {
       autoResubscribe: true,
       autoResendUnfulfilledCommands: true,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), 1_000),
+      ...overrides,
     };
     const connection = new Redis(this.options.url, settings);
     connection.on('error', (error: Error) => {
@@ -114,28 +131,12 @@ export class RedisTransport implements Transport {
   async publishWork(topic: string, key: string, bytes: Uint8Array): Promise<void> {
     this.#assertOpen();
     assertName('topic', topic);
-    await this.#bounded('publishWork', async () => {
-      const shards = await this.#topicShards(topic);
-      await this.#redis.call(
-        'XADD',
-        workStream(topic, shardOf(key, shards)),
-        'MAXLEN',
-        '~',
-        this.options.maxStreamLength,
-        '*',
-        'k',
-        key,
-        'b',
-        toBuffer(bytes),
-      );
-    });
+    await this.#publisher.publishWork(topic, key, bytes);
   }
 
   async publishDelivery(route: Route, bytes: Uint8Array): Promise<void> {
     this.#assertOpen();
-    await this.#bounded('publishDelivery', () =>
-      this.#redis.publish(deliveryChannel(route), toBuffer(bytes)),
-    );
+    await this.#publisher.publishDelivery(route, bytes);
   }
 
   async consumeWork(topic: string, options: WorkConsumerOptions, handler: WorkHandler): Promise<Closable> {
@@ -202,6 +203,9 @@ export class RedisTransport implements Transport {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    this.#publisher.close();
+    for (const wake of this.#pauses) wake();
+    this.#pauses.clear();
     for (const resource of [...this.#resources]) {
       await resource
         .close()
@@ -244,41 +248,31 @@ export class RedisTransport implements Transport {
     return wrapped;
   }
 
-  #topicShards(topic: string): Promise<number> {
+  /** The topic's shard count (fixed in Redis by its first user), asked through `via` the first time. */
+  #topicShards(topic: string, via: Redis = this.#redis): Promise<number> {
     let shards = this.#shards.get(topic);
     if (!shards) {
-      shards = topicShards(this.#redis, shardCountKey(topic), this.options.shards);
+      shards = topicShards(via, shardCountKey(topic), this.options.shards);
       shards.catch(() => this.#shards.delete(topic));
       this.#shards.set(topic, shards);
     }
     return shards;
   }
 
-  /** Runs a publish; BusUnavailableError when Redis does not answer in time, BusRejectedError when it refuses. */
-  async #bounded(what: string, run: () => Promise<unknown>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new BusUnavailableError(
-              `${what}: Redis did not answer within ${this.options.publishTimeoutMs} ms`,
-            ),
-          ),
-        this.options.publishTimeoutMs,
-      );
+  /** A pause that close() cuts short (the publisher's retry pause). */
+  #delay(ms: number): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pauses.delete(wake);
+        resolve();
+      }, ms);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#pauses.add(wake);
     });
-    try {
-      await Promise.race([run(), timeout]);
-    } catch (error) {
-      if (this.#closed) throw new BusClosedError();
-      if (error instanceof BusUnavailableError) throw error;
-      if (CONNECTION_ERROR.test(String(error)))
-        throw new BusUnavailableError(`${what}: ${String(error)}`, { cause: error });
-      throw new BusRejectedError(`${what}: ${String(error)}`, { cause: error });
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
 

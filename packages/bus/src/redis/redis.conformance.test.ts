@@ -12,14 +12,14 @@ runTransportConformance('redis', async () => {
   const redis = await startRedis();
   return {
     patienceMs: 20_000,
-    connect: () =>
+    connect: (options) =>
       RedisTransport.connect({
         url: redis.url,
         visibilityTimeoutMs: 3_000,
         heartbeatIntervalMs: 250,
         blockMs: 250,
         retryDelayMs: 50,
-        publishTimeoutMs: 5_000,
+        publishTimeoutMs: options?.publishTimeoutMs ?? 5_000,
       }),
     restart: () => redis.restart(),
     dispose: () => redis.stop(),

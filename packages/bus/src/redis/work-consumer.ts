@@ -69,6 +69,9 @@ interface OwnedShard {
 }
 
 const READ_PAGE = 100;
+
+/** The dead-letter error of a work entry without the `b` (body) field. */
+export const MISSING_BODY = `work entry has no "${FIELD.bytes}" field (the message body): write it as XADD <stream> * ${FIELD.key} <key> ${FIELD.bytes} <bytes> (docs/bus-contract.md)`;
 /** XREADGROUP BLOCK while an owned shard is full and left out of the read (see #orderedLoop). */
 const FULL_SHARD_BLOCK_MS = 10;
 
@@ -220,6 +223,12 @@ export class RedisWorkConsumer implements Closable {
     try {
       if (!entry.fields) {
         await redis.call('XACK', stream, group, entry.id); // trimmed while pending: nothing left to handle
+        return;
+      }
+      if (!entry.fields.has(FIELD.bytes)) {
+        // Written by hand without the body field (docs/bus-contract.md): handing the handler empty bytes
+        // would make it drop the message as malformed; a dead letter keeps it visible and recoverable.
+        await this.#deadLetter(stream, entry, 0, MISSING_BODY);
         return;
       }
       const key = entryKey(entry);

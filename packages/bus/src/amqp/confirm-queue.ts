@@ -1,0 +1,191 @@
+/**
+ * The one queue every confirmed publish of a transport goes through, so messages reach the broker in call
+ * order even when callers do not await each other, and across reconnects.
+ *
+ * Each publish is `waiting` (not on any channel) or `written` (on the current confirm channel, confirm
+ * pending). Writing is synchronous and walks the queue front to back, so a channel carries messages in call
+ * order. When a channel dies, amqplib fails its unconfirmed callbacks in order, at once: those publishes
+ * go back to `waiting` in their place, ahead of anything issued later, and the next channel gets them first.
+ *
+ * Deadlines (`publishTimeoutMs`): a `waiting` publish rejects at its deadline with BusUnavailableError and is
+ * never written afterwards. A `written` one waits for its confirm or the loss of its channel; only a loss
+ * after the deadline rejects it (the broker may have routed it before the connection went: no client can
+ * know). A message whose confirm was lost may be written again on the next connection: at least once.
+ * A publish that rejects after it was written at least once says so (`maybeDelivered`): its outcome is
+ * unknown, unlike one that never reached a channel.
+ */
+import type { Options } from 'amqplib';
+import { BusClosedError, BusRejectedError, BusUnavailableError } from '../errors.js';
+import { type ConnectionManager, errorMessage } from './connection-manager.js';
+import type { Session } from './session.js';
+
+const NACKED = 'message nacked'; // amqplib's error for a basic.nack
+/** Pause before writing again when a channel broke while its connection stayed up. */
+const SAME_SESSION_RETRY_MS = 50;
+
+export interface ConfirmedPublish {
+  readonly what: string;
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly content: Buffer;
+  readonly options: Options.Publish;
+  /** Write it again on the next channel when its confirm was lost with the old one. */
+  readonly resend: boolean;
+}
+
+interface Entry {
+  readonly publish: ConfirmedPublish;
+  readonly deadline: number;
+  state: 'waiting' | 'written';
+  /** Which write a confirm callback belongs to: a callback of an earlier write must not settle it. */
+  write: number;
+  /** Written at least once: if it fails now, the broker may have routed an earlier write (outcome unknown). */
+  written: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export class ConfirmQueue {
+  readonly #manager: ConnectionManager;
+  readonly #timeoutMs: number;
+  /** Every unsettled publish, in call order (a Set iterates in insertion order). */
+  readonly #entries = new Set<Entry>();
+  #pumping = false;
+  #writes = 0;
+  #lastError: unknown;
+
+  constructor(manager: ConnectionManager, timeoutMs: number) {
+    this.#manager = manager;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Resolves on the broker's ack; rejects with BusRejectedError (nack), BusUnavailableError or BusClosedError. */
+  publish(publish: ConfirmedPublish): Promise<void> {
+    if (this.#manager.closed) return Promise.reject(new BusClosedError());
+    return new Promise<void>((resolve, reject) => {
+      const entry: Entry = {
+        publish,
+        deadline: Date.now() + this.#timeoutMs,
+        state: 'waiting',
+        write: 0,
+        written: false,
+        timer: undefined,
+        resolve,
+        reject,
+      };
+      entry.timer = setTimeout(() => this.#expire(entry), this.#timeoutMs);
+      this.#entries.add(entry);
+      void this.#pump();
+    });
+  }
+
+  #expire(entry: Entry): void {
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = undefined;
+    if (this.#manager.closed) {
+      this.#settle(entry, new BusClosedError());
+      return;
+    }
+    if (entry.state !== 'waiting') return; // written: its confirm or the channel's loss decides
+    const detail = `${entry.publish.what}: no broker connection for ${this.#timeoutMs} ms`;
+    const error = new BusUnavailableError(detail, { cause: this.#lastError, maybeDelivered: entry.written });
+    this.#settle(entry, error);
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#hasWaiting()) {
+        let session: Session;
+        try {
+          session = await this.#manager.waitForSession('publish', this.#lastDeadline());
+        } catch (error) {
+          if (this.#manager.closed || error instanceof BusClosedError) {
+            for (const entry of this.#entries) this.#settle(entry, new BusClosedError());
+            return;
+          }
+          // Every waiting publish reached its deadline: reject them now rather than spin until their timers run.
+          const now = Date.now();
+          for (const entry of this.#entries) {
+            if (entry.state === 'waiting' && entry.deadline <= now) this.#expire(entry);
+          }
+          if (this.#hasWaiting()) await this.#manager.timers.sleep(SAME_SESSION_RETRY_MS);
+          continue;
+        }
+        try {
+          const channel = await session.confirm();
+          this.#writeWaiting(session, channel);
+        } catch (error) {
+          this.#lastError = error;
+          if (session.alive) await this.#manager.timers.sleep(SAME_SESSION_RETRY_MS);
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Writes every waiting publish, front to back; stops at the first write the channel refuses. */
+  #writeWaiting(session: Session, channel: Awaited<ReturnType<Session['confirm']>>): void {
+    for (const entry of this.#entries) {
+      if (entry.state !== 'waiting') continue;
+      const write = ++this.#writes;
+      entry.state = 'written';
+      entry.write = write;
+      entry.written = true;
+      const { exchange, routingKey, content, options } = entry.publish;
+      try {
+        channel.publish(exchange, routingKey, content, options, (error: unknown) =>
+          this.#confirmed(entry, write, session, error),
+        );
+      } catch (error) {
+        // The channel closed before this write (publish throws synchronously then): keep the order and
+        // write this one and the rest on the next channel.
+        entry.state = 'waiting';
+        throw error;
+      }
+    }
+  }
+
+  #confirmed(entry: Entry, write: number, session: Session, error: unknown): void {
+    if (!this.#entries.has(entry) || entry.write !== write) return;
+    const { what, resend } = entry.publish;
+    if (!error) this.#settle(entry);
+    else if (error instanceof Error && error.message === NACKED) {
+      this.#settle(entry, new BusRejectedError(`${what}: broker nacked the message`, { cause: error }));
+    } else if (this.#manager.closed) this.#settle(entry, new BusClosedError());
+    else if (!resend) {
+      const detail = `${what}: connection lost before the broker confirmed`;
+      this.#settle(entry, new BusUnavailableError(detail, { cause: error, maybeDelivered: true }));
+    } else if (Date.now() >= entry.deadline) {
+      const detail = `${what}: ${errorMessage(error)}`;
+      this.#settle(entry, new BusUnavailableError(detail, { cause: error, maybeDelivered: true }));
+    } else {
+      // The channel died with the confirm pending: write it again, in its place, on the next channel.
+      entry.state = 'waiting';
+      this.#lastError = error;
+      if (!session.alive) void this.#pump();
+      else void this.#manager.timers.sleep(SAME_SESSION_RETRY_MS).then(() => this.#pump());
+    }
+  }
+
+  #hasWaiting(): boolean {
+    for (const entry of this.#entries) if (entry.state === 'waiting') return true;
+    return false;
+  }
+
+  #lastDeadline(): number {
+    let last = 0;
+    for (const entry of this.#entries) if (entry.state === 'waiting') last = Math.max(last, entry.deadline);
+    return last;
+  }
+
+  #settle(entry: Entry, error?: Error): void {
+    if (!this.#entries.delete(entry)) return;
+    if (entry.timer) clearTimeout(entry.timer);
+    if (error) entry.reject(error);
+    else entry.resolve();
+  }
+}
