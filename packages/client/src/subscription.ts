@@ -2,6 +2,13 @@
  * One channel subscription with its own state machine `unsubscribed | subscribing | subscribed`.
  * It tracks the stream position of durable channels, drops duplicates by offset, and buffers live
  * publications that arrive while subscribing so that recovered ones are delivered first, in order.
+ *
+ * Continuity: a publication of a durable channel is emitted only when it is the next offset of the same
+ * epoch (or the first one seen). A jump (offset past the next one) or another epoch is never emitted: the
+ * subscription resubscribes with `since` its last position and the recovery fills the gap, or answers
+ * `recovered: false` (a lost position: the epoch changed or history no longer has the offsets), which the
+ * `subscribed` event reports. The edge checks the same and says so with Unsubscribed 2500; the client's
+ * check covers what the edge cannot see (a gap between its Subscribed answer and the first publication).
  */
 import type { switchboard } from '@switchboard/protocol';
 import { Emitter } from './emitter.js';
@@ -39,7 +46,12 @@ export interface SubscribeOptions {
 export interface SubscriptionHost {
   _subscribe(sub: Subscription): void;
   _unsubscribe(sub: Subscription): void;
+  /** A gap in the stream: subscribe again with `since` the position (see the header). */
+  _resync(sub: Subscription, reason: string): void;
 }
+
+/** What happened to a publication offered to the stream. */
+type Continuity = 'emitted' | 'duplicate' | 'gap';
 
 export class Subscription extends Emitter<SubscriptionEvents> {
   readonly channel: string;
@@ -131,8 +143,9 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   }
 
   /**
-   * @internal Answer to our Subscribe. True when a re-sync was asked for meanwhile: publications buffered
-   * after that request were not delivered (the re-sync's recovery brings them, after the gap).
+   * @internal Answer to our Subscribe. True when a re-sync is needed: it was asked for meanwhile (publications
+   * buffered after that request were not delivered: the re-sync's recovery brings them, after the gap), or a
+   * buffered publication did not continue the stream (it and the rest are left to the recovery).
    */
   _handleSubscribed(s: switchboard.v1.ISubscribed): boolean {
     if (this.#state !== 'subscribing') return false;
@@ -142,18 +155,25 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.#resyncMark = undefined;
     const buffered = mark === undefined ? this.#buffer : this.#buffer.slice(0, mark);
     this.#buffer = [];
+    const recovered = (s.publications ?? []).map(toPublication).sort((a, b) => a.offset - b.offset);
+    const since = this.#position;
+    // A recovery that does not lead from our position to the top, in one epoch, did not recover: say so.
+    const complete =
+      (s.recovered ?? false) && (!durable || !since || !position || covers(since, recovered, position));
     this.#setState('subscribed');
     this.emit('subscribed', {
       channel: this.channel,
       durable,
       wasRecovering: s.wasRecovering ?? false,
-      recovered: s.recovered ?? false,
+      recovered: complete,
       ...(position ? { position } : {}),
     });
-    const recovered = (s.publications ?? []).map(toPublication).sort((a, b) => a.offset - b.offset);
-    for (const pub of recovered) this.#deliver(pub);
-    for (const pub of buffered) this.#deliver(pub);
+    if (complete) for (const pub of recovered) this.#deliver(pub);
+    else for (const pub of recovered) this.#accept(pub);
+    // From the top on, the stream must be continuous: a fresh subscribe starts there, an incomplete recovery
+    // was reported above.
     if (durable && position) this.#advanceTo(position);
+    for (const pub of buffered) if (this.#deliver(pub) === 'gap') return true;
     return mark !== undefined;
   }
 
@@ -161,7 +181,10 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   _handlePublication(p: switchboard.v1.IPublication): void {
     const pub = toPublication(p);
     if (this.#state === 'subscribing') this.#buffer.push(pub);
-    else if (this.#state === 'subscribed') this.#deliver(pub);
+    else if (this.#state === 'subscribed' && this.#deliver(pub) === 'gap') {
+      const last = this.#position;
+      this.#host._resync(this, `offset ${pub.epoch}:${pub.offset} after ${last?.epoch}:${last?.offset}`);
+    }
   }
 
   /** @internal */
@@ -171,12 +194,26 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.emit(event, { channel: this.channel, ...(client ? { info: client } : {}) });
   }
 
-  #deliver(pub: Publication): void {
+  /**
+   * Emits `pub` when it continues the stream. After a gap nothing later is emitted either (the caller
+   * resubscribes; until the answer the subscription buffers), so the position never passes a hole.
+   */
+  #deliver(pub: Publication): Continuity {
     if (pub.offset > 0) {
       const last = this.#position;
-      if (last && last.epoch === pub.epoch && pub.offset <= last.offset) return; // duplicate
+      const next = continuityOf(last, pub);
+      if (next !== 'emitted') return next;
       this.#position = { offset: pub.offset, epoch: pub.epoch };
     }
+    this.emit('publication', pub);
+    return 'emitted';
+  }
+
+  /** Emits `pub` unless its offset was seen (publications of an answer that reported a gap itself). */
+  #accept(pub: Publication): void {
+    const last = this.#position;
+    if (pub.offset > 0 && last && last.epoch === pub.epoch && pub.offset <= last.offset) return;
+    if (pub.offset > 0) this.#position = { offset: pub.offset, epoch: pub.epoch };
     this.emit('publication', pub);
   }
 
@@ -192,4 +229,28 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.#state = newState;
     this.emit('state', { newState, oldState });
   }
+}
+
+/**
+ * The rule every client follows (docs/protocol.md): the next offset of the same epoch continues the stream;
+ * an offset already seen is a duplicate; anything else is a gap. After an empty stream (position offset 0)
+ * offset 1 starts it, in whatever epoch. Without a position, the first publication starts it.
+ */
+function continuityOf(last: StreamPosition | undefined, pub: Publication): Continuity {
+  if (!last) return 'emitted';
+  if (last.offset === 0) return pub.offset === 1 ? 'emitted' : 'gap';
+  if (last.epoch !== pub.epoch) return 'gap';
+  if (pub.offset <= last.offset) return 'duplicate';
+  return pub.offset === last.offset + 1 ? 'emitted' : 'gap';
+}
+
+/** Whether recovered publications (sorted) lead from `since` to `top` without a hole, in one epoch. */
+function covers(since: StreamPosition, publications: readonly Publication[], top: StreamPosition): boolean {
+  let at: StreamPosition = since;
+  for (const pub of publications) {
+    const next = continuityOf(at, pub);
+    if (next === 'gap') return false;
+    if (next === 'emitted') at = { offset: pub.offset, epoch: pub.epoch };
+  }
+  return at.offset === top.offset && (at.offset === 0 || at.epoch === top.epoch);
 }

@@ -71,6 +71,11 @@ export class Subscriptions implements SubscriptionHost {
       ?.catch(() => {});
   }
 
+  /** @internal Called by Subscription on a gap in a durable channel's offsets (see subscription.ts). */
+  _resync(sub: Subscription, reason: string): void {
+    this.#resync(sub, UnsubscribeCode.InsufficientState, reason);
+  }
+
   /** Connected: subscribe every subscription that waits for a connection. */
   resubscribe(): void {
     for (const sub of this.#subs.values()) if (sub.state === 'subscribing') this.#sendSubscribe(sub);
@@ -140,6 +145,7 @@ export class Subscriptions implements SubscriptionHost {
         if (attempt !== this.link.attempt || this.#subs.get(sub.channel) !== sub) return;
         if (frame.subscribed) {
           this.#backoffs.get(sub)?.reset();
+          // True when a re-sync was asked for meanwhile, or a buffered publication did not continue the stream.
           if (sub._handleSubscribed(frame.subscribed))
             this.#resync(sub, UnsubscribeCode.InsufficientState, 'server asked for a re-sync');
         } else this.#subscribeFailed(sub, new ClientError(ClientErrorCodes.Transport, 'unexpected answer'));

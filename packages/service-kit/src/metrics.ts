@@ -7,7 +7,14 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-export type Outcome = 'ok' | 'error' | 'dead_lettered' | 'unknown_type' | 'malformed' | 'bad_payload';
+export type Outcome =
+  | 'ok'
+  | 'error'
+  | 'dead_lettered'
+  | 'unknown_type'
+  | 'malformed'
+  | 'bad_payload'
+  | 'not_callable';
 
 const PREFIX = 'switchboard_service_';
 

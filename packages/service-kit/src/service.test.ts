@@ -10,6 +10,7 @@ import {
   encodeLifecycleEvent,
   type IInbound,
   type LifecycleEvent,
+  Origin,
 } from '@switchboard/protocol';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -187,6 +188,34 @@ describe('defineService on the memory bus', () => {
       ['r2', ErrorCodes.BadRequest.wire],
     ]);
     expect(warnings('no handler')).toHaveLength(1);
+  });
+
+  it('refuses a client-originated Inbound for an internal type (NotCallable), unhandled; edges and backends pass', async () => {
+    const handled: string[] = [];
+    const service = make()
+      .on('chat.publish', (m) => void handled.push(`internal:${m.inbound.origin}`))
+      .on('chat.send', (m) => void handled.push(`callable:${m.inbound.origin}`), { clientCallable: true });
+    await service.start();
+    const client = (type: string, requestId: string) =>
+      send({ connectionId: 'edge-a.c1', type, requestId, key: 'k', origin: Origin.ORIGIN_CLIENT });
+    await client('chat.publish', 'r1');
+    await send({ connectionId: 'edge-a.c1', type: 'chat.publish', key: 'k', origin: Origin.ORIGIN_EDGE });
+    await send({ type: 'chat.publish', key: 'k' }); // a backend: no origin
+    await client('chat.send', 'r2');
+    await waitFor('three handled', () => handled.length === 3);
+    expect(handled).toEqual([
+      `internal:${Origin.ORIGIN_EDGE}`,
+      `internal:${Origin.ORIGIN_BACKEND}`,
+      `callable:${Origin.ORIGIN_CLIENT}`,
+    ]);
+    await waitFor('refusal reply', () => edgeA.length === 1);
+    expect([edgeA[0]!.reply?.requestId, edgeA[0]!.reply?.error?.code, edgeA[0]!.service]).toEqual([
+      'r1',
+      ErrorCodes.NotCallable.wire,
+      'chat',
+    ]);
+    const metrics = await service.metrics.getSingleMetricAsString('switchboard_service_messages_total');
+    expect(metrics).toContain('type="chat.publish",outcome="not_callable"} 1');
   });
 
   it('answers BadRequest and acks when the payload decoder refuses the payload', async () => {

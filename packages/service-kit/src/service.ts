@@ -25,6 +25,7 @@ import {
   type ErrorSpec,
   type Inbound,
   type LifecycleEvent,
+  Origin,
 } from '@switchboard/protocol';
 import { type Payload, Publisher, toPayloadBytes } from '@switchboard/publisher';
 import type { Logger } from 'pino';
@@ -90,6 +91,13 @@ export type LifecycleHandler = (event: LifecycleEvent, context: LifecycleContext
 export interface HandlerOptions<T> {
   /** Turns the payload bytes into T (e.g. `json<MyType>(validate)`); a throw makes the message bad. */
   readonly decode?: PayloadDecoder<T>;
+  /**
+   * Clients may send this type through an edge (`Send{service, type}`). Default false: the type is internal
+   * and an Inbound the edge stamped as client-originated is refused with SB_ERR_NOT_CALLABLE, unhandled —
+   * the second wall behind the edge's allow-list. Handlers of client-callable types must treat the payload
+   * as hostile and act only as `inbound.userId` may.
+   */
+  readonly clientCallable?: boolean;
 }
 
 export interface Service {
@@ -112,6 +120,7 @@ export interface Service {
 interface Registration {
   readonly handler: InboundHandler<unknown>;
   readonly decode: PayloadDecoder<unknown> | undefined;
+  readonly clientCallable: boolean;
 }
 
 export function defineService(options: ServiceOptions): Service {
@@ -176,6 +185,7 @@ class ServiceImpl implements Service {
     this.#handlers.set(type, {
       handler: handler as InboundHandler<unknown>,
       decode: options.decode as PayloadDecoder<unknown> | undefined,
+      clientCallable: options.clientCallable ?? false,
     });
     return this;
   }
@@ -190,6 +200,7 @@ class ServiceImpl implements Service {
     if (!inbound.requestId || !inbound.connectionId) return false;
     await this.publisher.send({
       connection: inbound.connectionId,
+      service: this.name, // the edge accepts an answer only from the service its request went to
       publishedAtMs: Date.now(),
       traceId: inbound.traceId,
       reply: { requestId: inbound.requestId, type, payload: toPayloadBytes(payload) },
@@ -202,6 +213,7 @@ class ServiceImpl implements Service {
     const spec: ErrorSpec = typeof code === 'string' ? ErrorCodes[code] : code;
     await this.publisher.send({
       connection: inbound.connectionId,
+      service: this.name,
       publishedAtMs: Date.now(),
       traceId: inbound.traceId,
       reply: {
@@ -302,6 +314,8 @@ class ServiceImpl implements Service {
     }
     const registration = this.#handlers.get(inbound.type);
     if (!registration) return this.#unknownType(inbound);
+    if (inbound.origin === Origin.ORIGIN_CLIENT && !registration.clientCallable)
+      return this.#notCallable(inbound);
     const log = this.log.child({
       type: inbound.type,
       connectionId: inbound.connectionId || undefined,
@@ -379,14 +393,15 @@ class ServiceImpl implements Service {
 
   async #unknownType(inbound: Inbound): Promise<void> {
     this.#stats.outcome('_unknown', 'unknown_type');
-    if (!this.#warnedTypes.has(inbound.type) && this.#warnedTypes.size < MAX_WARNED_TYPES) {
-      this.#warnedTypes.add(inbound.type);
-      this.log.warn(
-        { type: inbound.type, connectionId: inbound.connectionId || undefined },
-        'no handler for this inbound type; acking (logged once per type)',
-      );
-    }
+    this.#warnOnce(inbound.type, 'no handler for this inbound type; acking (logged once per type)', inbound);
     await this.#replyErrorQuietly(inbound, 'BadRequest', `unknown type "${inbound.type}"`, this.log);
+  }
+
+  /** A client-originated Inbound for an internal type: refused, never handled (see HandlerOptions). */
+  async #notCallable(inbound: Inbound): Promise<void> {
+    this.#stats.outcome(inbound.type, 'not_callable');
+    this.#warnOnce(inbound.type, 'a client sent an internal type; refused (logged once per type)', inbound);
+    await this.#replyErrorQuietly(inbound, 'NotCallable', `${this.name}/${inbound.type}`, this.log);
   }
 
   async #replyErrorQuietly(inbound: Inbound, code: ErrorName, message: string | undefined, log: Logger) {
@@ -396,6 +411,13 @@ class ServiceImpl implements Service {
       this.#stats.error('reply');
       log.warn({ err: error }, 'error reply not published');
     }
+  }
+
+  /** One warning per type (bounded): a flood of bad messages must not become a flood of log lines. */
+  #warnOnce(type: string, message: string, inbound: Inbound): void {
+    if (this.#warnedTypes.has(type) || this.#warnedTypes.size >= MAX_WARNED_TYPES) return;
+    this.#warnedTypes.add(type);
+    this.log.warn({ type, connectionId: inbound.connectionId || undefined, origin: inbound.origin }, message);
   }
 
   #assertNotStarted(what: string): void {
