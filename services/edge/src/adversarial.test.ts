@@ -68,6 +68,33 @@ describe('bad input gets its documented code and never disturbs a well-behaved c
     client.send({ id: 7, ping: {} });
     expect((await client.next((f) => f.kind === 'error')).error!.code).toBe(103);
     expect((await client.closed).code).toBe(3504);
+    expect(client.frames.find((f) => f.kind === 'disconnect')?.disconnect).toMatchObject({ code: 3504 });
+  });
+
+  it('Connect without a token: Error 112 (Unauthorized), Disconnect 3500 (no reconnect), close 3500', async () => {
+    for (const json of [false, true]) {
+      const client = open({ json });
+      await client.opened;
+      client.send({ id: 2, connect: {} });
+      const { code } = await client.closed;
+      expect(client.frames.map((f) => f.kind)).toEqual(['error', 'disconnect']);
+      expect(client.frames[0]!.error).toMatchObject({ code: 112 });
+      expect(client.frames[0]!.id).toBe(2);
+      expect(client.frames[1]!.disconnect).toMatchObject({ code: 3500, reconnect: false });
+      expect(code).toBe(3500);
+    }
+  });
+
+  it('?token= connects on its own (Connected, id 0); a later Connect gets Error 102 and changes nothing', async () => {
+    const client = open({ token: await sign({ sub: 'early' }) });
+    const connected = await client.next((f) => f.kind === 'connected');
+    expect(connected.id).toBe(0);
+    client.send({ id: 8, connect: { token: await sign({ sub: 'someone-else' }) } });
+    const answer = await client.next((f) => f.id === 8);
+    expect(answer.error).toMatchObject({ code: 102, message: 'request is not valid: already connected' });
+    client.send({ id: 9, subscribe: { channel: 'user:early' } });
+    expect((await client.next((f) => f.id === 9)).kind).toBe('subscribed');
+    expect(client.ws.readyState).toBe(client.ws.OPEN);
   });
 
   it('token in the first Connect frame is accepted', async () => {
@@ -95,11 +122,27 @@ describe('bad input gets its documented code and never disturbs a well-behaved c
     expect((await subscribe(client, 3, 'private-ops', right)).kind).toBe('subscribed');
   });
 
-  it('oversized frame: close 1009', async () => {
+  it('oversized frame: Error 101 (FrameTooLarge), Disconnect 1009, close 1009 with a reason', async () => {
     const { client } = await connect(bus.nodes[0]!.url, 'big');
     clients.push(client);
     client.sendRaw(new Uint8Array(4096));
-    expect((await client.closed).code).toBe(1009);
+    const { code, reason } = await client.closed;
+    expect(code).toBe(1009);
+    expect(reason).toMatch(/1024 bytes/);
+    const kinds = client.frames.map((f) => f.kind);
+    expect(kinds.slice(-2)).toEqual(['error', 'disconnect']);
+    expect(client.frames.at(-2)!.error).toMatchObject({ code: 101, temporary: false });
+    expect(client.frames.at(-2)!.error!.message).toMatch(/maxPayloadBytes \(1024 bytes\)/);
+    expect(client.frames.at(-1)!.disconnect).toMatchObject({ code: 1009, reconnect: false });
+  });
+
+  it('a text frame that is not UTF-8: Error 100 (BadFrame), Disconnect 1007, close 1007', async () => {
+    const { client } = await connect(bus.nodes[0]!.url, 'utf', { json: true });
+    clients.push(client);
+    client.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    expect((await client.closed).code).toBe(1007);
+    expect(client.frames.at(-2)!.error).toMatchObject({ code: 100 });
+    expect(client.frames.at(-1)!.disconnect).toMatchObject({ code: 1007, reconnect: false });
   });
 
   it('random bytes: Error 100 (BadFrame) for each, close 1007 after 3', async () => {
@@ -119,6 +162,7 @@ describe('bad input gets its documented code and never disturbs a well-behaved c
           const { code } = await client.closed;
           expect(code).toBe(1007);
           expect(client.count((f) => f.error?.code === 100)).toBe(3);
+          expect(client.frames.at(-1)?.disconnect).toMatchObject({ code: 1007, reconnect: false });
         } finally {
           await client.close();
         }
@@ -141,6 +185,25 @@ describe('bad input gets its documented code and never disturbs a well-behaved c
     expect((await client.next((f) => f.error?.code === 130)).error!.temporary).toBe(true);
     expect((await client.closed).code).toBe(3004);
     expect(client.count((f) => f.kind === 'pong')).toBeLessThan(40);
+  });
+
+  it('no Connect frame within connectTimeoutMs: Error 103, Disconnect 3504, close 3504', async () => {
+    const impatient = await startBus(1, { connectTimeoutMs: 200 });
+    try {
+      const client = new TestClient(impatient.nodes[0]!.url, {});
+      const { code } = await client.closed;
+      expect(code).toBe(3504);
+      expect(client.frames.map((f) => f.kind)).toEqual(['error', 'disconnect']);
+      expect(client.frames[0]!.error).toMatchObject({ code: 103 });
+      // A slow network looks the same as a client that never sends Connect: it may try again (with backoff).
+      expect(client.frames[1]!.disconnect).toMatchObject({
+        code: 3504,
+        reason: 'connect timeout',
+        reconnect: true,
+      });
+    } finally {
+      await impatient.close();
+    }
   });
 
   it('origin not in the allow-list: close 3505', async () => {

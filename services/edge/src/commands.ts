@@ -2,21 +2,27 @@
  * Commands of a connected client. Channel rules are checked here; everything with business meaning
  * (send, ack, history, presence, recovery) is relayed to a service.
  */
+import { BusError, BusNameError } from '@switchboard/bus';
 import {
   type ClientFrame,
   CloseCode,
   ErrorCodes,
   type ErrorSpec,
+  HistoryTypes,
+  NotificationTypes,
+  PresenceTypes,
   parseChannel,
+  ServiceNames,
   switchboard,
 } from '@switchboard/protocol';
 import { AuthError, type Authenticator } from './auth.js';
+import type { ClientCallable } from './client-callable.js';
 import type { Connection } from './connection.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { LocalIndex } from './local-index.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
-import type { Relay, RelayRequest } from './relay.js';
+import { type AnswerBody, type Relay, type RelayRequest, TooManyPendingError } from './relay.js';
 
 const v1 = switchboard.v1;
 
@@ -25,6 +31,8 @@ export interface CommandContext {
   readonly auth: Authenticator;
   readonly index: LocalIndex;
   readonly relay: Relay;
+  /** Which `service`/`type` pairs a client's Send may reach. */
+  readonly callable: ClientCallable;
   readonly lifecycle: Lifecycle;
   readonly metrics: EdgeMetrics;
 }
@@ -34,10 +42,15 @@ export function errorFrame(id: number, spec: ErrorSpec, detail?: string) {
     id,
     error: {
       code: spec.wire,
-      message: detail ? `${spec.message}: ${detail}` : spec.message,
+      message: detail ? withPrefix(spec.message, detail) : spec.message,
       temporary: spec.temporary,
     },
   };
+}
+
+/** Details that come from a SwitchboardError already start with the spec's message: say it once. */
+function withPrefix(message: string, detail: string): string {
+  return detail.startsWith(message) ? detail : `${message}: ${detail}`;
 }
 
 export async function handleCommand(ctx: CommandContext, c: Connection, frame: ClientFrame): Promise<void> {
@@ -63,14 +76,21 @@ export async function handleCommand(ctx: CommandContext, c: Connection, frame: C
     case 'send': {
       const send = frame.send as switchboard.v1.Send;
       const requestId = send.requestId;
+      if (!ctx.callable.allows(send.service, send.type)) {
+        // Refused before anything is published; counted, not logged: a client could flood the log otherwise.
+        ctx.metrics.relayed.inc({ result: 'not_callable' });
+        const error = errorFrame(0, ErrorCodes.NotCallable, `${send.service}/${send.type}`).error;
+        return void c.send(requestId ? { id, reply: { requestId, error } } : { id, error });
+      }
       return relay(ctx, c, id, {
         service: send.service,
         type: send.type,
         payload: send.payload,
         key: send.key,
+        origin: 'client',
         ...(requestId
           ? {
-              requestId,
+              expect: { kind: 'reply', requestId },
               onTimeout: () => ({ reply: { requestId, error: errorFrame(0, ErrorCodes.Timeout).error } }),
             }
           : {}),
@@ -78,10 +98,11 @@ export async function handleCommand(ctx: CommandContext, c: Connection, frame: C
     }
     case 'ack':
       return relay(ctx, c, id, {
-        service: 'notifications',
-        type: 'inbox.ack',
+        service: ServiceNames.notifications,
+        type: NotificationTypes.ack,
         payload: v1.Ack.encode(frame.ack!).finish(),
         key: c.userId || c.id,
+        origin: 'edge',
       });
     case 'ping':
       c.send({ id, pong: { timeMs: Date.now() } });
@@ -89,12 +110,30 @@ export async function handleCommand(ctx: CommandContext, c: Connection, frame: C
     case 'history': {
       const request = frame.history as switchboard.v1.HistoryRequest;
       const payload = v1.HistoryRequest.encode(request).finish();
-      return channelQuery(ctx, c, id, request.channel, 'history', 'history.query', payload);
+      return channelQuery(
+        ctx,
+        c,
+        id,
+        request.channel,
+        ServiceNames.history,
+        HistoryTypes.query,
+        payload,
+        'history',
+      );
     }
     case 'presence': {
       const request = frame.presence as switchboard.v1.PresenceRequest;
       const payload = v1.PresenceRequest.encode(request).finish();
-      return channelQuery(ctx, c, id, request.channel, 'presence', 'presence.query', payload);
+      return channelQuery(
+        ctx,
+        c,
+        id,
+        request.channel,
+        ServiceNames.presence,
+        PresenceTypes.query,
+        payload,
+        'presence',
+      );
     }
     case 'refresh':
       return refresh(ctx, c, id, (frame.refresh as switchboard.v1.RefreshToken).token);
@@ -175,18 +214,19 @@ async function recoverDurable(
   });
   try {
     await ctx.relay.publish(c, {
-      service: 'history',
-      type: 'history.recover',
+      service: ServiceNames.history,
+      type: HistoryTypes.recover,
       payload: v1.Subscribe.encode({ channel: name, ...(since ? { since } : {}) }).finish(),
       key: name,
-      frameId: id,
+      origin: 'edge',
+      expect: { kind: 'frame', frameId: id, bodies: ['subscribed'] },
       onTimeout: unrecovered,
     });
     ctx.metrics.relayed.inc({ result: 'ok' });
   } catch (error) {
     // The subscription itself stands (live publications flow); only the position/recovery is missing.
     ctx.metrics.relayed.inc({ result: 'failed' });
-    c.log.warn({ err: error, service: 'history' }, 'relay failed');
+    c.log.warn({ err: error, service: ServiceNames.history }, 'relay failed');
     c.send(unrecovered());
   }
 }
@@ -200,6 +240,7 @@ function channelQuery(
   service: string,
   type: string,
   payload: Uint8Array,
+  answer: AnswerBody,
 ): Promise<void> | undefined {
   if (!c.hasChannel(channel)) return void c.send(errorFrame(id, ErrorCodes.NotSubscribed, channel));
   return relay(ctx, c, id, {
@@ -207,7 +248,8 @@ function channelQuery(
     type,
     payload,
     key: channel,
-    frameId: id,
+    origin: 'edge',
+    expect: { kind: 'frame', frameId: id, bodies: [answer] },
     onTimeout: () => errorFrame(id, ErrorCodes.Timeout),
   });
 }
@@ -217,16 +259,25 @@ async function relay(ctx: CommandContext, c: Connection, id: number, request: Re
     await ctx.relay.publish(c, request);
     ctx.metrics.relayed.inc({ result: 'ok' });
   } catch (error) {
-    ctx.metrics.relayed.inc({ result: 'failed' });
-    c.log.warn({ err: error, service: request.service }, 'relay failed');
-    const name = (error as { name?: string })?.name;
-    const spec = name === 'BusNameError' ? ErrorCodes.BadRequest : ErrorCodes.Unavailable;
-    if (request.requestId)
+    let spec: ErrorSpec = ErrorCodes.Unavailable;
+    if (error instanceof TooManyPendingError) {
+      ctx.metrics.relayed.inc({ result: 'too_many_pending' });
+      spec = ErrorCodes.TooManyPending;
+    } else {
+      ctx.metrics.relayed.inc({ result: 'failed' });
+      if (error instanceof BusNameError) spec = ErrorCodes.BadRequest;
+      // A bus outage is the operator's concern (one line, no stack per client); anything else is a bug.
+      else if (error instanceof BusError)
+        c.log.warn({ service: request.service, error: (error as Error).message }, 'relay failed');
+      else c.log.warn({ err: error, service: request.service }, 'relay failed');
+    }
+    const detail = spec === ErrorCodes.TooManyPending ? undefined : request.service;
+    if (request.expect?.kind === 'reply')
       c.send({
         id,
-        reply: { requestId: request.requestId, error: errorFrame(0, spec, request.service).error },
+        reply: { requestId: request.expect.requestId, error: errorFrame(0, spec, detail).error },
       });
-    else c.send(errorFrame(id, spec, request.service));
+    else c.send(errorFrame(id, spec, detail));
   }
 }
 

@@ -1,52 +1,61 @@
 /**
- * Reads the environment once, validates it and returns a frozen config. Every error names the variable
- * and says how to fix it. Nothing else in the edge reads process.env.
+ * Reads the environment once, validates it and returns a frozen config; nothing else in the edge reads
+ * process.env. Every problem is collected and thrown together (ConfigError), each naming the variable and
+ * the fix. The all-in-one (`pnpm start`, services/standalone) reads its edge through this same function
+ * with `embedded: true`, so every edge setting means the same in both; only a few defaults differ there
+ * (loopback bind, a per-run secret instead of anonymous access, one node).
  */
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { DEFAULT_LIMITS, DEFAULTS, type EdgeNodeOptions } from './options.js';
+import { type Env, EnvReader } from './env-reader.js';
+import {
+  DEFAULT_LIMITS,
+  DEFAULTS,
+  type EdgeLimits,
+  type EdgeNodeOptions,
+  resolveOptions,
+} from './options.js';
+import { unknownVariableWarnings } from './unknown-variables.js';
+
+export { ConfigError, type ConfigProblem, type Env } from './env-reader.js';
 
 export interface EdgeConfig {
   readonly bus: string;
   readonly workers: number;
   readonly logLevel: string;
   readonly node: EdgeNodeOptions;
+  /** Unknown `SWITCHBOARD_*` variables, one sentence each: log them as warnings at start. */
+  readonly warnings: readonly string[];
 }
 
-export class ConfigError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`${variable}: ${problem}`);
-    this.name = 'ConfigError';
-  }
+export interface LoadConfigOptions {
+  /**
+   * The all-in-one's edge: binds 127.0.0.1 by default, never allows anonymous connections unless asked
+   * (the embedding process signs its own tokens with a per-run secret when none is set), runs one node.
+   */
+  readonly embedded?: boolean;
+  /** Further variables the calling process reads, so they are not reported as unknown. */
+  readonly alsoKnown?: Iterable<string>;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** The HS256 secret is the only thing between a forger and every connection: short ones are refused. */
+export const MIN_JWT_SECRET_LENGTH = 32;
+export const EMBEDDED_HOST = '127.0.0.1';
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-function int(env: Env, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min)
-    throw new ConfigError(name, `"${raw}" is not an integer >= ${min}; unset it for the default ${fallback}`);
-  return value;
-}
+const BUS_SCHEMES = ['amqp://', 'amqps://', 'kafka://', 'redis://', 'rediss://'];
+const NODE_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(name, `"${env[name]}" is not a boolean; use true or false`);
-}
+/** Smallest sane value of each limit (default 1): below it the edge could not work at all. */
+const LIMIT_MINIMUMS: Partial<Record<keyof EdgeLimits, number>> = {
+  maxQueuedBytes: 1024,
+  maxInboxBytes: 1024,
+};
 
-function list(env: Env, name: string, fallback: readonly string[]): readonly string[] {
-  const raw = env[name];
-  if (raw === undefined) return fallback;
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+/** `maxSubscriptions` -> `SWITCHBOARD_MAX_SUBSCRIPTIONS`: every limit has its variable, by this one rule. */
+export function limitVariable(limit: string): string {
+  return `SWITCHBOARD_${limit.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
 function workersFromArgv(argv: readonly string[]): string | undefined {
@@ -63,105 +72,155 @@ export function defaultNodeId(): string {
   return `edge-${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
-export function loadConfig(env: Env, argv: readonly string[] = []): EdgeConfig {
-  const bus = env.SWITCHBOARD_BUS || 'memory';
-  if (
-    !(
-      bus === 'memory' ||
-      bus.startsWith('amqp://') ||
-      bus.startsWith('amqps://') ||
-      bus.startsWith('kafka://') ||
-      bus.startsWith('redis://') ||
-      bus.startsWith('rediss://')
-    )
-  )
-    throw new ConfigError(
-      'SWITCHBOARD_BUS',
-      `"${bus}" is not memory, amqp://…, kafka://host:port,… or redis://…`,
+function readWorkers(read: EnvReader, argv: readonly string[], embedded: boolean, bus: string): number {
+  const fromArgv = workersFromArgv(argv);
+  let workers: number;
+  if (fromArgv === undefined) workers = read.int('SWITCHBOARD_WORKERS', 1, { min: 1 });
+  else {
+    read.raw('SWITCHBOARD_WORKERS'); // overridden by the flag, but a known name
+    workers = /^\d+$/.test(fromArgv) ? Number(fromArgv) : 0;
+    if (workers < 1) {
+      read.problem('--workers', `"${fromArgv}" is not an integer >= 1`);
+      workers = 1;
+    }
+  }
+  if (embedded && workers > 1)
+    read.problem(
+      'SWITCHBOARD_WORKERS',
+      'the all-in-one runs one edge node; unset it (run services/edge with a broker for several workers)',
     );
-  const workersRaw = workersFromArgv(argv);
-  const workers = int(
-    workersRaw !== undefined ? { '--workers': workersRaw } : env,
-    workersRaw !== undefined ? '--workers' : 'SWITCHBOARD_WORKERS',
-    1,
-    1,
-  );
-  if (bus === 'memory' && workers > 1)
-    throw new ConfigError(
+  else if (bus === 'memory' && workers > 1)
+    read.problem(
       'SWITCHBOARD_WORKERS',
       'several workers need a shared broker; set SWITCHBOARD_BUS to amqp://, kafka:// or redis://',
     );
-  const jwtSecret = env.SWITCHBOARD_JWT_SECRET || undefined;
-  const jwksUrl = env.SWITCHBOARD_JWKS_URL || undefined;
+  return workers;
+}
+
+interface Auth {
+  readonly jwtSecret: string | undefined;
+  readonly jwksUrl: string | undefined;
+  readonly allowAnonymous: boolean;
+}
+
+function readAuth(read: EnvReader, embedded: boolean): Auth {
+  const jwtSecret = read.raw('SWITCHBOARD_JWT_SECRET');
+  const jwksUrl = read.raw('SWITCHBOARD_JWKS_URL');
   if (jwtSecret && jwksUrl)
-    throw new ConfigError(
+    read.problem(
       'SWITCHBOARD_JWT_SECRET',
       'set SWITCHBOARD_JWT_SECRET (HS256) or SWITCHBOARD_JWKS_URL (RS256), not both',
     );
+  if (jwtSecret && jwtSecret.length < MIN_JWT_SECRET_LENGTH)
+    read.problem(
+      'SWITCHBOARD_JWT_SECRET',
+      `is ${jwtSecret.length} characters; use at least ${MIN_JWT_SECRET_LENGTH} (e.g. \`openssl rand -base64 32\`)`,
+    );
   if (jwksUrl && !URL.canParse(jwksUrl))
-    throw new ConfigError('SWITCHBOARD_JWKS_URL', `"${jwksUrl}" is not a URL`);
-  const allowAnonymous = bool(env, 'SWITCHBOARD_ALLOW_ANONYMOUS', !jwtSecret && !jwksUrl);
-  if (!allowAnonymous && !jwtSecret && !jwksUrl)
-    throw new ConfigError(
+    read.problem(
+      'SWITCHBOARD_JWKS_URL',
+      `"${jwksUrl}" is not a URL; set it to the https://… URL of the JWKS`,
+    );
+  // Embedded: the all-in-one signs tokens with a per-run secret when none is set, so anonymous access is
+  // never the fallback there.
+  const allowAnonymous = read.bool('SWITCHBOARD_ALLOW_ANONYMOUS', !embedded && !jwtSecret && !jwksUrl);
+  if (!embedded && !allowAnonymous && !jwtSecret && !jwksUrl)
+    read.problem(
       'SWITCHBOARD_ALLOW_ANONYMOUS',
-      'is false but no SWITCHBOARD_JWT_SECRET or SWITCHBOARD_JWKS_URL is set',
+      'is false but no SWITCHBOARD_JWT_SECRET or SWITCHBOARD_JWKS_URL is set; set one of them',
     );
-  const nodeId = env.SWITCHBOARD_NODE_ID || defaultNodeId();
-  if (!/^[A-Za-z0-9_-]{1,80}$/.test(nodeId))
-    throw new ConfigError(
-      'SWITCHBOARD_NODE_ID',
-      `"${nodeId}" may only contain letters, digits, _ and - (max 80)`,
-    );
-  const pingIntervalMs = int(env, 'SWITCHBOARD_PING_INTERVAL_MS', DEFAULTS.pingIntervalMs, 100);
-  const idleTimeoutMs = int(env, 'SWITCHBOARD_IDLE_TIMEOUT_MS', DEFAULTS.idleTimeoutMs, 100);
+  return { jwtSecret, jwksUrl, allowAnonymous };
+}
+
+function readLimits(read: EnvReader): EdgeLimits {
+  const limits: Record<string, number> = {};
+  for (const [name, fallback] of Object.entries(DEFAULT_LIMITS) as [keyof EdgeLimits, number][])
+    limits[name] = read.int(limitVariable(name), fallback, { min: LIMIT_MINIMUMS[name] ?? 1 });
+  return limits as unknown as EdgeLimits;
+}
+
+/** Entries are checked by the same rule EdgeNode applies (resolveOptions), but reported with the others. */
+function readClientCallable(read: EnvReader): readonly string[] {
+  const entries = read.list('SWITCHBOARD_CLIENT_CALLABLE', DEFAULTS.clientCallable);
+  const list = entries.length > 0 ? entries : DEFAULTS.clientCallable;
+  for (const entry of list) {
+    try {
+      resolveOptions({ nodeId: 'check', allowAnonymous: true, clientCallable: [entry] });
+    } catch (error) {
+      read.problem('SWITCHBOARD_CLIENT_CALLABLE', (error as Error).message);
+    }
+  }
+  return list;
+}
+
+export function loadConfig(
+  env: Env,
+  argv: readonly string[] = [],
+  options: LoadConfigOptions = {},
+): EdgeConfig {
+  const embedded = options.embedded ?? false;
+  const read = new EnvReader(env);
+
+  const bus = read.raw('SWITCHBOARD_BUS') ?? 'memory';
+  if (bus !== 'memory' && !BUS_SCHEMES.some((scheme) => bus.startsWith(scheme)))
+    read.problem('SWITCHBOARD_BUS', `"${bus}" is not memory, amqp://…, kafka://host:port,… or redis://…`);
+  const workers = readWorkers(read, argv, embedded, bus);
+  const auth = readAuth(read, embedded);
+
+  const nodeId = read.raw('SWITCHBOARD_NODE_ID') ?? defaultNodeId();
+  if (!NODE_ID.test(nodeId))
+    read.problem('SWITCHBOARD_NODE_ID', `"${nodeId}" may only contain letters, digits, _ and - (max 80)`);
+
+  // SWITCHBOARD_HOST / _PORT name the public listener of both the edge and the all-in-one; the edge's
+  // older SWITCHBOARD_EDGE_HOST / _EDGE_PORT still work.
+  const hostVariable = read.pick('SWITCHBOARD_HOST', 'SWITCHBOARD_EDGE_HOST');
+  const host = read.raw(hostVariable) ?? (embedded ? EMBEDDED_HOST : DEFAULTS.host);
+  const port = read.int(read.pick('SWITCHBOARD_PORT', 'SWITCHBOARD_EDGE_PORT'), DEFAULTS.port, {
+    max: 65535,
+  });
+
+  const pingIntervalMs = read.int('SWITCHBOARD_PING_INTERVAL_MS', DEFAULTS.pingIntervalMs, { min: 100 });
+  const idleTimeoutMs = read.int('SWITCHBOARD_IDLE_TIMEOUT_MS', DEFAULTS.idleTimeoutMs, { min: 100 });
   if (idleTimeoutMs <= pingIntervalMs)
-    throw new ConfigError(
+    read.problem(
       'SWITCHBOARD_IDLE_TIMEOUT_MS',
       `must be greater than SWITCHBOARD_PING_INTERVAL_MS (${pingIntervalMs})`,
     );
+  const logLevel = read.raw('SWITCHBOARD_LOG_LEVEL') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    read.problem('SWITCHBOARD_LOG_LEVEL', `"${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+
   const node: EdgeNodeOptions = {
     nodeId,
-    host: env.SWITCHBOARD_EDGE_HOST || DEFAULTS.host,
-    port: int(env, 'SWITCHBOARD_EDGE_PORT', DEFAULTS.port),
-    jwtSecret,
-    jwksUrl,
-    jwtAudience: env.SWITCHBOARD_JWT_AUDIENCE || undefined,
-    jwtIssuer: env.SWITCHBOARD_JWT_ISSUER || undefined,
-    allowAnonymous,
-    connectTimeoutMs: int(env, 'SWITCHBOARD_CONNECT_TIMEOUT_MS', DEFAULTS.connectTimeoutMs, 1),
+    host,
+    port,
+    ...auth,
+    jwtAudience: read.raw('SWITCHBOARD_JWT_AUDIENCE'),
+    jwtIssuer: read.raw('SWITCHBOARD_JWT_ISSUER'),
+    connectTimeoutMs: read.int('SWITCHBOARD_CONNECT_TIMEOUT_MS', DEFAULTS.connectTimeoutMs, { min: 1 }),
+    handshakeTimeoutMs: read.int('SWITCHBOARD_HANDSHAKE_TIMEOUT_MS', DEFAULTS.handshakeTimeoutMs, { min: 1 }),
+    allowTokensWithoutExp: read.bool('SWITCHBOARD_ALLOW_TOKENS_WITHOUT_EXP', DEFAULTS.allowTokensWithoutExp),
     pingIntervalMs,
     idleTimeoutMs,
-    limits: {
-      maxPayloadBytes: int(env, 'SWITCHBOARD_MAX_PAYLOAD_BYTES', DEFAULT_LIMITS.maxPayloadBytes, 1),
-      maxMalformedFrames: int(env, 'SWITCHBOARD_MAX_MALFORMED_FRAMES', DEFAULT_LIMITS.maxMalformedFrames, 1),
-      rateLimitPerSecond: int(env, 'SWITCHBOARD_RATE_LIMIT_PER_SECOND', DEFAULT_LIMITS.rateLimitPerSecond, 1),
-      rateLimitBurst: int(env, 'SWITCHBOARD_RATE_LIMIT_BURST', DEFAULT_LIMITS.rateLimitBurst, 1),
-      rateLimitCloseAfter: int(
-        env,
-        'SWITCHBOARD_RATE_LIMIT_CLOSE_AFTER',
-        DEFAULT_LIMITS.rateLimitCloseAfter,
-        1,
-      ),
-      maxSubscriptions: int(env, 'SWITCHBOARD_MAX_SUBSCRIPTIONS', DEFAULT_LIMITS.maxSubscriptions, 1),
-      maxConnectionsPerUser: int(
-        env,
-        'SWITCHBOARD_MAX_CONNECTIONS_PER_USER',
-        DEFAULT_LIMITS.maxConnectionsPerUser,
-        1,
-      ),
-      maxQueuedBytes: int(env, 'SWITCHBOARD_MAX_QUEUED_BYTES', DEFAULT_LIMITS.maxQueuedBytes, 1024),
-    },
-    allowedOrigins: list(env, 'SWITCHBOARD_ALLOWED_ORIGINS', DEFAULTS.allowedOrigins),
-    deflate: bool(env, 'SWITCHBOARD_DEFLATE', DEFAULTS.deflate),
-    deflateThresholdBytes: int(env, 'SWITCHBOARD_DEFLATE_THRESHOLD_BYTES', DEFAULTS.deflateThresholdBytes),
-    requestTimeoutMs: int(env, 'SWITCHBOARD_REQUEST_TIMEOUT_MS', DEFAULTS.requestTimeoutMs, 1),
-    durableNamespaces: list(env, 'SWITCHBOARD_DURABLE_NAMESPACES', DEFAULTS.durableNamespaces),
-    nodeHeartbeatMs: int(env, 'SWITCHBOARD_NODE_HEARTBEAT_MS', DEFAULTS.nodeHeartbeatMs, 100),
-    drainTimeoutMs: int(env, 'SWITCHBOARD_DRAIN_TIMEOUT_MS', DEFAULTS.drainTimeoutMs, 1),
-    drainJitterMs: int(env, 'SWITCHBOARD_DRAIN_JITTER_MS', DEFAULTS.drainJitterMs),
-    reconnectDelayMaxMs: int(env, 'SWITCHBOARD_RECONNECT_DELAY_MAX_MS', DEFAULTS.reconnectDelayMaxMs),
+    limits: readLimits(read),
+    allowedOrigins: read.list('SWITCHBOARD_ALLOWED_ORIGINS', DEFAULTS.allowedOrigins),
+    deflate: read.bool('SWITCHBOARD_DEFLATE', DEFAULTS.deflate),
+    deflateThresholdBytes: read.int('SWITCHBOARD_DEFLATE_THRESHOLD_BYTES', DEFAULTS.deflateThresholdBytes),
+    requestTimeoutMs: read.int('SWITCHBOARD_REQUEST_TIMEOUT_MS', DEFAULTS.requestTimeoutMs, { min: 1 }),
+    clientCallable: readClientCallable(read),
+    durableNamespaces: read.list('SWITCHBOARD_DURABLE_NAMESPACES', DEFAULTS.durableNamespaces),
+    nodeHeartbeatMs: read.int('SWITCHBOARD_NODE_HEARTBEAT_MS', DEFAULTS.nodeHeartbeatMs, { min: 100 }),
+    drainTimeoutMs: read.int('SWITCHBOARD_DRAIN_TIMEOUT_MS', DEFAULTS.drainTimeoutMs, { min: 1 }),
+    drainJitterMs: read.int('SWITCHBOARD_DRAIN_JITTER_MS', DEFAULTS.drainJitterMs),
+    reconnectDelayMaxMs: read.int('SWITCHBOARD_RECONNECT_DELAY_MAX_MS', DEFAULTS.reconnectDelayMaxMs),
   };
-  return deepFreeze({ bus, workers, logLevel: env.SWITCHBOARD_LOG_LEVEL || 'info', node });
+  read.check();
+  const warnings = unknownVariableWarnings(
+    env,
+    [...read.names, ...(options.alsoKnown ?? [])],
+    embedded ? 'the all-in-one (pnpm start)' : 'the edge',
+  );
+  return deepFreeze({ bus, workers, logLevel, node, warnings });
 }
 
 function deepFreeze<T>(value: T): T {

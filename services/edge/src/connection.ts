@@ -117,6 +117,8 @@ export class Connection {
   lastSeen = Date.now();
   /** This connection's commands run one after another, in arrival order (auth first). */
   inbox: Promise<void> = SETTLED;
+  /** Bytes of the frames waiting in `inbox` for their turn (bounded by limits.maxInboxBytes). */
+  inboxBytes = 0;
   closeCode = 0;
   closeReason = '';
 
@@ -311,20 +313,20 @@ export class Connection {
   }
 
   /**
-   * Sends Disconnect (unless the code is a plain WebSocket one), flushes, then closes with `code`.
-   * The Disconnect frame ignores the queue bound: it is the last thing the client gets.
+   * Sends Disconnect, flushes, then closes with `code`. The Disconnect frame ignores the queue bound: it is
+   * the last thing the client gets. It goes out for every code, the plain WebSocket ones (1007, 1009, 1002)
+   * too: a client learns code, reason and whether to reconnect from one frame whatever ended the
+   * connection, and the frame's reason is not cut to the close frame's 123 bytes.
    */
   disconnect(code: number, reason: string, reconnect: boolean, reconnectDelayMs = 0): void {
     if (!this.open) return;
     this.state = 'closing';
     this.closeCode = code;
     this.closeReason = reason;
-    if (code >= 3000) {
-      const encoded = new EncodedFrame({ disconnect: { code, reason, reconnect, reconnectDelayMs } });
-      const data = this.#raw ? encoded.framed(this.format) : encoded.payload(this.format);
-      this.#enqueue(data, data.byteLength);
-      this.#count(encoded);
-    }
+    const encoded = new EncodedFrame({ disconnect: { code, reason, reconnect, reconnectDelayMs } });
+    const data = this.#raw ? encoded.framed(this.format) : encoded.payload(this.format);
+    this.#enqueue(data, data.byteLength);
+    this.#count(encoded);
     this.flush();
     this.#ws.close(code, reason.slice(0, 120));
   }

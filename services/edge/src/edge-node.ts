@@ -12,16 +12,20 @@ import { type ClientFrame, CloseCode, DecodeError, ErrorCodes, parseChannel } fr
 import { type Logger, pino } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { AuthError, Authenticator, type Identity } from './auth.js';
+import { ClientCallable } from './client-callable.js';
 import { type CommandContext, errorFrame, handleCommand } from './commands.js';
 import { Connection } from './connection.js';
+import { ChannelContinuity } from './continuity.js';
 import { createDeliveryHandler } from './fan-out.js';
+import { type FrameError, onFrameError } from './frame-errors.js';
+import { limitHandshakeTime } from './handshake-timeout.js';
 import { createHttpHandler, type HttpFallback } from './http-routes.js';
 import { Lifecycle } from './lifecycle.js';
 import { LocalIndex } from './local-index.js';
 import { EdgeMetrics } from './metrics.js';
 import { type EdgeNodeOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { Relay } from './relay.js';
-import { resyncAfterReconnect } from './resync.js';
+import { BusResync } from './resync.js';
 import { chooseSubprotocol, decodeIncoming, formatOf } from './wire.js';
 
 export interface EdgeNodeDeps {
@@ -49,7 +53,10 @@ export class EdgeNode {
   readonly #log: Logger;
   readonly #auth: Authenticator;
   readonly #relay: Relay;
+  readonly #callable: ClientCallable;
   readonly #lifecycle: Lifecycle;
+  readonly #continuity: ChannelContinuity;
+  readonly #busResync: BusResync;
   readonly #httpFallback: HttpFallback | undefined;
   readonly #live = new Set<Connection>();
   readonly #wss: WebSocketServer;
@@ -69,9 +76,29 @@ export class EdgeNode {
     this.#httpFallback = deps.httpFallback;
     this.#log = (deps.logger ?? pino({ level: 'silent' })).child({ node: this.nodeId });
     this.metrics = new EdgeMetrics(this.nodeId);
-    this.#auth = new Authenticator(this.options);
-    this.#relay = new Relay(this.#transport, this.nodeId, this.options.requestTimeoutMs);
+    this.#auth = new Authenticator({
+      ...this.options,
+      maxTokenBytes: this.options.limits.maxTokenBytes,
+      maxUserIdBytes: this.options.limits.maxUserIdBytes,
+    });
+    this.#relay = new Relay(
+      this.#transport,
+      this.nodeId,
+      this.options.requestTimeoutMs,
+      this.options.limits.maxPendingRequests,
+    );
+    this.#callable = new ClientCallable(this.options.clientCallable);
     this.#lifecycle = new Lifecycle(this.#transport, this.nodeId, this.#log);
+    const durable = (channel: string) =>
+      this.options.durableNamespaces.includes(parseChannel(channel).namespace);
+    this.#continuity = new ChannelContinuity((channel) => this.#index?.channel(channel), durable);
+    this.#busResync = new BusResync({
+      connections: () => this.#live,
+      kinds: { durable, presence: (channel) => parseChannel(channel).kind === 'presence' },
+      lifecycle: this.#lifecycle,
+      continuity: this.#continuity,
+      metrics: this.metrics,
+    });
     this.#wss = new WebSocketServer({
       noServer: true,
       // #live tracks connections; ws's own set (and its close listener per socket) would be a second copy.
@@ -85,10 +112,16 @@ export class EdgeNode {
     });
     this.#transport.on('event', (event) => {
       if (this.#closed) return;
+      if (event.type === 'delivery-refused') {
+        // The transport already logs these, rate-limited; each one is counted (docs/bus-contract.md).
+        this.metrics.drops.inc({ reason: 'unroutable_delivery' });
+        return;
+      }
       this.#log.warn(
         { event: event.type, err: event.type === 'disconnected' ? event.error : undefined },
         'bus',
       );
+      if (event.type === 'disconnected') this.#busResync.disconnected();
       if (event.type === 'reconnected') {
         this.metrics.transportReconnects.inc();
         void this.#resync();
@@ -120,6 +153,8 @@ export class EdgeNode {
       relay: this.#relay,
       metrics: this.metrics,
       log: this.#log,
+      continuity: this.#continuity,
+      beforeDelivery: () => this.#busResync.beforeDelivery(),
     });
     this.#inbox = await this.#transport.openNode(this.nodeId, handler);
     this.#index = new LocalIndex(new InterestIndex(this.#inbox));
@@ -131,6 +166,11 @@ export class EdgeNode {
         fallback: this.#httpFallback,
       }),
     );
+    limitHandshakeTime(server, this.options.handshakeTimeoutMs, () => {
+      // Counted, logged at debug only: a flood of silent sockets must not become a flood of log lines.
+      this.metrics.handshakeTimeouts.inc();
+      this.#log.debug('no HTTP request head within handshakeTimeoutMs: socket destroyed');
+    });
     server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
@@ -148,15 +188,7 @@ export class EdgeNode {
 
   /** See resync.ts: recover what this node may have missed while the bus was away. */
   async #resync(): Promise<void> {
-    const durable = this.options.durableNamespaces;
-    const result = await resyncAfterReconnect(
-      this.#live,
-      {
-        durable: (channel) => durable.includes(parseChannel(channel).namespace),
-        presence: (channel) => parseChannel(channel).kind === 'presence',
-      },
-      this.#lifecycle,
-    );
+    const result = await this.#busResync.reconnected();
     // warn like the 'bus' events it follows: part of the same incident, and what clients were asked to do.
     this.#log.warn(result, 'bus reconnected: connections announced again, durable subscriptions re-synced');
   }
@@ -195,6 +227,7 @@ export class EdgeNode {
       c.lastSeen = Date.now();
     });
     ws.on('message', (data: Buffer, isBinary) => this.#message(c, data, isBinary));
+    onFrameError(ws, (error, code) => this.#frameError(c, error, code));
 
     const origin = req.headers.origin;
     const allowed = this.options.allowedOrigins;
@@ -215,6 +248,19 @@ export class EdgeNode {
         c.disconnect(CloseCode.BadRequest, 'connect timeout', true);
       }
     }, this.options.connectTimeoutMs);
+  }
+
+  /** A frame ws refused (see frame-errors.ts): Error 101 or 100 and a Disconnect, then ws's close code. */
+  #frameError(c: Connection, error: FrameError, code: number): void {
+    if (code === CloseCode.MessageTooBig) {
+      const max = this.options.limits.maxPayloadBytes;
+      c.send(errorFrame(0, ErrorCodes.FrameTooLarge, `over limits.maxPayloadBytes (${max} bytes)`));
+      c.disconnect(code, `frame larger than ${max} bytes`, false);
+      return;
+    }
+    this.metrics.framesIn.inc({ kind: 'malformed' });
+    c.send(errorFrame(0, ErrorCodes.BadFrame, error.message));
+    c.disconnect(code, error.message, false);
   }
 
   async #authenticate(c: Connection, token: string, frameId: number): Promise<void> {
@@ -285,15 +331,30 @@ export class EdgeNode {
       return;
     }
     this.metrics.framesIn.inc({ kind: frame.kind ?? 'unknown' });
-    if (!c.bucket.take()) {
+    const size = data.byteLength;
+    // The bucket bounds the pace of commands, not their pile: behind one that waits (a JWKS fetch, a slow
+    // broker confirm) frames accumulate in `inbox`, so the bytes waiting there are bounded too.
+    const backlog = c.inboxBytes + size > this.options.limits.maxInboxBytes;
+    if (backlog || !c.bucket.take()) {
       this.metrics.rateLimitHits.inc();
       c.rateLimited++;
       if (c.rateLimited >= this.options.limits.rateLimitCloseAfter)
         c.disconnect(CloseCode.RateLimited, 'rate limit exceeded', true, 1000);
-      else c.send(errorFrame(frame.id, ErrorCodes.RateLimited));
+      else
+        c.send(
+          errorFrame(
+            frame.id,
+            ErrorCodes.RateLimited,
+            backlog ? 'commands waiting over limits.maxInboxBytes' : undefined,
+          ),
+        );
       return;
     }
-    c.inbox = c.inbox.then(() => this.#dispatch(c, frame));
+    c.inboxBytes += size;
+    c.inbox = c.inbox.then(() => {
+      c.inboxBytes -= size;
+      return this.#dispatch(c, frame);
+    });
   }
 
   async #dispatch(c: Connection, frame: ClientFrame): Promise<void> {
@@ -313,6 +374,7 @@ export class EdgeNode {
       auth: this.#auth,
       index: this.#index,
       relay: this.#relay,
+      callable: this.#callable,
       lifecycle: this.#lifecycle,
       metrics: this.metrics,
     };
@@ -348,14 +410,22 @@ export class EdgeNode {
     c.log.debug({ code: closeCode }, 'closed');
   }
 
-  /** Server pings, dead-peer detection (idle timeout) and token expiry. */
+  /**
+   * Server pings, dead-peer detection (idle timeout) and token expiry. A peer silent past the idle timeout
+   * gets Disconnect and close 3002 (a peer that only stopped ponging still reads); one still there a tick
+   * later (told already, or closing for another reason, with no close handshake since) is terminated.
+   */
   #tick(): void {
     const now = Date.now();
     for (const c of this.#live) {
       if (now - c.lastSeen > this.options.idleTimeoutMs) {
+        if (c.state === 'closing') {
+          c.terminate(CloseCode.NoPong, 'no close handshake');
+          continue;
+        }
         this.metrics.deadPeers.inc();
         c.log.info('no pong within the idle timeout: closing');
-        c.terminate(CloseCode.NoPong, 'no pong');
+        c.disconnect(CloseCode.NoPong, 'no pong', true);
       } else if (c.state === 'connected' && c.expiresAtMs > 0 && now >= c.expiresAtMs) {
         c.send(errorFrame(0, ErrorCodes.TokenExpired));
         c.disconnect(CloseCode.TokenExpired, 'token expired', true);

@@ -5,6 +5,7 @@
 import { type Delivery, decodeDelivery, type IServerFrame } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Connection } from './connection.js';
+import { admitPublication, type ChannelContinuity, exceptOf } from './continuity.js';
 import type { LocalIndex } from './local-index.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { Relay } from './relay.js';
@@ -15,6 +16,10 @@ export interface FanOutContext {
   readonly relay: Relay;
   readonly metrics: EdgeMetrics;
   readonly log: Logger;
+  /** Offset continuity of durable channels (continuity.ts); absent: publications are not checked. */
+  readonly continuity?: ChannelContinuity;
+  /** Runs before any delivery is written: the re-sync owed after a bus reconnect goes first (resync.ts). */
+  readonly beforeDelivery?: () => void;
 }
 
 type Body = NonNullable<Delivery['body']>;
@@ -54,20 +59,28 @@ export function createDeliveryHandler(ctx: FanOutContext): (bytes: Uint8Array) =
       ctx.log.warn({ err: error }, 'dropping malformed delivery');
       return;
     }
+    ctx.beforeDelivery?.();
     const frame = toServerFrame(delivery);
     if (!frame) {
       ctx.metrics.drops.inc({ reason: 'empty_delivery' });
       ctx.log.warn({ target: delivery.target }, 'dropping delivery without body');
       return;
     }
-    if (delivery.target === 'connection' && (delivery.body === 'reply' || delivery.frameId)) {
-      const requestId = delivery.body === 'reply' ? delivery.reply?.requestId || undefined : undefined;
-      if (!ctx.relay.settle(delivery.connection ?? '', requestId, delivery.frameId)) {
-        ctx.metrics.drops.inc({ reason: 'late_answer' });
+    if (delivery.body === 'reply' || delivery.frameId) {
+      // An answer is written only to the connection whose pending request it settles, with that client's
+      // own ids put back (see Relay.answer); a late, forged or misaddressed one is dropped.
+      const answered = delivery.target === 'connection' ? ctx.relay.answer(delivery) : undefined;
+      if (!answered) {
+        ctx.metrics.drops.inc({ reason: 'unmatched_answer' });
         return;
       }
+      const subscribed = answered.frame.subscribed;
+      if (subscribed) ctx.continuity?.answered(subscribed.channel ?? '', subscribed.position);
+      if (answered.connection.state === 'connected') answered.connection.send(answered.frame);
+      return;
     }
-    const except = delivery.exceptConnection || undefined;
+    if (ctx.continuity && !admitPublication(ctx.continuity, delivery, ctx.metrics)) return;
+    const except = exceptOf(delivery);
     if (delivery.body === 'disconnect') {
       const d = delivery.disconnect!;
       for (const target of [...targetsOf(delivery, index)])

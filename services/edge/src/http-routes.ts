@@ -6,8 +6,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 
-/** Takes a request the edge does not serve itself; answers `false` to let the edge reply 404. */
-export type HttpFallback = (req: IncomingMessage, res: ServerResponse) => boolean;
+/**
+ * Takes a request the edge does not serve itself; answers `false` to let the edge reply 404. `claims`
+ * lists edge paths the fallback serves instead of the edge (never `/ws`): an embedding process that puts
+ * its own access rule on `/metrics` claims it.
+ */
+export type HttpFallback = ((req: IncomingMessage, res: ServerResponse) => boolean) & {
+  readonly claims?: readonly string[];
+};
 
 export interface HttpState {
   readonly nodeId: string;
@@ -21,7 +27,7 @@ const EDGE_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/ws']);
 export function createHttpHandler(state: HttpState) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (!EDGE_PATHS.has(path)) {
+    if (!EDGE_PATHS.has(path) || (path !== '/ws' && state.fallback?.claims?.includes(path))) {
       if (!state.fallback?.(req, res)) json(res, 404, { error: 'not found' });
       return;
     }

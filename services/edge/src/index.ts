@@ -1,4 +1,11 @@
-export { ConfigError, type EdgeConfig, loadConfig } from './config.js';
+export {
+  ConfigError,
+  type ConfigProblem,
+  type EdgeConfig,
+  type LoadConfigOptions,
+  loadConfig,
+  MIN_JWT_SECRET_LENGTH,
+} from './config.js';
 export { type DrainResult, EdgeNode, type EdgeNodeDeps } from './edge-node.js';
 export type { HttpFallback } from './http-routes.js';
 export { EdgeMetrics } from './metrics.js';

@@ -28,6 +28,7 @@ export class LocalIndex {
     return this.#connections.values();
   }
 
+  /** The channel's local connections. The set is dropped when it empties: a new one means a new local subscription (continuity.ts relies on it). */
   channel(channel: string): ReadonlySet<Connection> | undefined {
     return this.#channels.get(channel);
   }

@@ -15,6 +15,7 @@ async function runNode(config: EdgeConfig, nodeId: string): Promise<void> {
   const node = new EdgeNode({ ...config.node, nodeId }, { transport, logger });
   await node.start();
   if (config.node.allowAnonymous) logger.warn('anonymous connections are allowed');
+  for (const warning of config.warnings) logger.warn(warning);
   logger.info({ node: nodeId, url: node.url, bus: transport.kind }, 'edge started');
   let stopping = false;
   const stop = async (signal: string) => {

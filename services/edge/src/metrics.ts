@@ -15,6 +15,8 @@ export class EdgeMetrics {
   readonly authFailures: Counter<'reason'>;
   readonly transportReconnects: Counter;
   readonly deadPeers: Counter;
+  /** Sockets destroyed for not sending their HTTP request head in time: the silent-socket attack signal. */
+  readonly handshakeTimeouts: Counter;
   readonly closes: Counter<'code'>;
   readonly relayed: Counter<'result'>;
 
@@ -76,6 +78,11 @@ export class EdgeMetrics {
     this.deadPeers = new Counter({
       name: `${p}dead_peers_total`,
       help: 'Connections closed for missing pongs',
+      registers,
+    });
+    this.handshakeTimeouts = new Counter({
+      name: `${p}handshake_timeouts_total`,
+      help: 'TCP connections destroyed before sending their HTTP request head (SWITCHBOARD_HANDSHAKE_TIMEOUT_MS)',
       registers,
     });
     this.closes = new Counter({

@@ -20,7 +20,7 @@ describe('client -> service relay', () => {
   let bus: Bus;
   const clients: TestClient[] = [];
   beforeEach(async () => {
-    bus = await startBus(1, { requestTimeoutMs: 300 });
+    bus = await startBus(1, { requestTimeoutMs: 300, clientCallable: ['echo/*', 'silent/x'] });
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) await c.close();
@@ -36,6 +36,7 @@ describe('client -> service relay', () => {
         nodeRoute(node),
         encodeDelivery({
           connection: inbound.connectionId,
+          service: 'echo',
           reply: { requestId: inbound.requestId, type: 'echo.ok', payload: inbound.payload },
         }),
       );
@@ -55,21 +56,33 @@ describe('client -> service relay', () => {
   it('a Send to a service that never answers gets an error Reply (Timeout, 140)', async () => {
     const received: string[] = [];
     await bus.publisher.consumeWork('silent', { group: 'silent' }, async (message) => {
-      received.push(decodeInbound(message.bytes).requestId);
+      received.push(decodeInbound(message.bytes).type);
     });
     const { client } = await connect(bus.nodes[0]!.url, 'alice');
     clients.push(client);
     client.send({ id: 1, send: { service: 'silent', type: 'x', requestId: 'r2' } });
     const reply = (await client.next((f) => f.reply?.requestId === 'r2')).reply!;
     expect(reply.error?.code).toBe(140);
-    expect(received).toEqual(['r2']);
+    expect(received).toEqual(['x']);
   });
 
-  it('a Send to an invalid service name gets an error Reply (BadRequest, 102)', async () => {
+  it('a Send to a service or type that is not client-callable gets NotCallable (114); nothing is published', async () => {
+    const received: string[] = [];
+    for (const topic of ['silent', 'history'])
+      await bus.publisher.consumeWork(topic, { group: topic }, async (message) => {
+        received.push(decodeInbound(message.bytes).type);
+      });
     const { client } = await connect(bus.nodes[0]!.url, 'alice');
     clients.push(client);
     client.send({ id: 1, send: { service: 'no such service!', type: 'x', requestId: 'r3' } });
-    expect((await client.next((f) => f.reply?.requestId === 'r3')).reply!.error?.code).toBe(102);
+    expect((await client.next((f) => f.reply?.requestId === 'r3')).reply!.error?.code).toBe(114);
+    client.send({ id: 2, send: { service: 'silent', type: 'y', requestId: 'r4' } });
+    expect((await client.next((f) => f.reply?.requestId === 'r4')).reply!.error?.code).toBe(114);
+    client.send({ id: 3, send: { service: 'history', type: 'history.publish' } });
+    expect((await client.next((f) => f.id === 3)).error?.code).toBe(114);
+    // The allowed type goes through, so the two refused ones would have been seen before it.
+    client.send({ id: 4, send: { service: 'silent', type: 'x' } });
+    await expect.poll(() => received).toEqual(['x']);
   });
 
   it('history queries are relayed and answered by frame id; unanswered ones time out', async () => {
@@ -84,7 +97,12 @@ describe('client -> service relay', () => {
       if (!answer) return;
       await bus.publisher.publishDelivery(
         nodeRoute(nodeOf(inbound.connectionId)),
-        encodeDelivery({ connection: inbound.connectionId, frameId: Number(inbound.requestId), ...answer }),
+        encodeDelivery({
+          connection: inbound.connectionId,
+          frameId: Number(inbound.requestId),
+          service: 'history',
+          ...answer,
+        }),
       );
     });
     const { client } = await connect(bus.nodes[0]!.url, 'alice');

@@ -1,51 +1,93 @@
 /**
  * Client -> service relay. A client command becomes an Inbound envelope on the service's work topic,
- * published with broker confirmation. Commands that expect an answer register a pending entry with a
- * timeout: the answer (a Delivery to the connection) settles it, the timeout answers for the service —
- * the client never waits in silence. Late answers are dropped.
+ * published with broker confirmation, stamped by the edge alone: origin, connection, user, node, time.
+ *
+ * Requests that expect an answer get a correlation id the edge generates (never the client's own id, which
+ * the client controls): the answer must carry it back (Reply.request_id or Delivery.frame_id), come from the
+ * service the request went to (Delivery.service), be addressed to the asking connection, have the body the
+ * request expects, and arrive once, before the timeout. Only then is it written, with the client's own ids
+ * put back. Anything else is dropped: a client cannot make another request's answer (another channel's
+ * history, a presence list) arrive as the answer to one of its own. The timeout answers for the service, so
+ * the client never waits in silence, and a bound on pending requests per connection keeps one client from
+ * holding unbounded timers.
  */
 import { randomBytes } from 'node:crypto';
 import type { Transport } from '@switchboard/bus';
-import { encodeInbound, type IServerFrame } from '@switchboard/protocol';
+import {
+  type Delivery,
+  ErrorCodes,
+  encodeInbound,
+  type IServerFrame,
+  Origin,
+  SwitchboardError,
+} from '@switchboard/protocol';
 import type { Connection } from './connection.js';
+
+/** How the answer to a request comes back to the client. */
+export type Expected =
+  /** A `Send` with a request id: a Reply, written with the client's request id. */
+  | { readonly kind: 'reply'; readonly requestId: string }
+  /** History, presence, recovery: one of `bodies` (or an Error), written with the client's frame id. */
+  | { readonly kind: 'frame'; readonly frameId: number; readonly bodies: readonly AnswerBody[] };
+
+export type AnswerBody = 'subscribed' | 'history' | 'presence';
 
 export interface RelayRequest {
   readonly service: string;
   readonly type: string;
   readonly payload: Uint8Array;
   readonly key?: string;
-  /** Client request id (Send) — the answer is a Reply with this id. */
-  readonly requestId?: string;
-  /** Client frame id (history, presence, recovery) — the answer is a frame with this id. */
-  readonly frameId?: number;
-  /** Frame sent to the client when nobody answers in time. */
+  /** `client`: a client's Send (only client-callable types reach here); `edge`: a command the edge checked. */
+  readonly origin: 'client' | 'edge';
+  /** Set when an answer is awaited; `onTimeout` then answers for a service that stays silent. */
+  readonly expect?: Expected;
   readonly onTimeout?: () => IServerFrame;
+}
+
+/** The connection already has `maxPendingRequests` requests awaiting an answer: nothing was published. */
+export class TooManyPendingError extends SwitchboardError {
+  constructor(limit: number) {
+    super(ErrorCodes.TooManyPending, String(limit));
+    this.name = 'TooManyPendingError';
+  }
 }
 
 interface Pending {
   readonly timer: NodeJS.Timeout;
   readonly connection: Connection;
+  readonly service: string;
+  readonly expect: Expected;
 }
+
+/** Correlation ids travel as Delivery.frame_id (uint32) too, so they stay in 1 … 2^32-1. */
+const MAX_CORRELATION = 0xffff_ffff;
 
 export class Relay {
   readonly #transport: Transport;
   readonly #nodeId: string;
   readonly #timeoutMs: number;
-  readonly #pending = new Map<string, Pending>();
+  readonly #maxPending: number;
+  readonly #pending = new Map<number, Pending>();
+  readonly #byConnection = new Map<Connection, Set<number>>();
+  #lastCorrelation = 0;
 
-  constructor(transport: Transport, nodeId: string, timeoutMs: number) {
+  constructor(transport: Transport, nodeId: string, timeoutMs: number, maxPendingPerConnection = 32) {
     this.#transport = transport;
     this.#nodeId = nodeId;
     this.#timeoutMs = timeoutMs;
+    this.#maxPending = maxPendingPerConnection;
   }
 
   get pending(): number {
     return this.#pending.size;
   }
 
-  /** Publishes the envelope; resolves once the broker accepted it, rejects with the bus error. */
+  /**
+   * Publishes the envelope; resolves once the broker accepted it, rejects with the bus error, or with
+   * TooManyPendingError before publishing anything.
+   */
   async publish(connection: Connection, request: RelayRequest): Promise<void> {
-    const requestId = request.requestId || (request.frameId ? String(request.frameId) : '');
+    const correlation = request.expect ? this.#register(connection, request) : 0;
     const bytes = encodeInbound({
       connectionId: connection.id,
       userId: connection.userId,
@@ -55,56 +97,93 @@ export class Relay {
       service: request.service,
       type: request.type,
       payload: request.payload,
-      requestId,
+      requestId: correlation ? String(correlation) : '',
       key: request.key ?? '',
+      origin: request.origin === 'client' ? Origin.ORIGIN_CLIENT : Origin.ORIGIN_EDGE,
     });
-    const pendingKey = request.requestId
-      ? replyKey(connection.id, request.requestId)
-      : request.frameId && request.onTimeout
-        ? frameKey(connection.id, request.frameId)
-        : undefined;
-    if (pendingKey && request.onTimeout) this.#register(pendingKey, connection, request.onTimeout);
     try {
       await this.#transport.publishWork(request.service, request.key || connection.id, bytes);
     } catch (error) {
-      if (pendingKey) this.#clear(pendingKey);
+      if (correlation) this.#clear(correlation);
       throw error;
     }
   }
 
-  #register(key: string, connection: Connection, onTimeout: () => IServerFrame): void {
-    this.#clear(key);
-    const timer = setTimeout(() => {
-      this.#pending.delete(key);
-      connection.send(onTimeout());
-    }, this.#timeoutMs);
-    this.#pending.set(key, { timer, connection });
-  }
-
-  #clear(key: string): boolean {
-    const pending = this.#pending.get(key);
-    if (!pending) return false;
-    clearTimeout(pending.timer);
-    this.#pending.delete(key);
-    return true;
-  }
-
-  /** An answer arrived for a connection: true when it was awaited (deliver it), false when late. */
-  settle(connectionId: string, requestId: string | undefined, frameId: number): boolean {
-    if (requestId) return this.#clear(replyKey(connectionId, requestId));
-    if (frameId) return this.#clear(frameKey(connectionId, frameId));
-    return true;
+  /**
+   * An answer delivery (a Reply, or a body with frame_id) arrived: the frame to write to the asking
+   * connection, with the client's ids put back — or undefined when it answers nothing this edge awaits
+   * (late, forged, from another service, for another connection, or of the wrong kind): drop it.
+   */
+  answer(delivery: Delivery): { connection: Connection; frame: IServerFrame } | undefined {
+    const body = delivery.body;
+    const correlation = body === 'reply' ? toCorrelation(delivery.reply?.requestId) : delivery.frameId;
+    const pending = correlation ? this.#pending.get(correlation) : undefined;
+    if (!pending || !body) return undefined;
+    if (pending.connection.id !== delivery.connection || pending.service !== delivery.service)
+      return undefined;
+    const { expect } = pending;
+    let frame: IServerFrame;
+    if (expect.kind === 'reply') {
+      if (body !== 'reply') return undefined;
+      frame = { reply: { ...delivery.reply, requestId: expect.requestId } };
+    } else {
+      if (body !== 'error' && !expect.bodies.includes(body as AnswerBody)) return undefined;
+      frame = { id: expect.frameId, [body]: delivery[body] };
+    }
+    this.#clear(correlation);
+    return { connection: pending.connection, frame };
   }
 
   /** Forgets a closed connection's pending answers. */
   cancel(connection: Connection): void {
-    for (const [key, pending] of this.#pending) if (pending.connection === connection) this.#clear(key);
+    for (const correlation of [...(this.#byConnection.get(connection) ?? [])]) this.#clear(correlation);
   }
 
   close(): void {
-    for (const key of [...this.#pending.keys()]) this.#clear(key);
+    for (const correlation of [...this.#pending.keys()]) this.#clear(correlation);
+  }
+
+  #register(connection: Connection, request: RelayRequest): number {
+    const own = this.#byConnection.get(connection);
+    if (own && own.size >= this.#maxPending) throw new TooManyPendingError(this.#maxPending);
+    const correlation = this.#nextCorrelation();
+    const onTimeout = request.onTimeout;
+    const timer = setTimeout(() => {
+      if (this.#clear(correlation) && onTimeout) connection.send(onTimeout());
+    }, this.#timeoutMs);
+    this.#pending.set(correlation, {
+      timer,
+      connection,
+      service: request.service,
+      expect: request.expect as Expected,
+    });
+    if (own) own.add(correlation);
+    else this.#byConnection.set(connection, new Set([correlation]));
+    return correlation;
+  }
+
+  #nextCorrelation(): number {
+    // At most maxPending × connections ids are in use, far below 2^32: the loop ends within a few steps.
+    do {
+      this.#lastCorrelation = this.#lastCorrelation >= MAX_CORRELATION ? 1 : this.#lastCorrelation + 1;
+    } while (this.#pending.has(this.#lastCorrelation));
+    return this.#lastCorrelation;
+  }
+
+  #clear(correlation: number): boolean {
+    const pending = this.#pending.get(correlation);
+    if (!pending) return false;
+    clearTimeout(pending.timer);
+    this.#pending.delete(correlation);
+    const own = this.#byConnection.get(pending.connection);
+    own?.delete(correlation);
+    if (own?.size === 0) this.#byConnection.delete(pending.connection);
+    return true;
   }
 }
 
-const replyKey = (connectionId: string, requestId: string) => `${connectionId}\u0000r\u0000${requestId}`;
-const frameKey = (connectionId: string, frameId: number) => `${connectionId}\u0000f\u0000${frameId}`;
+function toCorrelation(requestId: string | undefined | null): number {
+  if (!requestId || !/^[1-9]\d{0,9}$/.test(requestId)) return 0;
+  const value = Number(requestId);
+  return value <= MAX_CORRELATION ? value : 0;
+}

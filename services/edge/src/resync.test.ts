@@ -1,8 +1,20 @@
-import { decodeLifecycleEvent, type LifecycleEvent, UnsubscribeCode } from '@switchboard/protocol';
+import { EventEmitter } from 'node:events';
+import type { Transport, TransportEvent } from '@switchboard/bus';
+import { MemoryBroker, MemoryTransport } from '@switchboard/bus/memory';
+import {
+  decodeLifecycleEvent,
+  encodeDelivery,
+  type IDelivery,
+  type LifecycleEvent,
+  UnsubscribeCode,
+} from '@switchboard/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EdgeNode } from './edge-node.js';
 import {
   type Bus,
   connect,
+  routeOf,
+  SECRET,
   standInHistory,
   startBus,
   subscribe,
@@ -65,7 +77,7 @@ describe('re-sync after the bus reconnects', () => {
     expect(bob.client.count((f) => f.kind === 'unsubscribed')).toBe(0);
     await bus.deliver({
       channel: 'chat:room',
-      publication: { channel: 'chat:room', type: 'live', offset: 10 },
+      publication: { channel: 'chat:room', type: 'live', offset: 10, epoch: 'e1' },
     });
     expect((await alice.client.next((f) => f.publication?.type === 'live')).publication!.offset).toBe(10);
   });
@@ -85,7 +97,7 @@ describe('re-sync after the bus reconnects', () => {
     // Still subscribed once: one lifecycle `subscribed`, one copy of each publication.
     await bus.deliver({
       channel: 'chat:room',
-      publication: { channel: 'chat:room', type: 'once', offset: 10 },
+      publication: { channel: 'chat:room', type: 'once', offset: 10, epoch: 'e1' },
     });
     await alice.client.next((f) => f.publication?.type === 'once');
     alice.client.send({ id: 3, unsubscribe: { channel: 'chat:room' } });
@@ -102,5 +114,105 @@ describe('re-sync after the bus reconnects', () => {
     expect((await alice.client.next((f) => f.id === 3)).error?.code).toBe(121);
     alice.client.send({ id: 4, subscribe: { channel: 'news', since: { offset: 1, epoch: 'e1' } } });
     expect((await alice.client.next((f) => f.id === 4)).error?.code).toBe(121);
+  });
+});
+
+/**
+ * A memory-bus transport whose connection events the test raises itself: like RabbitMQ after an outage, the
+ * node's inbox delivers again before the transport reports `reconnected`.
+ */
+class SteppedTransport implements Transport {
+  readonly kind = 'memory';
+  readonly #events = new EventEmitter();
+  constructor(readonly inner: MemoryTransport) {}
+  publishWork: Transport['publishWork'] = (...args) => this.inner.publishWork(...args);
+  consumeWork: Transport['consumeWork'] = (...args) => this.inner.consumeWork(...args);
+  consumeDeadLetters: Transport['consumeDeadLetters'] = (...args) => this.inner.consumeDeadLetters(...args);
+  publishDelivery: Transport['publishDelivery'] = (...args) => this.inner.publishDelivery(...args);
+  openNode: Transport['openNode'] = (...args) => this.inner.openNode(...args);
+  on(event: 'event', listener: (event: TransportEvent) => void): void {
+    this.#events.on(event, listener);
+  }
+  raise(event: TransportEvent): void {
+    this.#events.emit('event', event);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+describe('re-sync ordering after the bus reconnects', () => {
+  let transport: SteppedTransport;
+  let publisher: MemoryTransport;
+  let node: EdgeNode;
+  let alice: TestClient;
+
+  beforeEach(async () => {
+    const broker = new MemoryBroker();
+    transport = new SteppedTransport(new MemoryTransport({ broker }));
+    publisher = new MemoryTransport({ broker });
+    node = new EdgeNode(
+      { nodeId: 'r0', host: '127.0.0.1', port: 0, jwtSecret: SECRET, requestTimeoutMs: 2_000 },
+      { transport },
+    );
+    await node.start();
+    await standInHistory({ publisher } as Bus, 4, () => undefined); // it only uses the publisher
+    alice = (await connect(node.url, 'alice')).client;
+    await subscribe(alice, 1, 'chat:room');
+    await subscribe(alice, 2, 'news');
+  });
+  afterEach(async () => {
+    await alice.close();
+    await node.close();
+    await transport.close();
+    await publisher.close();
+  });
+
+  const deliver = (delivery: IDelivery) =>
+    publisher.publishDelivery(routeOf(delivery), encodeDelivery(delivery));
+  const publish = (offset: number) =>
+    deliver({
+      channel: 'chat:room',
+      durable: true,
+      publication: { channel: 'chat:room', type: 'msg', offset, epoch: 'e1' },
+    });
+  const seen = () =>
+    alice.frames.flatMap((f): (number | string)[] =>
+      f.publication?.channel === 'chat:room'
+        ? [Number(f.publication.offset)]
+        : f.unsubscribed && f.id === 0
+          ? [`${f.unsubscribed.channel} ${f.unsubscribed.code}`]
+          : [],
+    );
+  async function barrier(name: string) {
+    await deliver({ channel: 'news', publication: { channel: 'news', type: name } });
+    await alice.next((f) => f.publication?.type === name);
+  }
+
+  it('sends 2500 before the first delivery that arrives ahead of `reconnected`, once', async () => {
+    await publish(5);
+    await barrier('before');
+    transport.raise({ type: 'disconnected' });
+    // The inbox is back before the transport says so (6 ms on RabbitMQ in issue 18). Offset 6 follows 5 on
+    // this node, yet history may have published offsets this node never saw while it was away: the client
+    // must be told before it takes 6 (or anything later) as its position.
+    await publish(6);
+    await barrier('early');
+    transport.raise({ type: 'reconnected' });
+    await publish(7);
+    await barrier('after');
+    expect(seen()).toEqual([5, `chat:room ${UnsubscribeCode.InsufficientState}`, 6, 7]);
+  });
+
+  it('sends 2500 on `reconnected` when no delivery came first, and checks the next publication afresh', async () => {
+    await publish(5);
+    await barrier('before');
+    transport.raise({ type: 'disconnected' });
+    transport.raise({ type: 'reconnected' });
+    await alice.next((f) => f.unsubscribed?.code === UnsubscribeCode.InsufficientState);
+    // The re-sync reported whatever was missed: 9 after 5 is no second gap.
+    await publish(9);
+    await barrier('after');
+    expect(seen()).toEqual([5, 'chat:room 2500', 9]);
   });
 });

@@ -22,12 +22,14 @@ import type { EdgeNodeOptions } from '../options.js';
 
 export const SECRET = 'test-secret-that-is-long-enough-for-hs256';
 
+/** An HS256 token; `exp` in an hour unless `expiresIn` says otherwise (`null`: no `exp` at all). */
 export async function sign(
   claims: Record<string, unknown>,
-  options: { expiresIn?: string | number; secret?: string } = {},
+  options: { expiresIn?: string | number | null; secret?: string } = {},
 ) {
   const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
-  if (options.expiresIn !== undefined) jwt.setExpirationTime(options.expiresIn);
+  const expiresIn = options.expiresIn === undefined ? '1h' : options.expiresIn;
+  if (expiresIn !== null) jwt.setExpirationTime(expiresIn);
   return jwt.sign(new TextEncoder().encode(options.secret ?? SECRET));
 }
 
@@ -89,6 +91,7 @@ export async function standInHistory(
       encodeDelivery({
         connection,
         frameId: Number(inbound.requestId),
+        service: 'history',
         subscribed: {
           channel: sub.channel,
           durable: true,
