@@ -156,7 +156,7 @@ describe('chat service on the memory bus', () => {
     await waitFor('the second publication', () => history.length === 2);
     // Durable publications reach the edges only through the history service, never directly.
     expect(traffic()).toEqual([]);
-    expect((await ok(ALICE, 'chat.rooms', {})).body).toEqual({ rooms: ['lobby'] });
+    expect((await ok(ALICE, 'chat.rooms', {})).body).toEqual({ rooms: ['lobby'], total: 1, limit: 100 });
   });
 
   it('answers a retried send with the same clientMsgId without publishing it again', async () => {
@@ -210,13 +210,13 @@ describe('chat service on the memory bus', () => {
     );
     await fails(ALICE, 'chat.join', { room: 'nowhere' }, 'BadRequest');
     await ok(ALICE, 'chat.send', { room: 'lobby', text: 'hi' });
-    expect(await store.listRooms()).toEqual(['lobby']);
+    expect(await store.listRooms(10)).toEqual({ rooms: ['lobby'], total: 1 });
   });
 
   it('refuses anonymous connections', async () => {
     await start();
     await fails(ANONYMOUS, 'chat.send', { room: 'lobby', text: 'hi' }, 'Unauthorized');
-    expect(await store.listRooms()).toEqual([]);
+    expect(await store.listRooms(10)).toEqual({ rooms: [], total: 0 });
   });
 
   it('lets only the author edit and delete a message', async () => {
@@ -308,5 +308,77 @@ describe('chat service on the memory bus', () => {
     await ok(ALICE, 'chat.send', { room: 'lobby', text: 'marker' });
     await waitFor('the marker', () => history.length === 1);
     expect(traffic()).toHaveLength(1);
+  });
+
+  describe('room bounds (issue 13, defect 8)', () => {
+    const CAROL = { user: 'carol', connection: `${NODE}.carol1` };
+
+    it('lets a user create only roomCreationsPerUserPerHour new rooms, refilled over the hour', async () => {
+      await start({ roomCreationsPerUserPerHour: 3 });
+      for (const room of ['r1', 'r2', 'r3']) await ok(ALICE, 'chat.join', { room });
+      expect(await fails(ALICE, 'chat.join', { room: 'r4' }, 'RateLimited')).toMatch(/3 new rooms per hour/);
+      expect(await fails(ALICE, 'chat.send', { room: 'r4', text: 'x' }, 'RateLimited')).toMatch(/new rooms/);
+      // Existing rooms cost nothing, and other users have their own bucket.
+      await ok(ALICE, 'chat.join', { room: 'r1' });
+      await ok(ALICE, 'chat.send', { room: 'r2', text: 'still fine' });
+      await ok(BOB, 'chat.join', { room: 'b1' });
+      clock += 20 * 60_000; // a third of an hour: one creation back
+      await ok(ALICE, 'chat.join', { room: 'r4' });
+      await fails(ALICE, 'chat.join', { room: 'r5' }, 'RateLimited');
+      expect((await store.listRooms(100)).total).toBe(5);
+    });
+
+    it('refuses new rooms once maxRooms exist, for every user, while existing rooms keep working', async () => {
+      await start({ maxRooms: 4, roomCreationsPerUserPerHour: 100 });
+      // 20 connections' worth of attempts from three users: no more than 4 rooms ever exist.
+      for (let i = 0; i < 20; i++) {
+        const client = [ALICE, BOB, CAROL][i % 3]!;
+        const reply = await request(client, 'chat.join', { room: `spam-${i}` });
+        if (i < 4) expect(reply.error ?? undefined).toBeUndefined();
+        else expect(reply.error?.code).toBe(ErrorCodes.ServiceError.wire);
+      }
+      expect((await store.listRooms(100)).total).toBe(4);
+      expect(await fails(CAROL, 'chat.send', { room: 'more', text: 'x' }, 'ServiceError')).toMatch(
+        /room limit \(4\)/,
+      );
+      await ok(CAROL, 'chat.send', { room: 'spam-0', text: 'existing room' });
+    });
+
+    it('answers chat.rooms with at most roomsListLimit rooms, most recently active first, and the total', async () => {
+      await start({ roomsListLimit: 3, roomCreationsPerUserPerHour: 100 });
+      for (const room of ['a', 'b', 'c', 'd', 'e']) {
+        clock += 1000;
+        await ok(ALICE, 'chat.join', { room });
+      }
+      clock += 1000;
+      await ok(BOB, 'chat.send', { room: 'b', text: 'b is active again' });
+      expect((await ok(ALICE, 'chat.rooms', {})).body).toEqual({
+        rooms: ['b', 'e', 'd'],
+        total: 5,
+        limit: 3,
+      });
+      expect((await ok(ALICE, 'chat.rooms', { limit: 1 })).body).toEqual({
+        rooms: ['b'],
+        total: 5,
+        limit: 1,
+      });
+      expect((await ok(ALICE, 'chat.rooms', '')).body).toEqual({
+        rooms: ['b', 'e', 'd'],
+        total: 5,
+        limit: 3,
+      });
+      expect(await fails(ALICE, 'chat.rooms', { limit: 4 }, 'BadRequest')).toMatch(/"limit" must be/);
+      await fails(ALICE, 'chat.rooms', { limit: 0 }, 'BadRequest');
+      await fails(ALICE, 'chat.rooms', 'not json', 'BadRequest');
+    });
+
+    it('rejects room names that are too long or carry other characters, creating nothing', async () => {
+      await start();
+      const attacks = ['x'.repeat(101), '', 'a b', 'ünï', 'chat:lobby', 'a/b', 'a*', '{tag}', 'a\nb', 42];
+      for (const room of attacks)
+        expect(await fails(ALICE, 'chat.join', { room }, 'BadRequest')).toMatch(/"room" must be/);
+      await ok(ALICE, 'chat.join', { room: 'x'.repeat(100) });
+      expect((await store.listRooms(100)).total).toBe(1);
+    });
   });
 });

@@ -2,15 +2,20 @@
  * The chat service: handlers for the `chat.*` types clients send through the edge (`Send{service: 'chat'}`,
  * JSON payloads). Rooms are the durable channels `chat:<room>`: messages, edits and deletions go through
  * the history service (offset + epoch, recovery, history queries: clients ask it directly). The sender gets
- * its own message in the reply, never on the channel (`except` its connection). Typing indicators use the
+ * its own message in the reply and, like every subscriber, on the channel: a durable stream must reach each
+ * subscriber without holes (the edge applies `except` to ephemeral publications only). Typing indicators use the
  * ephemeral channel `typing:<room>`; private messages are pushes to the recipient's user route.
+ *
+ * Rooms are bounded (room-gate.ts): a user creates at most `roomCreationsPerUserPerHour` new rooms, at most
+ * `maxRooms` exist, and `chat.rooms` answers at most `roomsListLimit` of them, most recently active first,
+ * with the total count.
  *
  * Handlers resolve after every publish was accepted; a throw (store or bus down) lets the bus retry.
  * Ordering: a publish happens before the store records what makes a retry skip it (clientMsgId, deletion),
  * so a retried message is published again rather than lost.
  */
 import type { Transport } from '@switchboard/bus';
-import type { ErrorName } from '@switchboard/protocol';
+import { ChatTypes, type ErrorName } from '@switchboard/protocol';
 import type { ChannelPublishOptions } from '@switchboard/publisher';
 import {
   defineService,
@@ -20,24 +25,24 @@ import {
   type ServiceOptions,
 } from '@switchboard/service-kit';
 import { type ChatStore, messageId } from './chat-store.js';
-import { type Parsed, parseEdit, parseId, parsePrivate, parseRoom, parseSend } from './payloads.js';
+import {
+  type Parsed,
+  parseEdit,
+  parseId,
+  parsePrivate,
+  parseRoom,
+  parseRoomsRequest,
+  parseSend,
+} from './payloads.js';
 import { RateLimiter } from './rate-limiter.js';
+import { DEFAULT_ROOM_LIMITS, RoomGate } from './room-gate.js';
 
 export const CHAT_SERVICE = 'chat';
 export const roomChannel = (room: string): string => `chat:${room}`;
 export const typingChannel = (room: string): string => `typing:${room}`;
 
-/** Inbound types handled by the service (what clients put in `Send.type`). */
-export const ChatTypes = {
-  join: 'chat.join',
-  leave: 'chat.leave',
-  send: 'chat.send',
-  edit: 'chat.edit',
-  delete: 'chat.delete',
-  typing: 'chat.typing',
-  private: 'chat.private',
-  rooms: 'chat.rooms',
-} as const;
+/** Inbound types handled by the service (what clients put in `Send.type`), defined with the wire names. */
+export { ChatTypes };
 
 export interface ChatServiceOptions
   extends Pick<
@@ -54,6 +59,12 @@ export interface ChatServiceOptions
   readonly rateBurst?: number;
   /** Create unknown rooms on join/send. Default true. When false, only existing rooms may be used. */
   readonly autoCreateRooms?: boolean;
+  /** New rooms one user may create per hour (token bucket, per instance). Default 10. */
+  readonly roomCreationsPerUserPerHour?: number;
+  /** Rooms that may exist in all; creating one more is refused. Default 1000. */
+  readonly maxRooms?: number;
+  /** Most rooms in a `chat.rooms` answer (and its default `limit`). Default 100. */
+  readonly roomsListLimit?: number;
   /** Clock (message times, rate limit). Default Date.now. */
   readonly now?: () => number;
   /** Ids of private messages. Default crypto.randomUUID. */
@@ -70,6 +81,15 @@ export function createChatService(options: ChatServiceOptions): Service {
   const autoCreate = options.autoCreateRooms ?? true;
   const rate = options.ratePerUserPerSecond ?? 5;
   const limiter = new RateLimiter({ perSecond: rate, burst: options.rateBurst ?? rate * 2, now });
+  const rooms = new RoomGate({
+    store,
+    autoCreate,
+    creationsPerUserPerHour:
+      options.roomCreationsPerUserPerHour ?? DEFAULT_ROOM_LIMITS.creationsPerUserPerHour,
+    maxRooms: options.maxRooms ?? DEFAULT_ROOM_LIMITS.maxRooms,
+    now,
+  });
+  const roomsListLimit = options.roomsListLimit ?? DEFAULT_ROOM_LIMITS.roomsListLimit;
   const service = defineService({
     name: CHAT_SERVICE,
     transport: options.transport,
@@ -105,12 +125,12 @@ export function createChatService(options: ChatServiceOptions): Service {
     return true;
   };
 
-  /** True when the room exists or was just created (auto-create on). */
-  const roomReady = async (room: string): Promise<boolean> => {
-    if (await store.hasRoom(room)) return true;
-    if (!autoCreate) return false;
-    await store.createRoom(room);
-    return true;
+  /** True when the room exists or was just created; otherwise replies why not (see room-gate.ts). */
+  const roomReady = async (m: Context, room: string, user: string): Promise<boolean> => {
+    const admission = await rooms.admit(room, user);
+    if (admission.ok) return true;
+    await reject(m, admission.code, admission.problem);
+    return false;
   };
 
   const channelOptions = (m: Context, user: string, durable: boolean): ChannelPublishOptions => ({
@@ -120,7 +140,8 @@ export function createChatService(options: ChatServiceOptions): Service {
     traceId: m.inbound.traceId || undefined,
   });
 
-  const decode = { decode: json() };
+  // Every chat type is client-callable (the edge's default allow-list names them): payloads are hostile.
+  const decode = { decode: json(), clientCallable: true };
 
   service.on(
     ChatTypes.join,
@@ -128,7 +149,7 @@ export function createChatService(options: ChatServiceOptions): Service {
       const user = await sender(m);
       if (!user) return;
       await parsed(m, parseRoom(m.payload), async ({ room }) => {
-        if (!(await roomReady(room))) return reject(m, 'BadRequest', `unknown room "${room}"`);
+        if (!(await roomReady(m, room, user))) return;
         if (await store.addMember(room, user))
           await publisher.toChannel(
             roomChannel(room),
@@ -175,10 +196,14 @@ export function createChatService(options: ChatServiceOptions): Service {
             return void (await m.reply('chat.sent', { id: earlier, room, duplicate: true, ...echo }));
         }
         if (await limited(m, user)) return;
-        if (!(await roomReady(room))) return reject(m, 'BadRequest', `unknown room "${room}"`);
+        if (!(await roomReady(m, room, user))) return;
         const message = { id: messageId(room, await store.nextSeq(room)), room, text, user, time: now() };
         await store.saveMessage({ id: message.id, room, author: user });
         await publisher.toChannel(roomChannel(room), 'chat.message', message, channelOptions(m, user, true));
+        // Only the order of `chat.rooms` depends on it: a failure must not make the bus publish the message again.
+        await store
+          .touchRoom(room, message.time)
+          .catch((error: unknown) => m.log.warn({ err: error, room }, 'could not record room activity'));
         if (clientMsgId) await store.rememberClientMsgId(user, clientMsgId, message.id);
         await m.reply('chat.sent', { ...message, ...echo });
       });
@@ -270,9 +295,16 @@ export function createChatService(options: ChatServiceOptions): Service {
     decode,
   );
 
-  service.on(ChatTypes.rooms, async (m) => {
-    await m.reply('chat.rooms', { rooms: await store.listRooms() });
-  });
+  service.on(
+    ChatTypes.rooms,
+    async (m) => {
+      await parsed(m, parseRoomsRequest(m.payload as Uint8Array, roomsListLimit), async ({ limit }) => {
+        const list = await store.listRooms(limit);
+        await m.reply('chat.rooms', { rooms: list.rooms, total: list.total, limit });
+      });
+    },
+    { clientCallable: true },
+  );
 
   return service;
 }

@@ -16,12 +16,30 @@ export interface MessageMeta {
   readonly deleted: boolean;
 }
 
+/** What `createRoom` did: made the room, found it there already, or refused it because `maxRooms` exist. */
+export type CreateRoomResult = 'created' | 'exists' | 'full';
+
+export interface CreateRoomOptions {
+  /** Refuse ('full') when this many rooms exist already; the check and the add are one atomic step. */
+  readonly maxRooms?: number;
+  /** Activity time of the new room (see listRooms). Default Date.now(). */
+  readonly atMs?: number;
+}
+
+/** A page of rooms, most recently active first, and how many rooms exist in all. */
+export interface RoomList {
+  readonly rooms: string[];
+  readonly total: number;
+}
+
 export interface ChatStore {
-  /** Creates the room; resolves true when it did not exist before. */
-  createRoom(room: string): Promise<boolean>;
+  /** Creates the room unless it exists or `maxRooms` rooms exist already. */
+  createRoom(room: string, options?: CreateRoomOptions): Promise<CreateRoomResult>;
   hasRoom(room: string): Promise<boolean>;
-  /** Every room, sorted by name. */
-  listRooms(): Promise<string[]>;
+  /** Records activity in the room (a message) at `atMs`: it moves up in listRooms. */
+  touchRoom(room: string, atMs: number): Promise<void>;
+  /** At most `limit` rooms, most recently active (created or written to) first, and the total count. */
+  listRooms(limit: number): Promise<RoomList>;
   /** Next message sequence number of the room: 1, 2, 3… (never reused by the same store). */
   nextSeq(room: string): Promise<number>;
   /** Records who wrote message `id` (in which room). */

@@ -8,7 +8,7 @@ import { connectBus } from '@switchboard/bus';
 import { createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
 import { createChatService } from './chat-service.js';
 import type { ChatStore } from './chat-store.js';
-import { type ChatConfig, readChatConfig } from './config.js';
+import { type ChatConfig, chatServiceSettings, readChatConfig } from './config.js';
 import { MemoryChatStore } from './memory-chat-store.js';
 import { RedisChatStore } from './redis-chat-store.js';
 
@@ -27,10 +27,7 @@ async function run(config: ChatConfig): Promise<void> {
     store,
     logger,
     httpPort: config.httpPort,
-    maxMessageLength: config.maxMessageLength,
-    ratePerUserPerSecond: config.ratePerUserPerSecond,
-    rateBurst: config.rateBurst,
-    autoCreateRooms: config.autoCreateRooms,
+    ...chatServiceSettings(config),
   });
   await service.start();
   logger.info(

@@ -1,5 +1,8 @@
-/** In-process ChatStore: the embedded default. Bounded: the oldest message records go first. */
-import type { ChatStore, MessageMeta } from './chat-store.js';
+/**
+ * In-process ChatStore: the embedded default. Bounded: the oldest message records go first; rooms are
+ * bounded by the `maxRooms` the service passes to createRoom.
+ */
+import type { ChatStore, CreateRoomOptions, CreateRoomResult, MessageMeta, RoomList } from './chat-store.js';
 
 export interface MemoryChatStoreOptions {
   /** Message records (authorship, clientMsgId) kept; the oldest are forgotten first. Default 100 000. */
@@ -7,7 +10,8 @@ export interface MemoryChatStoreOptions {
 }
 
 export class MemoryChatStore implements ChatStore {
-  readonly #rooms = new Set<string>();
+  /** Room -> time of its last activity (creation or message). */
+  readonly #rooms = new Map<string, number>();
   readonly #seq = new Map<string, number>();
   readonly #messages = new Map<string, MessageMeta>();
   readonly #clientIds = new Map<string, string>();
@@ -18,18 +22,29 @@ export class MemoryChatStore implements ChatStore {
     this.#maxMessages = options.maxMessages ?? 100_000;
   }
 
-  async createRoom(room: string): Promise<boolean> {
-    if (this.#rooms.has(room)) return false;
-    this.#rooms.add(room);
-    return true;
+  async createRoom(room: string, options: CreateRoomOptions = {}): Promise<CreateRoomResult> {
+    if (this.#rooms.has(room)) return 'exists';
+    if (options.maxRooms !== undefined && this.#rooms.size >= options.maxRooms) return 'full';
+    this.#rooms.set(room, options.atMs ?? Date.now());
+    return 'created';
   }
 
   async hasRoom(room: string): Promise<boolean> {
     return this.#rooms.has(room);
   }
 
-  async listRooms(): Promise<string[]> {
-    return [...this.#rooms].sort();
+  async touchRoom(room: string, atMs: number): Promise<void> {
+    const last = this.#rooms.get(room);
+    if (last !== undefined && atMs > last) this.#rooms.set(room, atMs);
+  }
+
+  async listRooms(limit: number): Promise<RoomList> {
+    // Newest activity first; equal times by name, descending (as Redis orders a reversed sorted set).
+    const rooms = [...this.#rooms]
+      .sort(([a, at], [b, bt]) => bt - at || (a < b ? 1 : a > b ? -1 : 0))
+      .slice(0, Math.max(0, limit))
+      .map(([room]) => room);
+    return { rooms, total: this.#rooms.size };
   }
 
   async nextSeq(room: string): Promise<number> {

@@ -46,6 +46,9 @@ function room(body: Record<string, unknown>): Parsed<string> {
   const value = body.room;
   if (typeof value !== 'string' || !ROOM_PATTERN.test(value))
     return bad(`"room" must be a string matching ${ROOM_PATTERN}`);
+  // `chat:private-…` needs a subscription token to read: a chat request (which any signed-in user may send)
+  // must not be a way to write into it.
+  if (value.startsWith('private-')) return bad('"room" must not start with "private-" (a private channel)');
   return ok(value);
 }
 
@@ -116,4 +119,32 @@ export function parsePrivate(value: unknown, maxLength: number): Parsed<PrivateP
     return bad(`"to" must be a user id of 1–${MAX_USER_ID} characters`);
   const text = checkText(body.text, maxLength);
   return text.ok ? ok({ to, text: text.value }) : text;
+}
+
+export interface RoomsPayload {
+  /** Rooms in the answer (most recently active first). */
+  readonly limit: number;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * `chat.rooms` takes an optional JSON object `{limit}` (an integer 1…maxLimit; default maxLimit). An empty
+ * payload is `{}`: the request existed before it had a body.
+ */
+export function parseRoomsRequest(bytes: Uint8Array, maxLimit: number): Parsed<RoomsPayload> {
+  if (bytes.byteLength === 0) return ok({ limit: maxLimit });
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(bytes));
+  } catch {
+    return bad('payload must be a JSON object');
+  }
+  const body = object(value);
+  if (!body) return bad('payload must be a JSON object');
+  const limit = body.limit;
+  if (limit === undefined) return ok({ limit: maxLimit });
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > maxLimit)
+    return bad(`"limit" must be an integer from 1 to ${maxLimit}`);
+  return ok({ limit });
 }

@@ -47,7 +47,7 @@ describe('RedisChatStore', () => {
     await before.close();
 
     const after = open(keyPrefix);
-    expect(await after.listRooms()).toEqual(['lobby']);
+    expect(await after.listRooms(10)).toEqual({ rooms: ['lobby'], total: 1 });
     expect(await after.nextSeq('lobby')).toBe(2);
     expect(await after.getMessage('lobby-1')).toEqual({
       id: 'lobby-1',
@@ -67,5 +67,27 @@ describe('RedisChatStore', () => {
     const ttl = await admin.ttl(`${keyPrefix}msg:lobby-1`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60);
+  });
+
+  it('lists rooms of an older version (no activity entry) after the active ones', async () => {
+    const keyPrefix = `${prefix}legacy:`;
+    await admin.sadd(`${keyPrefix}rooms`, 'old-1', 'old-2');
+    const store = open(keyPrefix);
+    await store.createRoom('new', { atMs: 5_000 });
+    expect(await store.listRooms(10)).toEqual({ rooms: ['new', 'old-2', 'old-1'], total: 3 });
+    await store.touchRoom('old-1', 6_000);
+    expect((await store.listRooms(1)).rooms).toEqual(['old-1']);
+  });
+
+  it('never lets concurrent creations from several instances pass maxRooms', async () => {
+    const keyPrefix = `${prefix}race:`;
+    const one = open(keyPrefix);
+    const two = open(keyPrefix);
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? one : two).createRoom(`r${i}`, { maxRooms: 7 })),
+    );
+    expect(results.filter((r) => r === 'created')).toHaveLength(7);
+    expect(results.filter((r) => r === 'full')).toHaveLength(33);
+    expect(await admin.scard(`${keyPrefix}rooms`)).toBe(7);
   });
 });

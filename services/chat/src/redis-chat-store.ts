@@ -1,14 +1,17 @@
 /**
  * ChatStore on Redis (ioredis), shared by every chat instance and surviving restarts. Keys (prefix
  * `sb:chat:` by default):
- *   rooms                         set of room names
+ *   rooms                         set of room names (count bound: createRoom's maxRooms, checked atomically)
+ *   rooms:activity                sorted set, room -> time of its last activity (creation, message); the
+ *                                 order of listRooms. Rooms of an older version without an entry are
+ *                                 added with time 0 by the first listRooms that finds them missing.
  *   seq:<room>                    INCR counter of the room's message ids
  *   msg:<id>                      hash {room, author, deleted}, expires after messageTtlSeconds
  *   client:<len(author)>:<author>:<clientMsgId>  -> message id, expires after clientMsgIdTtlSeconds
  *   members:<room>                set of member user ids
  */
 import { Redis } from 'ioredis';
-import type { ChatStore, MessageMeta } from './chat-store.js';
+import type { ChatStore, CreateRoomOptions, CreateRoomResult, MessageMeta, RoomList } from './chat-store.js';
 
 export interface RedisChatStoreOptions {
   /** `redis://…`; the store creates and closes its own client. Give this or `redis`. */
@@ -24,6 +27,16 @@ export interface RedisChatStoreOptions {
   /** Called with connection errors of an owned client (ioredis reconnects by itself). */
   readonly onError?: (error: Error) => void;
 }
+
+/** KEYS: rooms. ARGV: room, maxRooms (0 = no bound). Returns 0 exists, 1 created, 2 full. */
+const CREATE_ROOM = `
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+local max = tonumber(ARGV[2])
+if max > 0 and redis.call('SCARD', KEYS[1]) >= max then return 2 end
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1`;
+
+const CREATE_RESULTS: readonly CreateRoomResult[] = ['exists', 'created', 'full'];
 
 const MARK_DELETED = `
 if redis.call('HEXISTS', KEYS[1], 'author') == 0 then return 0 end
@@ -52,16 +65,36 @@ export class RedisChatStore implements ChatStore {
     this.#clientTtl = options.clientMsgIdTtlSeconds ?? 3_600;
   }
 
-  async createRoom(room: string): Promise<boolean> {
-    return (await this.#redis.sadd(this.#key('rooms'), room)) === 1;
+  async createRoom(room: string, options: CreateRoomOptions = {}): Promise<CreateRoomResult> {
+    // The set alone decides (one key: cluster-safe); the activity entry follows in a second command.
+    const code = await this.#redis.eval(CREATE_ROOM, 1, this.#key('rooms'), room, options.maxRooms ?? 0);
+    const result = CREATE_RESULTS[Number(code)] ?? 'exists';
+    if (result === 'created')
+      await this.#redis.zadd(this.#key('rooms:activity'), 'NX', options.atMs ?? Date.now(), room);
+    return result;
   }
 
   async hasRoom(room: string): Promise<boolean> {
     return (await this.#redis.sismember(this.#key('rooms'), room)) === 1;
   }
 
-  async listRooms(): Promise<string[]> {
-    return (await this.#redis.smembers(this.#key('rooms'))).sort();
+  async touchRoom(room: string, atMs: number): Promise<void> {
+    await this.#redis.zadd(this.#key('rooms:activity'), 'GT', atMs, room);
+  }
+
+  async listRooms(limit: number): Promise<RoomList> {
+    const activity = this.#key('rooms:activity');
+    const [total, tracked] = await Promise.all([
+      this.#redis.scard(this.#key('rooms')),
+      this.#redis.zcard(activity),
+    ]);
+    if (tracked < total) {
+      const all = await this.#redis.smembers(this.#key('rooms'));
+      if (all.length > 0) await this.#redis.zadd(activity, 'NX', ...all.flatMap((room) => [0, room]));
+    }
+    const count = Math.max(0, Math.floor(limit));
+    const rooms = count > 0 ? await this.#redis.zrevrange(activity, 0, count - 1) : [];
+    return { rooms, total };
   }
 
   async nextSeq(room: string): Promise<number> {

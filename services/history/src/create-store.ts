@@ -4,11 +4,17 @@ import type { HistoryStore } from './history-store.js';
 import { MemoryHistoryStore } from './memory-history-store.js';
 import { RedisHistoryStore } from './redis-history-store.js';
 
-export type StoreConfig = Pick<HistoryConfig, 'maxPerChannel' | 'ttlSeconds' | 'redisUrl'>;
+export type StoreConfig = Pick<HistoryConfig, 'maxPerChannel' | 'ttlSeconds' | 'redisUrl'> &
+  Partial<Pick<HistoryConfig, 'maxChannels' | 'maxChannelBytes' | 'maxTotalBytes'>>;
 
 export function createHistoryStore(config: StoreConfig): HistoryStore {
-  const retention = { maxPerChannel: config.maxPerChannel, ttlMs: config.ttlSeconds * 1000 };
+  const retention = {
+    maxPerChannel: config.maxPerChannel,
+    ttlMs: config.ttlSeconds * 1000,
+    maxChannels: config.maxChannels,
+    maxChannelBytes: config.maxChannelBytes,
+  };
   return config.redisUrl
     ? new RedisHistoryStore({ ...retention, url: config.redisUrl })
-    : new MemoryHistoryStore(retention);
+    : new MemoryHistoryStore({ ...retention, maxTotalBytes: config.maxTotalBytes });
 }

@@ -11,8 +11,8 @@ import {
 import { HISTORY_PUBLISH_TYPE, HISTORY_TOPIC, Publisher } from '@switchboard/publisher';
 import type { Service } from '@switchboard/service-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHistoryService } from './history-service.js';
-import { MemoryHistoryStore } from './memory-history-store.js';
+import { createHistoryService, type HistoryServiceOptions } from './history-service.js';
+import { MemoryHistoryStore, type MemoryHistoryStoreOptions } from './memory-history-store.js';
 
 const v1 = switchboard.v1;
 const text = (bytes: Uint8Array | null | undefined) => new TextDecoder().decode(bytes ?? new Uint8Array());
@@ -34,9 +34,19 @@ describe('history service on the memory bus', () => {
     return transport;
   };
 
-  const start = async (maxPerChannel = 1000) => {
-    store = new MemoryHistoryStore({ maxPerChannel, ttlMs: 3_600_000 });
-    service = createHistoryService({ transport: connect(), store, httpPort: false, stopTimeoutMs: 2_000 });
+  const start = async (
+    maxPerChannel = 1000,
+    bounds: Partial<MemoryHistoryStoreOptions> = {},
+    limits: Partial<HistoryServiceOptions> = {},
+  ) => {
+    store = new MemoryHistoryStore({ maxPerChannel, ttlMs: 3_600_000, ...bounds });
+    service = createHistoryService({
+      transport: connect(),
+      store,
+      httpPort: false,
+      stopTimeoutMs: 2_000,
+      ...limits,
+    });
     await service.start();
   };
 
@@ -278,5 +288,78 @@ describe('history service on the memory bus', () => {
     const before = (await answer(12)).history!;
     expect(offsets(before.publications)).toEqual([2, 3]);
     expect((before.publications ?? []).map((p) => text(p.payload))).toEqual(['room-1-2', 'room-1-3']);
+  });
+
+  /** Sends history.recover for `channel` with `since` (or none) on `frameId` and returns the Subscribed. */
+  const resubscribe = async (channel: string, frameId: number, since?: { offset: number; epoch: string }) => {
+    await command(
+      'history.recover',
+      channel,
+      frameId,
+      v1.Subscribe.encode(since ? { channel, since } : { channel }).finish(),
+    );
+    return (await answer(frameId)).subscribed!;
+  };
+
+  it('gives a fresh subscriber of an empty channel an epoch it can resume from (issue 14)', async () => {
+    await start();
+    const fresh = await resubscribe('room-1', 20);
+    expect([Number(fresh.position?.offset ?? 0), fresh.recovered, fresh.wasRecovering]).toEqual([
+      0,
+      false,
+      false,
+    ]);
+    const epoch = fresh.position?.epoch ?? '';
+    expect(epoch).not.toBe('');
+    await publishMany('room-1', 2);
+    expect(published('room-1').map((d) => d.publication?.epoch)).toEqual([epoch, epoch]);
+    const resumed = await resubscribe('room-1', 21, { offset: 0, epoch });
+    expect([resumed.recovered, resumed.wasRecovering, offsets(resumed.publications)]).toEqual([
+      true,
+      true,
+      [1, 2],
+    ]);
+    expect([Number(resumed.position?.offset), resumed.position?.epoch]).toEqual([2, epoch]);
+    // {0, ""}: a client that never had a position gets the whole current epoch while it is all kept.
+    const legacy = await resubscribe('room-1', 22, { offset: 0, epoch: '' });
+    expect([legacy.recovered, offsets(legacy.publications), legacy.position?.epoch]).toEqual([
+      true,
+      [1, 2],
+      epoch,
+    ]);
+  });
+
+  it('answers recovered=false with a new epoch for a channel evicted by the channel bound', async () => {
+    await start(1000, { maxChannels: 1 });
+    await publishMany('room-1', 2);
+    const epoch = published('room-1')[0]!.publication!.epoch ?? '';
+    await publishMany('room-2', 1); // room-1 is evicted: only one channel is kept
+    const resumed = await resubscribe('room-1', 30, { offset: 2, epoch });
+    expect([resumed.recovered, resumed.wasRecovering, (resumed.publications ?? []).length]).toEqual([
+      false,
+      true,
+      0,
+    ]);
+    expect(Number(resumed.position?.offset ?? 0)).toBe(0);
+    expect(resumed.position?.epoch).not.toBe(epoch);
+    expect(resumed.position?.epoch).not.toBe('');
+    const metrics = await service!.metrics.metrics();
+    expect(metrics).toContain('switchboard_history_evictions_total{reason="channels"} 2');
+    expect(metrics).toContain('switchboard_history_channels 1');
+    expect(metrics).toMatch(/switchboard_history_bytes \d+/);
+  });
+
+  it('answers recovered=false when the missed publications exceed maxRecoveryPublications', async () => {
+    await start(1000, {}, { maxRecoveryPublications: 2 });
+    await publishMany('room-1', 5);
+    const epoch = published('room-1')[0]!.publication!.epoch ?? '';
+    const far = await resubscribe('room-1', 40, { offset: 1, epoch });
+    expect([far.recovered, (far.publications ?? []).length, Number(far.position?.offset)]).toEqual([
+      false,
+      0,
+      5,
+    ]);
+    const near = await resubscribe('room-1', 41, { offset: 3, epoch });
+    expect([near.recovered, offsets(near.publications)]).toEqual([true, [4, 5]]);
   });
 });

@@ -6,7 +6,8 @@
  *   to the channel route with `except_connection`, `trace_id` and `published_at_ms` as they came, durable.
  * - `history.recover` (from an edge, for every Subscribe to a durable channel): answers the connection with
  *   Subscribed{position = the stream top} on the client's frame id; when the Subscribe had `since`, also
- *   `was_recovering`, `recovered` and the publications since that position.
+ *   `was_recovering`, `recovered` and the publications since that position (rules in recovery.ts). A
+ *   channel without history gets its epoch here, so the position {0, epoch} is one to resume from.
  * - `history.query` (from an edge, for a HistoryRequest): answers with HistoryResult on the frame id.
  *
  * Order per channel holds because the kit consumes the topic ordered by key = channel. Delivery is at least
@@ -25,14 +26,16 @@ import {
 } from '@switchboard/protocol';
 import { HISTORY_PUBLISH_TYPE, HISTORY_TOPIC } from '@switchboard/publisher';
 import { defineService, type Service, type ServiceOptions } from '@switchboard/service-kit';
+import { registerHistoryMetrics } from './history-metrics.js';
 import { type HistoryStore, toOffset } from './history-store.js';
+import { DEFAULT_RECOVERY_LIMITS, type RecoveryLimits, recoverSince } from './recovery.js';
 
 const v1 = switchboard.v1;
 
 export const HISTORY_RECOVER_TYPE = 'history.recover';
 export const HISTORY_QUERY_TYPE = 'history.query';
 
-export interface HistoryServiceOptions extends Omit<ServiceOptions, 'name'> {
+export interface HistoryServiceOptions extends Omit<ServiceOptions, 'name'>, Partial<RecoveryLimits> {
   readonly store: HistoryStore;
   /** Cap of a history query's `limit` (and what limit 0 means). Default 100. */
   readonly maxQueryLimit?: number;
@@ -50,8 +53,17 @@ function decodePublishDelivery(bytes: Uint8Array): Delivery {
 }
 
 export function createHistoryService(options: HistoryServiceOptions): Service {
-  const { store, maxQueryLimit = 100, now = Date.now, ...serviceOptions } = options;
+  const {
+    store,
+    maxQueryLimit = 100,
+    now = Date.now,
+    maxRecoveryPublications = DEFAULT_RECOVERY_LIMITS.maxRecoveryPublications,
+    maxRecoveryBytes = DEFAULT_RECOVERY_LIMITS.maxRecoveryBytes,
+    ...serviceOptions
+  } = options;
+  const limits: RecoveryLimits = { maxRecoveryPublications, maxRecoveryBytes };
   const service = defineService({ ...serviceOptions, name: HISTORY_TOPIC });
+  registerHistoryMetrics(service.metrics, store);
 
   /** A direct answer to a client command: a Delivery to the connection carrying the client's frame id. */
   const answer = async (inbound: Inbound, body: Pick<IDelivery, 'subscribed' | 'history' | 'error'>) => {
@@ -66,6 +78,7 @@ export function createHistoryService(options: HistoryServiceOptions): Service {
     await service.publisher.send({
       connection: inbound.connectionId,
       frameId,
+      service: HISTORY_TOPIC, // the edge accepts an answer only from the service it asked
       publishedAtMs: now(),
       traceId: inbound.traceId,
       ...body,
@@ -101,11 +114,9 @@ export function createHistoryService(options: HistoryServiceOptions): Service {
       if (!channel) return answer(inbound, errorBody(ErrorCodes.BadChannel, 'recovery without a channel'));
       const since = subscribe.since;
       const wasRecovering = Boolean(since);
-      const recovery = since
-        ? await store.since(channel, toOffset(since.offset), since.epoch ?? '')
-        : undefined;
-      const recovered = recovery !== undefined && recovery !== 'gap';
-      const position = recovered ? recovery.position : await store.position(channel);
+      const { recovered, position, publications } = since
+        ? await recoverSince(store, channel, toOffset(since.offset), since.epoch ?? '', limits)
+        : { recovered: false, position: await store.open(channel), publications: [] };
       await answer(inbound, {
         subscribed: {
           channel,
@@ -113,7 +124,7 @@ export function createHistoryService(options: HistoryServiceOptions): Service {
           position,
           recovered,
           wasRecovering,
-          publications: recovered ? recovery.publications : [],
+          publications,
         },
       });
     },

@@ -8,6 +8,8 @@ import type { HistoryStore } from './history-store.js';
 export interface StoreSettings {
   readonly maxPerChannel: number;
   readonly ttlMs: number;
+  readonly maxChannels?: number;
+  readonly maxChannelBytes?: number;
   readonly now?: () => number;
   readonly newEpoch?: () => string;
 }

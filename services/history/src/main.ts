@@ -4,7 +4,7 @@
  */
 import { connectBus } from '@switchboard/bus';
 import { createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
-import { type HistoryConfig, readHistoryConfig } from './config.js';
+import { type HistoryConfig, historyServiceSettings, readHistoryConfig } from './config.js';
 import { createHistoryStore } from './create-store.js';
 import { createHistoryService } from './history-service.js';
 
@@ -12,8 +12,22 @@ async function run(config: HistoryConfig): Promise<void> {
   const logger = createLogger('history', { level: config.logLevel });
   const transport = await connectBus(config.bus, { logger, clientName: 'history' });
   const store = createHistoryStore(config);
-  logger.info({ store: config.redisUrl ? 'redis' : 'memory' }, 'history store');
-  const service = createHistoryService({ transport, store, logger, httpPort: config.httpPort });
+  logger.info(
+    {
+      store: config.redisUrl ? 'redis' : 'memory',
+      maxChannels: config.maxChannels,
+      maxChannelBytes: config.maxChannelBytes,
+      maxTotalBytes: config.redisUrl ? undefined : config.maxTotalBytes,
+    },
+    'history store',
+  );
+  const service = createHistoryService({
+    transport,
+    store,
+    logger,
+    httpPort: config.httpPort,
+    ...historyServiceSettings(config),
+  });
   await service.start();
   shutdownOnSignals(logger, [() => service.stop(), () => store.close(), () => transport.close()]);
 }

@@ -3,7 +3,9 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RedisHandle, startRedis } from '../../../test/support/brokers.js';
 import { createHistoryStore } from './create-store.js';
+import { big, runHistoryBoundsBehaviour } from './history-bounds-behaviour.js';
 import { offsets, pub, runHistoryStoreBehaviour } from './history-store-behaviour.js';
+import { runRecoveryBehaviour } from './recovery-behaviour.js';
 import { RedisHistoryStore, type RedisHistoryStoreOptions } from './redis-history-store.js';
 
 let redis: RedisHandle;
@@ -35,6 +37,72 @@ const makeStore = (settings: Omit<RedisHistoryStoreOptions, 'url' | 'prefix'>) =
   new RedisHistoryStore({ ...settings, url: redis.url, prefix });
 
 runHistoryStoreBehaviour('RedisHistoryStore', makeStore);
+runHistoryBoundsBehaviour('RedisHistoryStore', makeStore);
+runRecoveryBehaviour('RedisHistoryStore', makeStore);
+
+describe('RedisHistoryStore channel bounds (issue 13)', () => {
+  let clock: number;
+  let stores: RedisHistoryStore[];
+
+  const make = (settings: Partial<RedisHistoryStoreOptions> = {}) => {
+    const store = makeStore({ maxPerChannel: 1000, ttlMs: 60_000, now: () => clock, ...settings });
+    stores.push(store);
+    return store;
+  };
+
+  /** Sum of the member sizes of a channel's log: what the byte bound limits. */
+  const logBytes = async (channel: string) =>
+    (await admin.zrangeBuffer(`${prefix}{${channel}}:log`, 0, -1)).reduce((sum, m) => sum + m.length, 0);
+
+  beforeEach(() => {
+    clock = 1_000;
+    stores = [];
+  });
+
+  afterEach(async () => {
+    for (const store of stores) await store.close();
+  });
+
+  it('keeps the channel count and each channel bytes within bounds under a flood of new channels', async () => {
+    const maxChannels = 20;
+    const maxChannelBytes = 150_000;
+    const store = make({ maxChannels, maxChannelBytes });
+    for (let i = 0; i < 120; i++) {
+      clock += 1;
+      await store.append(`flood-${i}`, big(i, 60_000));
+      if (i % 4 === 0) for (let j = 0; j < 3; j++) await store.append(`flood-${i}`, big(j, 60_000));
+    }
+    const epochKeys = await admin.keys(`${prefix}{*}:epoch`);
+    expect(epochKeys.length).toBe(maxChannels);
+    expect(await admin.zcard(`${prefix}channels`)).toBe(maxChannels);
+    expect((await store.stats()).channels).toBe(maxChannels);
+    expect((await store.stats()).evictions.channels).toBe(120 - maxChannels);
+    for (const key of epochKeys) {
+      const channel = key.slice(prefix.length + 1, key.indexOf('}:epoch'));
+      const bytes = await logBytes(channel);
+      expect(bytes).toBeLessThanOrEqual(maxChannelBytes);
+      expect(Number(await admin.hget(`${prefix}{${channel}}:meta`, 'bytes'))).toBe(bytes);
+    }
+    // The evicted channels left no key behind.
+    expect(await admin.keys(`${prefix}{flood-0}:*`)).toEqual([]);
+  });
+
+  it('does not evict a channel published again after it was popped from the index', async () => {
+    const store = make({ maxChannels: 2 });
+    clock = 2_000;
+    await store.append('a', pub(1));
+    clock = 3_000;
+    await store.append('b', pub(1));
+    // As if another instance popped `a` with an old score while a third published it again at 3 000.
+    await admin.hset(`${prefix}{a}:meta`, 'score', 4_000);
+    await admin.zadd(`${prefix}channels`, 1_000, 'a');
+    clock = 5_000;
+    await store.append('c', pub(1));
+    expect((await store.position('a')).offset).toBe(1);
+    expect((await store.position('b')).offset).toBe(1);
+    expect((await store.stats()).evictions.channels).toBe(0);
+  });
+});
 
 describe('RedisHistoryStore on a shared Redis', () => {
   let clock: number;
@@ -79,9 +147,11 @@ describe('RedisHistoryStore on a shared Redis', () => {
   it('writes its keys under sb:history: with the channel as hash tag', async () => {
     const store = make();
     await store.append('news:eu', pub(1));
-    expect((await admin.keys(`${prefix}*`)).sort()).toEqual(
-      ['epoch', 'log', 'top'].map((suffix) => `${prefix}{news:eu}:${suffix}`),
-    );
+    expect((await admin.keys(`${prefix}*`)).sort()).toEqual([
+      `${prefix}channels`,
+      ...['epoch', 'log', 'meta', 'top'].map((suffix) => `${prefix}{news:eu}:${suffix}`),
+    ]);
+    expect(await admin.zrange(`${prefix}channels`, 0, -1)).toEqual(['news:eu']);
     expect(prefix.startsWith('sb:history:')).toBe(true);
     expect(await admin.get(`${prefix}{news:eu}:top`)).toBe('1');
     expect(await admin.pttl(`${prefix}{news:eu}:log`)).toBeGreaterThan(0);

@@ -3,35 +3,55 @@
  * service restart. Per channel (all keys of a channel share the hash tag `{channel}`, so they live in one
  * cluster slot and one Lua script may touch them):
  *
- * - `sb:history:{<channel>}:epoch` — string, the channel's epoch, created with SET NX at the first append.
+ * - `sb:history:{<channel>}:epoch` — string, the channel's epoch, created with SET NX at the first append
+ *   or open (a subscribe to a channel without history).
  * - `sb:history:{<channel>}:top`   — string, the last offset given (INCR per append).
  * - `sb:history:{<channel>}:log`   — sorted set, score = offset, member = `<offset>:<storedAtMs>:<bytes>`
  *   where bytes is the Publication in Protobuf without channel/offset/epoch (put back when read). Trimmed
- *   to the newest `maxPerChannel` and to entries stored after now - ttl on every append and read; the key
- *   gets a PEXPIRE of ttl on every append, so an idle channel's publications vanish by themselves while its
- *   epoch and top (no expiry) keep numbering it.
+ *   to the newest `maxPerChannel`, to `maxChannelBytes` of members and to entries stored after now - ttl on
+ *   every append and read; the key gets a PEXPIRE of ttl on every append, so an idle channel's
+ *   publications vanish by themselves while its epoch and top (no expiry) keep numbering it.
  * - `sb:history:{<channel>}:ids`   — sorted set, score = offset, member = publish id of a kept publication
  *   appended with one (dedup of redelivered publishes); trimmed with the log, same PEXPIRE.
+ * - `sb:history:{<channel>}:meta`  — hash: `bytes` (sum of the log's member sizes, for the byte bound) and
+ *   `score` (the channel's score in the index when this instance last touched it).
  *
- * Every append is one Lua script (epoch, INCR, ZADD, trim, expire in one atomic step), so two instances
- * appending to one channel never hand out the same offset; every read is one script too (trim, top, oldest
- * kept offset and the requested range from one snapshot). Times come from the injected clock, not Redis's.
+ * And one index for the channel count bound: `sb:history:channels`, a sorted set of channel names scored by
+ * their last publication time (a channel opened but never published scores its open time minus
+ * UNPUBLISHED_HEAD_START_MS, so it goes before any published one). An append or open that finds more than
+ * `maxChannels` pops the lowest scores and evicts those channels (all five keys) — unless the channel's
+ * meta shows a newer score (published again meanwhile). An evicted channel's next use creates a new
+ * epoch. The index has no hash tag: it is only ever touched by single-key commands, so it works on a
+ * cluster; the bound is therefore kept per command rather than in one transaction with the append
+ * (concurrent appends may evict a channel or two more than strictly needed, never fewer).
+ *
+ * Every append writes its channel in one Lua script (epoch, INCR, ZADD, trim, expire in one atomic step;
+ * the index is touched just before), so two instances appending to one channel never hand out the same
+ * offset; every read is one script too (trim, top, oldest kept offset and the requested range from one
+ * snapshot). Times come from the injected clock, not Redis's.
  */
 import { randomUUID } from 'node:crypto';
 import { switchboard } from '@switchboard/protocol';
 import { Redis, type RedisOptions } from 'ioredis';
-import type {
-  HistoryPage,
-  HistoryStore,
-  Position,
-  Publication,
-  Recovery,
-  Retention,
+import {
+  DEFAULT_BOUNDS,
+  type EvictionReason,
+  type HistoryPage,
+  type HistoryStore,
+  type HistoryStoreStats,
+  type Position,
+  type Publication,
+  type Recovery,
+  type Retention,
 } from './history-store.js';
+import { APPEND, EVICT, INDEX, OPEN, READ } from './redis-history-scripts.js';
 
 const v1 = switchboard.v1;
 
 export const REDIS_HISTORY_PREFIX = 'sb:history:';
+
+/** Subtracted from the open time of a never-published channel's index score: ~31 years, so it sorts first. */
+export const UNPUBLISHED_HEAD_START_MS = 1e12;
 
 export interface RedisHistoryStoreOptions extends Retention {
   /** redis://[user:pass@]host:port[/db] */
@@ -46,92 +66,14 @@ export interface RedisHistoryStoreOptions extends Retention {
   readonly newEpoch?: () => string;
 }
 
-/**
- * Drops entries beyond maxPerChannel, then the expired head (stored at or before the cutoff), then the
- * publish ids of the dropped entries.
- */
-const PRUNE = `
-local function prune(log, ids, cutoff, max)
-  redis.call('ZREMRANGEBYRANK', log, 0, -(max + 1))
-  while true do
-    local head = redis.call('ZRANGE', log, 0, 99)
-    local expired = 0
-    for _, member in ipairs(head) do
-      local storedAt = tonumber(string.match(member, '^%d+:(%-?%d+):'))
-      if storedAt > cutoff then break end
-      expired = expired + 1
-    end
-    if expired > 0 then redis.call('ZREMRANGEBYRANK', log, 0, expired - 1) end
-    if expired < 100 then break end
-  end
-  local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
-  if #oldest == 0 then
-    redis.call('DEL', ids)
-  else
-    redis.call('ZREMRANGEBYSCORE', ids, '-inf', '(' .. oldest[2])
-  end
-end
-`;
-
-/**
- * KEYS: epoch, top, log, ids. ARGV: newEpoch ('' while the channel has one: {-1, ''} is returned when it has
- * none, and the caller retries with a new epoch), nowMs, cutoffMs, maxPerChannel, ttlMs, publication bytes,
- * publish id ('' for none). Returns {offset, epoch}: the new offset, or the kept one of a known publish id.
- */
-const APPEND = `${PRUNE}
-if ARGV[1] == '' then
-  if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, ''} end
-elseif redis.call('SET', KEYS[1], ARGV[1], 'NX') then
-  -- a new epoch starts a new history, whatever an earlier one left behind
-  redis.call('SET', KEYS[2], 0)
-  redis.call('DEL', KEYS[3], KEYS[4])
-end
-local epoch = redis.call('GET', KEYS[1])
-local cutoff = tonumber(ARGV[3])
-local max = tonumber(ARGV[4])
-prune(KEYS[3], KEYS[4], cutoff, max)
-if ARGV[7] ~= '' then
-  local known = redis.call('ZSCORE', KEYS[4], ARGV[7])
-  if known then return {tonumber(known), epoch} end
-end
-local offset = redis.call('INCR', KEYS[2])
-redis.call('ZADD', KEYS[3], offset, offset .. ':' .. ARGV[2] .. ':' .. ARGV[6])
-if ARGV[7] ~= '' then redis.call('ZADD', KEYS[4], offset, ARGV[7]) end
-prune(KEYS[3], KEYS[4], cutoff, max)
-redis.call('PEXPIRE', KEYS[3], ARGV[5])
-if ARGV[7] ~= '' then redis.call('PEXPIRE', KEYS[4], ARGV[5]) end
-return {offset, epoch}
-`;
-
-/**
- * KEYS: epoch, top, log, ids. ARGV: cutoffMs, maxPerChannel, mode, a, b.
- * mode 'since' (a = offset): entries after a; 'latest' (a = limit, b = beforeOffset or 0): the newest a
- * entries below b, newest first; anything else: none. Returns {epoch, top, oldest kept offset, entries}.
- */
-const READ = `${PRUNE}
-local epoch = redis.call('GET', KEYS[1])
-if not epoch then return {'', 0, 1, {}} end
-prune(KEYS[3], KEYS[4], tonumber(ARGV[1]), tonumber(ARGV[2]))
-local top = tonumber(redis.call('GET', KEYS[2]) or '0')
-local head = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-local oldest = top + 1
-if #head > 0 then oldest = tonumber(head[2]) end
-local entries = {}
-if ARGV[3] == 'since' then
-  entries = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[4], '+inf')
-elseif ARGV[3] == 'latest' then
-  local below = '+inf'
-  if tonumber(ARGV[5]) > 0 then below = '(' .. ARGV[5] end
-  entries = redis.call('ZREVRANGEBYSCORE', KEYS[3], below, '-inf', 'LIMIT', 0, tonumber(ARGV[4]))
-end
-return {epoch, top, oldest, entries}
-`;
-
 type ScriptCall = (...args: (string | number | Buffer)[]) => Promise<unknown>;
 
 interface HistoryScripts {
   sbHistoryAppendBuffer: ScriptCall;
   sbHistoryReadBuffer: ScriptCall;
+  sbHistoryOpen: ScriptCall;
+  sbHistoryIndex: ScriptCall;
+  sbHistoryEvict: ScriptCall;
 }
 
 interface Snapshot {
@@ -141,44 +83,72 @@ interface Snapshot {
   readonly publications: Publication[];
 }
 
+type ChannelKeys = [string, string, string, string, string];
+
+interface Limits {
+  readonly maxPerChannel: number;
+  readonly ttlMs: number;
+  readonly maxChannelBytes: number;
+  readonly maxChannels: number;
+}
+
 const COLON = 0x3a;
+
+function checkedLimits(options: RedisHistoryStoreOptions): Limits {
+  const limits: Limits = {
+    maxPerChannel: options.maxPerChannel,
+    ttlMs: Math.ceil(options.ttlMs),
+    maxChannelBytes: options.maxChannelBytes ?? DEFAULT_BOUNDS.maxChannelBytes,
+    maxChannels: options.maxChannels ?? DEFAULT_BOUNDS.maxChannels,
+  };
+  for (const name of ['maxPerChannel', 'maxChannelBytes', 'maxChannels'] as const)
+    if (!Number.isSafeInteger(limits[name]) || limits[name] < 1)
+      throw new RangeError(`${name} ${limits[name]} must be an integer >= 1`);
+  if (!(options.ttlMs > 0)) throw new RangeError(`ttlMs ${options.ttlMs} must be > 0`);
+  return limits;
+}
 
 export class RedisHistoryStore implements HistoryStore {
   readonly #redis: Redis;
   readonly #scripts: HistoryScripts;
   readonly #prefix: string;
-  readonly #retention: Retention;
+  readonly #limits: Limits;
   readonly #now: () => number;
   readonly #newEpoch: () => string;
+  readonly #evictions: Record<EvictionReason, number> = { channels: 0, bytes: 0 };
 
   constructor(options: RedisHistoryStoreOptions) {
-    if (!Number.isInteger(options.maxPerChannel) || options.maxPerChannel < 1)
-      throw new RangeError(`maxPerChannel ${options.maxPerChannel} must be an integer >= 1`);
-    if (!(options.ttlMs > 0)) throw new RangeError(`ttlMs ${options.ttlMs} must be > 0`);
-    this.#retention = { maxPerChannel: options.maxPerChannel, ttlMs: Math.ceil(options.ttlMs) };
+    this.#limits = checkedLimits(options);
     this.#prefix = options.prefix ?? REDIS_HISTORY_PREFIX;
     this.#now = options.now ?? Date.now;
     this.#newEpoch = options.newEpoch ?? (() => randomUUID());
     this.#redis = new Redis(options.url, { ...options.redis });
-    this.#redis.defineCommand('sbHistoryAppend', { numberOfKeys: 4, lua: APPEND });
-    this.#redis.defineCommand('sbHistoryRead', { numberOfKeys: 4, lua: READ });
+    this.#redis.defineCommand('sbHistoryAppend', { numberOfKeys: 5, lua: APPEND });
+    this.#redis.defineCommand('sbHistoryRead', { numberOfKeys: 5, lua: READ });
+    this.#redis.defineCommand('sbHistoryOpen', { numberOfKeys: 5, lua: OPEN });
+    this.#redis.defineCommand('sbHistoryIndex', { numberOfKeys: 1, lua: INDEX });
+    this.#redis.defineCommand('sbHistoryEvict', { numberOfKeys: 5, lua: EVICT });
     this.#scripts = this.#redis as unknown as HistoryScripts;
   }
 
   async append(channel: string, publication: Publication, publishId?: string): Promise<Position> {
     const bytes = v1.Publication.encode({ ...publication, channel: '', offset: 0, epoch: '' }).finish();
     const entry = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const now = Math.floor(this.#now());
+    // Room first: should evicting fail, the append has not happened and the bus retry is clean.
+    await this.#index(channel, now);
     const run = async (newEpoch: string) => {
-      const now = Math.floor(this.#now());
       const [offset, epoch] = (await this.#scripts.sbHistoryAppendBuffer(
         ...this.#keys(channel),
         newEpoch,
         now,
-        now - this.#retention.ttlMs,
-        this.#retention.maxPerChannel,
-        this.#retention.ttlMs,
+        now - this.#limits.ttlMs,
+        this.#limits.maxPerChannel,
+        this.#limits.ttlMs,
         entry,
         publishId ?? '',
+        this.#limits.maxChannelBytes,
+        now,
       )) as [number, Buffer];
       return { offset: Number(offset), epoch: epoch.toString() };
     };
@@ -187,11 +157,13 @@ export class RedisHistoryStore implements HistoryStore {
     return position.offset >= 0 ? position : run(this.#newEpoch());
   }
 
-  async since(channel: string, offset: number, epoch: string): Promise<Recovery | 'gap'> {
+  async since(channel: string, offset: number, epoch: string, limit?: number): Promise<Recovery | 'gap'> {
     if (!Number.isSafeInteger(offset) || offset < 0) return 'gap';
-    const snapshot = await this.#read(channel, 'since', offset, 0);
+    const count = limit === undefined ? -1 : Math.max(0, Math.floor(limit));
+    const snapshot = await this.#read(channel, 'since', offset, count);
     const { position } = snapshot;
-    if (position.epoch === '' || position.epoch !== epoch || offset > position.offset) return 'gap';
+    const wanted = epoch === '' && offset === 0 ? position.epoch : epoch;
+    if (position.epoch === '' || position.epoch !== wanted || offset > position.offset) return 'gap';
     if (offset + 1 < snapshot.oldest) return 'gap';
     return { publications: snapshot.publications, position };
   }
@@ -209,6 +181,26 @@ export class RedisHistoryStore implements HistoryStore {
     return (await this.#read(channel, 'position', 0, 0)).position;
   }
 
+  async open(channel: string): Promise<Position> {
+    const score = Math.floor(this.#now()) - UNPUBLISHED_HEAD_START_MS;
+    const [created, epoch, top] = (await this.#scripts.sbHistoryOpen(
+      ...this.#keys(channel),
+      this.#newEpoch(),
+      score,
+    )) as [number, string, number];
+    // Only a channel that got its epoch here is new to the index; an existing one keeps its publish score.
+    if (Number(created) === 1) await this.#index(channel, score);
+    return { offset: Number(top), epoch };
+  }
+
+  async stats(): Promise<HistoryStoreStats> {
+    return {
+      channels: await this.#redis.zcard(this.#indexKey()),
+      bytes: undefined,
+      evictions: { ...this.#evictions },
+    };
+  }
+
   async close(): Promise<void> {
     if (this.#redis.status === 'end') return;
     try {
@@ -218,9 +210,33 @@ export class RedisHistoryStore implements HistoryStore {
     }
   }
 
-  #keys(channel: string): [string, string, string, string] {
+  #keys(channel: string): ChannelKeys {
     const base = `${this.#prefix}{${channel}}:`;
-    return [`${base}epoch`, `${base}top`, `${base}log`, `${base}ids`];
+    return [`${base}epoch`, `${base}top`, `${base}log`, `${base}ids`, `${base}meta`];
+  }
+
+  /** No `{`: cannot collide with a channel's keys, which all carry a hash tag. */
+  #indexKey(): string {
+    return `${this.#prefix}channels`;
+  }
+
+  /** Records the channel's score in the index and evicts the channels popped past maxChannels. */
+  async #index(channel: string, score: number): Promise<void> {
+    const popped = (await this.#scripts.sbHistoryIndex(
+      this.#indexKey(),
+      channel,
+      score,
+      this.#limits.maxChannels,
+    )) as string[];
+    const evictions: Promise<unknown>[] = [];
+    for (let i = 0; i + 1 < popped.length; i += 2) {
+      evictions.push(
+        this.#scripts.sbHistoryEvict(...this.#keys(popped[i]!), popped[i + 1]!).then((deleted) => {
+          if (Number(deleted) > 0) this.#evictions.channels++;
+        }),
+      );
+    }
+    await Promise.all(evictions);
   }
 
   async #read(
@@ -231,8 +247,9 @@ export class RedisHistoryStore implements HistoryStore {
   ): Promise<Snapshot> {
     const [epochBytes, top, oldest, members] = (await this.#scripts.sbHistoryReadBuffer(
       ...this.#keys(channel),
-      Math.floor(this.#now()) - this.#retention.ttlMs,
-      this.#retention.maxPerChannel,
+      Math.floor(this.#now()) - this.#limits.ttlMs,
+      this.#limits.maxPerChannel,
+      this.#limits.maxChannelBytes,
       mode,
       a,
       b,

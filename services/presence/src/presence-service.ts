@@ -222,6 +222,7 @@ export class PresenceService {
       this.service.publisher.send({
         connection: inbound.connectionId,
         frameId,
+        service: this.service.name, // the edge accepts an answer only from the service it asked
         traceId: inbound.traceId,
         publishedAtMs: this.#now(),
         ...body,
