@@ -2,7 +2,10 @@
 // `pnpm start`: Switchboard all-in-one (services/standalone) — the edge, every business service, the HTTP
 // API and the demo page in one process, on the in-process bus with in-memory stores: no broker, no Redis.
 // SWITCHBOARD_BUS=amqp://… or kafka://… and REDIS_URL=redis://… run the same process on real
-// infrastructure. SIGINT/SIGTERM are passed on; the process exits with the all-in-one's exit code.
+// infrastructure. It binds 127.0.0.1 unless SWITCHBOARD_HOST says otherwise, and its demo routes
+// (/dev/token, /api/orders, source maps) exist only in demo mode: by default on loopback without a
+// configured key (see services/standalone/src/config.ts). SIGINT/SIGTERM are passed on; the process exits
+// with the all-in-one's exit code.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

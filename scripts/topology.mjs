@@ -142,7 +142,6 @@ async function up(o) {
       WEB_HTTP_PORT: String(webPort),
       WEB_HOST: '127.0.0.1',
       WEB_API_URL: `http://127.0.0.1:${apiPort}`,
-      WEB_API_KEY: apiKey,
       // The local topology is for development: the demo page gets tokens signed with the edges' secret.
       WEB_DEV_TOKENS: 'true',
       SWITCHBOARD_JWT_SECRET: jwtSecret,

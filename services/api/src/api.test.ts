@@ -1,4 +1,4 @@
-import { channelRoute, userRoute } from '@switchboard/bus';
+import { BusUnavailableError, channelRoute, userRoute } from '@switchboard/bus';
 import { waitFor } from '@switchboard/bus/conformance';
 import { MemoryBroker, MemoryTransport } from '@switchboard/bus/memory';
 import {
@@ -282,6 +282,36 @@ describe('publishing', () => {
     expect(response.status).toBe(503);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('SB_ERR_BUS_CLOSED');
     await api.close();
+  });
+
+  it('tells "not published" (503) from "outcome unknown" (504) when the broker connection is lost', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker() });
+    let maybeDelivered = false;
+    // The bus reports whether the message had reached a broker connection before it failed.
+    const failing = new Proxy(transport, {
+      get: (target, property) => {
+        if (property === 'publishDelivery')
+          return async () => {
+            throw new BusUnavailableError('broker gone', { maybeDelivered });
+          };
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const api = await startApi({ transport: failing, keys: [KEY] });
+    const publish = async () => {
+      const response = await fetch(`${api.url}/v1/publish`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(publication),
+      });
+      return [response.status, ((await response.json()) as { error: { code: string } }).error.code];
+    };
+    expect(await publish()).toEqual([503, 'SB_ERR_BUS_UNAVAILABLE']);
+    maybeDelivered = true;
+    expect(await publish()).toEqual([504, 'SB_ERR_BUS_OUTCOME_UNKNOWN']);
+    await api.close();
+    await transport.close();
   });
 });
 

@@ -21,7 +21,7 @@ const pathParam = (name: string, description: string, maxLength = MAX_ID) => ({
   schema: { type: 'string', minLength: 1, maxLength },
 });
 
-const PUBLISH_ERRORS = errors('400', '401', '413', '503');
+const PUBLISH_ERRORS = errors('400', '401', '413', '503', '504');
 const QUERY_ERRORS = errors('400', '401', '502', '503', '504');
 
 export const openApiDocument = {
@@ -32,7 +32,9 @@ export const openApiDocument = {
     description:
       'Publish to channels, users, connections and everyone, disconnect clients and query presence and ' +
       'history from any backend. Publishing endpoints answer 202 once the message broker has accepted the ' +
-      'message; 503 (SB_ERR_BUS_*) when it has not. Every error body is {"error":{"code","message","field?"}}.',
+      'message; 503 (SB_ERR_BUS_*) when it has not (not published: retrying is safe); 504 ' +
+      '(SB_ERR_BUS_OUTCOME_UNKNOWN) when the broker connection died before it confirmed (the message may have ' +
+      'been delivered). Every error body is {"error":{"code","message","field?"}}.',
   },
   servers: [{ url: 'http://127.0.0.1:8090' }],
   security: [{ bearer: [] }, { apiKey: [] }],
@@ -344,8 +346,15 @@ export const openApiDocument = {
       E401: jsonResponse('Missing or unknown API key (SB_ERR_UNAUTHORIZED)', ref('Error')),
       E413: jsonResponse('Body larger than API_MAX_BODY_BYTES (SB_ERR_BODY_TOO_LARGE)', ref('Error')),
       E502: jsonResponse('The service answered with an error (SB_ERR_SERVICE)', ref('Error')),
-      E503: jsonResponse('The bus did not accept the message (SB_ERR_BUS_*)', ref('Error')),
-      E504: jsonResponse('The service did not answer in time (SB_ERR_TIMEOUT)', ref('Error')),
+      E503: jsonResponse(
+        'The bus did not accept the message; it was not published (SB_ERR_BUS_*)',
+        ref('Error'),
+      ),
+      E504: jsonResponse(
+        'Queries: the service did not answer in time (SB_ERR_TIMEOUT). Publishes: the broker connection died ' +
+          'before it confirmed, the message may have been delivered (SB_ERR_BUS_OUTCOME_UNKNOWN)',
+        ref('Error'),
+      ),
     },
   },
 } as const;

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BusError, type Transport } from '@switchboard/bus';
+import { BusError, BusUnavailableError, type Transport } from '@switchboard/bus';
 import { Publisher, PublisherError } from '@switchboard/publisher';
 import { silentLogger } from '@switchboard/service-kit';
 import type { Logger } from 'pino';
@@ -178,6 +178,10 @@ const internal = () => new HttpError(500, 'SB_ERR_INTERNAL', 'internal error');
 
 function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
+  // 504: the message reached a broker connection that died before the broker confirmed, so it may have been
+  // delivered (outcome unknown; a retry may duplicate it). 503: it was not published; retrying is safe.
+  if (error instanceof BusUnavailableError && error.maybeDelivered)
+    return new HttpError(504, 'SB_ERR_BUS_OUTCOME_UNKNOWN', error.message);
   if (error instanceof BusError)
     return new HttpError(503, error.code, error.message, { headers: { 'retry-after': '1' } });
   if (error instanceof PublisherError) return new HttpError(400, 'SB_ERR_BAD_REQUEST', error.message);

@@ -1,12 +1,13 @@
 export {
   type AllInOneConfig,
-  devTokensEnabled,
+  DEFAULT_API_PORT,
+  DEFAULT_INTERNAL_PORT,
   readAllInOneConfig,
-  readStandaloneConfig,
-  type StandaloneConfig,
   standaloneConfigSpec,
 } from './config.js';
+export { type InternalServer, startInternalServer } from './internal-server.js';
 export { createStandaloneLogger } from './logger.js';
+export { isLoopback } from './loopback.js';
 export { type Standalone, type StandaloneDeps, startStandalone } from './standalone.js';
 export { EdgeStats, type NodeStats, type Stats } from './stats.js';
 export { createTokenIssuer, generateSecret } from './tokens.js';

@@ -1,6 +1,7 @@
 /**
  * The all-in-one as `pnpm start` runs it: a child process (tsx src/main.ts) on free ports, serving the demo
- * and the edge on one port, and exiting 0 on SIGTERM.
+ * and the edge on one loopback port (no SWITCHBOARD_HOST: the default), warning about a misspelt setting,
+ * and exiting 0 on SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -17,15 +18,17 @@ describe('standalone main', () => {
     child = undefined;
   });
 
-  it('prints its URL, serves the demo, tokens and health on one port, and exits 0 on SIGTERM', async () => {
+  it('prints its URL, serves the demo, tokens and health on one loopback port, and exits 0 on SIGTERM', async () => {
     const proc = spawn(`${ROOT}node_modules/.bin/tsx`, [MAIN], {
       cwd: ROOT,
       env: {
         ...process.env,
         SWITCHBOARD_BUS: 'memory',
         SWITCHBOARD_PORT: '0',
-        SWITCHBOARD_HOST: '127.0.0.1',
+        SWITCHBOARD_HOST: '',
+        SWITCHBOARD_EDGE_HOST: '',
         API_HTTP_PORT: '0',
+        SWITCHBOARD_MAX_SUBSCRIPTON: '4',
         SWITCHBOARD_PRETTY_LOGS: 'false',
         REDIS_URL: '',
       },
@@ -52,6 +55,13 @@ describe('standalone main', () => {
       `Switchboard is running: ${line.url}  (demo tokens: ${line.url}/dev/token?user=alice)`,
     );
     const base = line.url;
+    const started = output.split('\n').find((text) => text.includes('"switchboard started"'));
+    expect(JSON.parse(started!)).toMatchObject({ host: '127.0.0.1', demo: true });
+    const warning = output.split('\n').find((text) => text.includes('SWITCHBOARD_MAX_SUBSCRIPTON '));
+    expect(JSON.parse(warning!)).toMatchObject({
+      level: 40,
+      msg: 'SWITCHBOARD_MAX_SUBSCRIPTON is not a setting of the all-in-one (pnpm start) and is ignored; did you mean SWITCHBOARD_MAX_SUBSCRIPTIONS?',
+    });
 
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);

@@ -12,19 +12,24 @@ import { startStandalone } from './standalone.js';
 async function run(config: AllInOneConfig): Promise<void> {
   const pretty = config.prettyLogs ?? process.stdout.isTTY === true;
   const logger = createStandaloneLogger({ level: config.logLevel, pretty });
+  for (const warning of config.warnings) logger.warn(warning);
   const app = await startStandalone(config, { logger });
+  const { bus } = config.edge;
   logger.info(
     {
-      bus: config.bus === 'memory' ? 'memory' : new URL(config.bus).protocol.slice(0, -1),
+      bus: bus === 'memory' ? 'memory' : new URL(bus).protocol.slice(0, -1),
       stores: config.redisUrl ? 'redis' : 'memory',
+      host: config.edge.node.host,
       ws: app.wsUrl,
       api: app.apiUrl,
       apiAuth: config.apiKeys?.length ? 'API_KEYS' : 'none (embedded demo)',
-      devTokens: app.devTokens,
+      demo: app.demo,
+      internal: app.internalUrl,
     },
     'switchboard started',
   );
-  const tokens = app.devTokens ? `  (demo tokens: ${app.url}/dev/token?user=alice)` : '';
+  if (config.edge.node.allowAnonymous) logger.warn('anonymous connections are allowed');
+  const tokens = app.demo ? `  (demo tokens: ${app.url}/dev/token?user=alice)` : '';
   const line = `Switchboard is running: ${app.url}${tokens}`;
   if (pretty) process.stdout.write(`\n  ${line}\n\n`);
   else logger.info({ url: app.url }, line);
@@ -38,7 +43,7 @@ try {
   if (error instanceof ConfigError) console.error(`config error: ${error.message}`);
   else if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE')
     console.error(
-      `${(error as Error).message}: another process uses the port; set SWITCHBOARD_PORT (and API_HTTP_PORT) to free ones`,
+      `${(error as Error).message}: another process uses the port; set SWITCHBOARD_PORT (and API_HTTP_PORT, SWITCHBOARD_INTERNAL_PORT) to free ones`,
     );
   else console.error(error);
   process.exit(1);

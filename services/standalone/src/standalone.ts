@@ -2,15 +2,23 @@
  * `startStandalone(config)`: the edge, history, chat, notifications, presence, the HTTP API and the demo
  * page in one process on one bus. The edge owns the public port; every request it does not serve itself
  * (`/ws`, `/healthz`, `/readyz`, `/metrics`) goes to the demo page's handler: `/`, `/app.js`,
- * `/config.json`, `/dev/token` (embedded mode only), `POST /api/orders` (forwarded to the API's
- * `POST /v1/orders/events`) and `/stats.json`. The API listens on its own (loopback by default) port.
+ * `/config.json`, and in demo mode only `/dev/token`, `/app.js.map`, `POST /api/orders` (forwarded to the
+ * API's `POST /v1/orders/events` with the caller's own key) and `/stats.json`. On a non-loopback address
+ * `/metrics` and `/stats.json` move to the internal listener. The API listens on its own (loopback by
+ * default) port.
  */
 
 import { type RunningApi, startApi } from '@switchboard/api';
 import { connectBus, type Transport } from '@switchboard/bus';
-import { type ChatStore, createChatService, MemoryChatStore, RedisChatStore } from '@switchboard/chat';
-import { EdgeNode } from '@switchboard/edge';
-import { createHistoryService, createHistoryStore } from '@switchboard/history';
+import {
+  type ChatStore,
+  chatServiceSettings,
+  createChatService,
+  MemoryChatStore,
+  RedisChatStore,
+} from '@switchboard/chat';
+import { EdgeNode, type HttpFallback } from '@switchboard/edge';
+import { createHistoryService, createHistoryStore, historyServiceSettings } from '@switchboard/history';
 import {
   createNotificationsService,
   type InboxStore,
@@ -23,15 +31,17 @@ import {
   type PresenceStore,
   RedisPresenceStore,
 } from '@switchboard/presence';
-import { buildWebAssets, createWebHandler, type OrderEvent } from '@switchboard/web';
+import { buildWebAssets, createWebHandler, type OrderCaller, type OrderEvent } from '@switchboard/web';
 import { type Logger, pino } from 'pino';
-import { type AllInOneConfig, devTokensEnabled } from './config.js';
+import type { AllInOneConfig } from './config.js';
+import { type InternalServer, startInternalServer } from './internal-server.js';
+import { isLoopback } from './loopback.js';
 import { EdgeStats } from './stats.js';
 import { createTokenIssuer, generateSecret } from './tokens.js';
 
 export interface StandaloneDeps {
   readonly logger?: Logger;
-  /** A transport to use (and not close); default: `connectBus(config.bus)`, closed by stop(). */
+  /** A transport to use (and not close); default: `connectBus(config.edge.bus)`, closed by stop(). */
   readonly transport?: Transport;
 }
 
@@ -45,7 +55,10 @@ export interface Standalone {
   readonly apiUrl: string;
   readonly edge: EdgeNode;
   readonly api: RunningApi;
-  readonly devTokens: boolean;
+  /** Demo mode: `/dev/token`, `/api/orders`, `/app.js.map`, `/stats.json` on the public port. */
+  readonly demo: boolean;
+  /** Base URL of the internal listener (`/metrics`, `/stats.json`, health), when it runs. */
+  readonly internalUrl: string | undefined;
   /** Mints a connection token (the dev token issuer; works even when `/dev/token` is off). */
   issueToken(user: string): Promise<string>;
   /** Drains the edge (clients told to reconnect), stops the API and the services, closes stores and bus. */
@@ -71,7 +84,7 @@ export async function startStandalone(
   };
   try {
     const transport =
-      deps.transport ?? (await connectBus(config.bus, { logger: log, clientName: 'switchboard' }));
+      deps.transport ?? (await connectBus(config.edge.bus, { logger: log, clientName: 'switchboard' }));
     if (!deps.transport) cleanup.push({ name: 'bus', run: () => transport.close() });
     const redis = config.redisUrl;
 
@@ -82,6 +95,7 @@ export async function startStandalone(
       store: historyStore,
       logger: log.child({ component: 'history' }),
       httpPort: false,
+      ...historyServiceSettings(config.history),
     });
     await history.start();
     cleanup.push({ name: 'history', run: () => history.stop() });
@@ -99,10 +113,7 @@ export async function startStandalone(
       store: chatStore,
       logger: log.child({ component: 'chat' }),
       httpPort: false,
-      maxMessageLength: config.chat.maxMessageLength,
-      ratePerUserPerSecond: config.chat.ratePerUserPerSecond,
-      rateBurst: config.chat.rateBurst,
-      autoCreateRooms: config.chat.autoCreateRooms,
+      ...chatServiceSettings(config.chat),
     });
     await chat.start();
     cleanup.push({ name: 'chat', run: () => chat.stop() });
@@ -137,7 +148,6 @@ export async function startStandalone(
     await presence.start();
     cleanup.push({ name: 'presence', run: () => presence.stop() });
 
-    const apiKey = config.apiKeys?.[0];
     const api = await startApi({
       transport,
       keys: config.apiKeys?.length ? config.apiKeys : null,
@@ -147,16 +157,23 @@ export async function startStandalone(
     });
     cleanup.push({ name: 'api', run: () => api.close() });
 
-    const secret = config.jwtSecret ?? generateSecret();
-    const issueToken = createTokenIssuer(secret);
-    const devTokens = devTokensEnabled(config);
-    const forwardOrders = async (order: OrderEvent) => {
+    const node = config.edge.node;
+    // No key configured: a per-run secret, so only tokens this process signs (demo or issueToken) connect.
+    const secret = node.jwksUrl ? undefined : (node.jwtSecret ?? generateSecret());
+    const issueToken = secret
+      ? createTokenIssuer(secret)
+      : () => Promise.reject(new Error('tokens are verified with SWITCHBOARD_JWKS_URL: sign them there'));
+    const { demo } = config;
+    const publicLoopback = isLoopback(node.host ?? '');
+    // The caller's own Authorization goes to the API, which checks it against API_KEYS: the public port
+    // must not lend its visitors the server's key.
+    const forwardOrders = async (order: OrderEvent, caller: OrderCaller) => {
       const body = Object.fromEntries(ORDER_FIELDS.filter((f) => f in order).map((f) => [f, order[f]]));
       const res = await fetch(`${api.url}/v1/orders/events`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+          ...(caller.authorization ? { authorization: caller.authorization } : {}),
         },
         body: JSON.stringify(body),
       });
@@ -171,24 +188,32 @@ export async function startStandalone(
     };
 
     let stats: EdgeStats | undefined;
+    const snapshot = () => (stats ? stats.snapshot() : Promise.reject(new Error('the edge is not started')));
     const web = createWebHandler({
       config: { wsUrl: '/ws', apiBase: '' },
-      ...(devTokens ? { tokenIssuer: issueToken } : {}),
-      forwardOrders,
-      stats: () => (stats ? stats.snapshot() : Promise.reject(new Error('the edge is not started'))),
+      ...(demo ? { tokenIssuer: issueToken, forwardOrders, sourceMaps: true } : {}),
+      ...(demo && publicLoopback ? { stats: snapshot } : {}),
       assets: await buildWebAssets(),
     });
+    const fallback: HttpFallback = publicLoopback
+      ? web
+      : Object.assign(
+          (req: Parameters<HttpFallback>[0], res: Parameters<HttpFallback>[1]) => {
+            if ((req.url ?? '').split('?')[0] !== '/metrics') return web(req, res);
+            res.writeHead(404, { 'content-type': 'application/json' });
+            res.end(
+              JSON.stringify({
+                error: 'not on the public port; scrape the internal listener (SWITCHBOARD_INTERNAL_PORT)',
+              }),
+            );
+            return true;
+          },
+          { claims: ['/metrics'] },
+        );
 
     const edge = new EdgeNode(
-      {
-        nodeId: config.nodeId ?? `edge-${process.pid}`,
-        host: config.host,
-        port: config.port,
-        jwtSecret: secret,
-        durableNamespaces: ['chat'],
-        drainTimeoutMs: config.drainTimeoutMs,
-      },
-      { transport, logger: log.child({ component: 'edge' }), httpFallback: web },
+      { ...node, ...(secret ? { jwtSecret: secret } : {}) },
+      { transport, logger: log.child({ component: 'edge' }), httpFallback: fallback },
     );
     await edge.start();
     cleanup.push({ name: 'edge', run: () => edge.close() });
@@ -196,15 +221,24 @@ export async function startStandalone(
     const edgeStats = stats;
     cleanup.push({ name: 'stats', run: () => edgeStats.stop() });
 
+    let internal: InternalServer | undefined;
+    if (config.internal) {
+      internal = await startInternalServer({ ...config.internal, edge, stats: snapshot });
+      const started = internal;
+      cleanup.push({ name: 'internal listener', run: () => started.close() });
+    }
+    const shown = publicLoopback || node.host === '0.0.0.0' || node.host === '::' ? 'localhost' : node.host;
+
     let stopping: Promise<void> | undefined;
     return {
-      url: `http://localhost:${edge.port}`,
+      url: `http://${shown}:${edge.port}`,
       port: edge.port,
-      wsUrl: `ws://localhost:${edge.port}/ws`,
+      wsUrl: `ws://${shown}:${edge.port}/ws`,
       apiUrl: api.url,
       edge,
       api,
-      devTokens,
+      demo,
+      internalUrl: internal?.url,
       issueToken,
       stop() {
         stopping ??= (async () => {

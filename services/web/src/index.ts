@@ -2,6 +2,7 @@ export { buildWebAssets, type WebAssets } from './bundle.js';
 export {
   createWebHandler,
   MAX_ORDER_BODY_BYTES,
+  type OrderCaller,
   type OrderEvent,
   type WebConfig,
   type WebHandler,

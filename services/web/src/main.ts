@@ -1,17 +1,23 @@
 /**
  * The demo page as its own small process (production topology: nginx routes `/ws` to the edges, `/v1/` to
- * the API and everything else here). Serves the page with the config `{ wsUrl, apiBase }`, forwards
- * `POST /api/orders` to the API's `/v1/orders/events` (with an API key), answers `/healthz`, and — only when
- * WEB_DEV_TOKENS=true and SWITCHBOARD_JWT_SECRET is set — issues short-lived HS256 demo tokens on
- * `/dev/token`. Environment:
+ * the API and everything else here). Serves the page with the config `{ wsUrl, apiBase }` and `/healthz`.
+ * Demo mode (WEB_DEV_TOKENS=true, which needs SWITCHBOARD_JWT_SECRET) adds the demo-only routes:
+ * short-lived HS256 demo tokens on `/dev/token`, `/app.js.map`, and — with WEB_API_URL — `POST /api/orders`
+ * forwarded to the API's `/v1/orders/events` with the caller's own `Authorization` header (the API decides;
+ * the server lends no key of its own). Environment:
  *   WEB_HTTP_PORT (8088), WEB_HOST (0.0.0.0), WEB_WS_URL (/ws), WEB_API_BASE (/api),
- *   WEB_API_URL (e.g. http://127.0.0.1:8090; unset: no order forwarding), WEB_API_KEY,
+ *   WEB_API_URL (e.g. http://127.0.0.1:8090; unset: no order forwarding),
  *   WEB_DEV_TOKENS (false), WEB_DEV_TOKEN_TTL_SECONDS (3600), SWITCHBOARD_JWT_SECRET.
  */
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { buildWebAssets } from './bundle.js';
-import { createWebHandler, type OrderEvent, type WebHandlerOptions } from './static-server.js';
+import {
+  createWebHandler,
+  type OrderCaller,
+  type OrderEvent,
+  type WebHandlerOptions,
+} from './static-server.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -43,13 +49,19 @@ export function readWebConfig(env: Env) {
   const ttl = Number(env.WEB_DEV_TOKEN_TTL_SECONDS || 3600);
   if (!Number.isInteger(ttl) || ttl < 1)
     throw new WebConfigError('WEB_DEV_TOKEN_TTL_SECONDS: must be an integer >= 1');
+  const warnings = env.WEB_API_KEY
+    ? [
+        'WEB_API_KEY is no longer used and is ignored: /api/orders passes on the caller’s own Authorization header; unset it',
+      ]
+    : [];
   return {
+    warnings,
+    demo: devTokens,
     host: env.WEB_HOST || '0.0.0.0',
     port: port(env, 'WEB_HTTP_PORT', 8088),
     wsUrl: env.WEB_WS_URL || '/ws',
     apiBase: env.WEB_API_BASE || '/api',
     apiUrl,
-    apiKey: env.WEB_API_KEY || undefined,
     devTokenSecret: devTokens ? secret : undefined,
     devTokenTtlSeconds: ttl,
   };
@@ -66,11 +78,14 @@ export function signDevToken(secret: string, user: string, ttlSeconds: number): 
   return `${head}.${body}.${signature}`;
 }
 
-async function forwardOrder(apiUrl: string, apiKey: string | undefined, order: OrderEvent) {
+async function forwardOrder(apiUrl: string, order: OrderEvent, caller: OrderCaller) {
   const { userId, orderId, kind, details } = order;
   const res = await fetch(new URL('/v1/orders/events', apiUrl), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(caller.authorization ? { authorization: caller.authorization } : {}),
+    },
     body: JSON.stringify({ userId, orderId, kind, ...(details ? { details } : {}) }),
     signal: AbortSignal.timeout(10_000),
   });
@@ -89,9 +104,12 @@ async function main(): Promise<void> {
   const options: WebHandlerOptions = {
     config: { wsUrl: config.wsUrl, apiBase: config.apiBase },
     assets: buildWebAssets(),
+    sourceMaps: config.demo,
   };
-  const { apiUrl, apiKey, devTokenSecret, devTokenTtlSeconds } = config;
-  if (apiUrl) options.forwardOrders = (order) => forwardOrder(apiUrl, apiKey, order);
+  for (const warning of config.warnings)
+    console.log(JSON.stringify({ level: 'warn', service: 'web', msg: warning }));
+  const { apiUrl, devTokenSecret, devTokenTtlSeconds } = config;
+  if (apiUrl && config.demo) options.forwardOrders = (order, caller) => forwardOrder(apiUrl, order, caller);
   if (devTokenSecret)
     options.tokenIssuer = async (user) => signDevToken(devTokenSecret, user, devTokenTtlSeconds);
   const handler = createWebHandler(options);
@@ -119,7 +137,7 @@ async function main(): Promise<void> {
       service: 'web',
       port: bound,
       devTokens: Boolean(devTokenSecret),
-      orders: Boolean(apiUrl),
+      orders: Boolean(options.forwardOrders),
       msg: 'web started',
     }),
   );

@@ -49,7 +49,6 @@ describe('createWebHandler: static files', () => {
     ['/index.html', 'text/html; charset=utf-8', '<script type="module" src="/app.js">'],
     ['/styles.css', 'text/css; charset=utf-8', '.messages'],
     ['/app.js', 'text/javascript; charset=utf-8', 'console.log("app")'],
-    ['/app.js.map', 'application/json; charset=utf-8', '"version":3'],
     ['/favicon.svg', 'image/svg+xml', '<svg'],
   ])('GET %s → 200 %s', async (path, type, snippet) => {
     const base = await serve();
@@ -105,8 +104,27 @@ describe('createWebHandler: static files', () => {
     }
   });
 
+  it('serves no source map by default (it is the whole demo source), and app.js does not link one', async () => {
+    const base = await serve();
+    const map = await fetch(`${base}/app.js.map`);
+    expect(map.status).toBe(404);
+    expect(await map.text()).not.toContain('"version":3');
+    const js = await (await fetch(`${base}/app.js`)).text();
+    expect(js).toContain('console.log("app")');
+    expect(js).not.toContain('sourceMappingURL');
+  });
+
+  it('serves /app.js.map and links it with sourceMaps (demo mode)', async () => {
+    const base = await serve({ sourceMaps: true });
+    const map = await fetch(`${base}/app.js.map`);
+    expect(map.status).toBe(200);
+    expect(map.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await map.text()).toContain('"version":3');
+    expect(await (await fetch(`${base}/app.js`)).text()).toContain('sourceMappingURL=app.js.map');
+  });
+
   it('builds the bundle on the first request when no assets are given', async () => {
-    const base = await serve({ assets: undefined });
+    const base = await serve({ assets: undefined, sourceMaps: true });
     const res = await fetch(`${base}/app.js`);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('sourceMappingURL=app.js.map');
@@ -169,7 +187,20 @@ describe('createWebHandler: endpoints', () => {
     expect(res.status).toBe(202);
     expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(await res.json()).toEqual({ accepted: true });
-    expect(forwardOrders).toHaveBeenCalledWith(order);
+    expect(forwardOrders).toHaveBeenCalledWith(order, {});
+  });
+
+  it("passes the caller's own Authorization header to the forwarder", async () => {
+    const forwardOrders = vi.fn(async () => ({ status: 401, body: { error: 'bad key' } }));
+    const base = await serve({ forwardOrders });
+    const order = { userId: 'alice', orderId: 'A-2', kind: 'paid' };
+    const res = await fetch(`${base}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer caller-key' },
+      body: JSON.stringify(order),
+    });
+    expect(res.status).toBe(401);
+    expect(forwardOrders).toHaveBeenCalledWith(order, { authorization: 'Bearer caller-key' });
   });
 
   it('validates order events and only accepts POST', async () => {

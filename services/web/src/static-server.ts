@@ -1,8 +1,10 @@
 /**
  * The demo page's HTTP routes as one node:http request handler, for the embedded server to mount:
- * `/` (index.html), `/app.js` (+ `.map`, built by esbuild), `/styles.css` and the other files of public/,
- * `/config.json`, `/dev/token` (only with a token issuer), `POST /api/orders` (only with a forwarder) and
- * `/stats.json`. It answers `true` when it took the request, `false` to let the caller route it.
+ * `/` (index.html), `/app.js` (built by esbuild), `/styles.css` and the other files of public/,
+ * `/config.json`, and the demo-only routes, each present only when its option is given: `/app.js.map`
+ * (`sourceMaps`: the whole demo source), `/dev/token` (a token issuer), `POST /api/orders` (a forwarder,
+ * which gets the caller's own `Authorization` header — never a key of the server's) and `/stats.json`.
+ * It answers `true` when it took the request, `false` to let the caller route it.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
@@ -30,14 +32,25 @@ export interface WebHandlerOptions {
   config: WebConfig;
   /** Issues a demo JWT for a user name; without it `/dev/token` is 404. */
   tokenIssuer?: (user: string) => Promise<string>;
-  /** Forwards an order event to the HTTP API; without it `/api/orders` is 404. */
-  forwardOrders?: (body: OrderEvent) => Promise<{ status: number; body: unknown }>;
+  /**
+   * Forwards an order event to the HTTP API with the caller's `Authorization` header (the API checks the
+   * key: a page on a public port must not lend its visitors the server's own); without it `/api/orders`
+   * is 404.
+   */
+  forwardOrders?: (body: OrderEvent, caller: OrderCaller) => Promise<{ status: number; body: unknown }>;
+  /** Serve `/app.js.map` and link it from app.js (demo mode only: it is the whole demo source). Default false. */
+  sourceMaps?: boolean;
   /** Node health for `/stats.json`; without it 404. */
   stats?: () => Promise<object>;
   /** Prebuilt assets (e.g. from `buildWebAssets()` at start); default: built on the first request. */
   assets?: WebAssets | Promise<WebAssets>;
   /** Static files; default services/web/public. */
   publicDir?: string;
+}
+
+export interface OrderCaller {
+  /** The request's `Authorization` header, passed on as is. */
+  readonly authorization?: string;
 }
 
 export type WebHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -210,6 +223,7 @@ function parseOrder(body: Buffer): OrderEvent {
 
 export function createWebHandler(options: WebHandlerOptions): WebHandler {
   const publicDir = options.publicDir ?? DEFAULT_PUBLIC_DIR;
+  const sourceMaps = options.sourceMaps ?? false;
   // Only top-level files of public/ are served: the set is fixed here, nothing outside can be reached.
   const publicFiles = new Set(
     readdirSync(publicDir, { withFileTypes: true })
@@ -218,11 +232,11 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
   );
   let assets: Promise<WebAssets & { jsTag: string; mapTag: string }> | undefined;
   const getAssets = () => {
-    assets ??= Promise.resolve(options.assets ?? buildWebAssets()).then((a) => ({
-      ...a,
-      jsTag: etagOf(a.appJs),
-      mapTag: etagOf(a.appJsMap),
-    }));
+    assets ??= Promise.resolve(options.assets ?? buildWebAssets()).then((a) => {
+      // Without maps, app.js must not point at one: the browser would ask for it on every devtools open.
+      const appJs = sourceMaps ? a.appJs : a.appJs.replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, '\n');
+      return { ...a, appJs, jsTag: etagOf(appJs), mapTag: etagOf(a.appJsMap) };
+    });
     // A failed build is retried on the next request.
     assets.catch(() => {
       assets = undefined;
@@ -255,6 +269,10 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
     switch (path) {
       case '/app.js':
       case '/app.js.map':
+        if (path === '/app.js.map' && !sourceMaps) {
+          sendError(res, 404, 'source maps are served in demo mode only');
+          return true;
+        }
         if (!getOnly(req, res)) return true;
         run(res, async () => {
           const a = await getAssets();
@@ -298,7 +316,8 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
           const order = parseOrder(await readBody(req, MAX_ORDER_BODY_BYTES));
           let answer: { status: number; body: unknown };
           try {
-            answer = await forward(order);
+            const authorization = req.headers.authorization;
+            answer = await forward(order, authorization ? { authorization } : {});
           } catch (error) {
             throw new HttpError(502, `orders: ${error instanceof Error ? error.message : String(error)}`);
           }

@@ -54,11 +54,17 @@ export interface OrderEvent {
   kind: OrderKind;
 }
 
-/** Posts an order event; resolves with a short description, rejects with an HttpError. */
-export async function postOrder(order: OrderEvent): Promise<string> {
+/**
+ * Posts an order event with the visitor's own API key, if any (the server passes it on to the API and
+ * lends none of its own); resolves with a short description, rejects with an HttpError.
+ */
+export async function postOrder(order: OrderEvent, apiKey = ''): Promise<string> {
   const res = await fetch('/api/orders', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+    },
     body: JSON.stringify(order),
   });
   if (!res.ok) throw new HttpError(res.status, `${res.status}: ${await errorText(res)}`);

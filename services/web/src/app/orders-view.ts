@@ -22,6 +22,7 @@ export function mountOrdersView(store: Store<AppState>): void {
   const user = byTestId<HTMLInputElement>('order-user-input');
   const orderId = byTestId<HTMLInputElement>('order-id-input');
   const kind = byTestId<HTMLSelectElement>('order-kind-select');
+  const apiKey = byTestId<HTMLInputElement>('order-key-input');
   const submit = byTestId<HTMLButtonElement>('order-submit');
   const result = byTestId('order-result');
   orderId.value = newOrderId();
@@ -50,7 +51,7 @@ export function mountOrdersView(store: Store<AppState>): void {
     submit.disabled = true;
     report('Sending…', 'busy');
     try {
-      report(await postOrder(order), 'ok');
+      report(await postOrder(order, apiKey.value.trim()), 'ok');
       // Walk the order through its life cycle on the next click; start a new order after the end.
       const next = NEXT_KIND[order.kind];
       kind.value = next;
