@@ -10,7 +10,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRoute } from '../../packages/bus/src/index.js';
 import { Client } from '../../packages/client/src/index.js';
-import { decodeInbound, encodeDelivery, type ServerFrame } from '../../packages/protocol/src/index.js';
+import {
+  decodeInbound,
+  encodeDelivery,
+  Origin,
+  type ServerFrame,
+} from '../../packages/protocol/src/index.js';
 import { connect, sign, subscribe, type TestClient } from '../../services/edge/src/testing/harness.js';
 import {
   type EdgeFleet,
@@ -33,7 +38,9 @@ export function runEdgeRoutingScenarios(busName: string, makeTransport: MakeTran
     let markers = 0;
 
     beforeAll(async () => {
-      fleet = await startFleet(makeTransport, `edge-it-${busName}-${run}`, 2);
+      fleet = await startFleet(makeTransport, `edge-it-${busName}-${run}`, 2, {
+        clientCallable: [`echo-${busName}-${run}/*`],
+      });
     });
     afterEach(async () => {
       for (const c of clients.splice(0)) await c.close();
@@ -171,6 +178,7 @@ export function runEdgeRoutingScenarios(busName: string, makeTransport: MakeTran
             nodeRoute(nodeOf(inbound.connectionId)),
             encodeDelivery({
               connection: inbound.connectionId,
+              service, // the edge accepts an answer only from the service its request went to
               reply: {
                 requestId: inbound.requestId,
                 type: `${inbound.type}.ok`,
@@ -196,8 +204,10 @@ export function runEdgeRoutingScenarios(busName: string, makeTransport: MakeTran
           connectionId: sender.id,
           nodeId: fleet.nodes[1]!.nodeId,
           userId: 'mia',
-          requestId: 'r1',
+          origin: Origin.ORIGIN_CLIENT,
         });
+        // The service saw the edge's correlation id, never the client's own request id.
+        expect(seen[0]!.requestId).toMatch(/^[1-9]\d*$/);
         await barrier(sender.client, bystander.client);
         expect(bystander.client.count((f) => f.kind === 'reply')).toBe(0);
 

@@ -24,6 +24,7 @@ import {
   startRedis,
 } from '../support/brokers.js';
 import { groupMembers } from '../support/processes.js';
+import { type OutageTimes, rabbitOutage } from './broker-outage.js';
 
 const run = promisify(execFile);
 /** An API call through nginx gives up after this: the API answers within its bus timeout (10 s) or fails. */
@@ -57,6 +58,8 @@ export interface Brokers {
   busUrl(): Promise<string>;
   /** Restarts the broker; data (durable queues, topics) is kept. */
   restartBroker(): Promise<void>;
+  /** RabbitMQ only: the broker down for `downMs` (connections refused), then up again (see broker-outage.ts). */
+  brokerOutage?(downMs: number): Promise<OutageTimes>;
   stop(): Promise<void>;
 }
 
@@ -106,6 +109,7 @@ export async function startBrokers(kind: BusKind): Promise<Brokers> {
       return url.toString();
     },
     restartBroker: () => rabbit.restart(),
+    brokerOutage: (downMs) => rabbitOutage(rabbit.url, hostRabbit(), downMs),
     stop: async () => {
       for (const vhost of vhosts)
         await run('rabbitmqctl', ['-q', 'delete_vhost', vhost]).catch(() => undefined);

@@ -465,7 +465,13 @@ export function failoverTests(kind: BusKind, start: () => Promise<Brokers>): voi
       async (steps) => {
         const t = await Topology.up(brokers, {
           replicas: ['chat=2'],
-          env: ['chat:CHAT_RATE_PER_USER_PER_SECOND=1000', 'chat:CHAT_RATE_BURST=1000'],
+          env: [
+            'chat:CHAT_RATE_PER_USER_PER_SECOND=1000',
+            'chat:CHAT_RATE_BURST=1000',
+            // Each user fires all its sends at once; the per-connection bound on requests awaiting an answer
+            // (32 by default, tested in services/edge) is not what this test is about.
+            'edge:SWITCHBOARD_MAX_PENDING_REQUESTS=1000',
+          ],
         });
         try {
           const users = 10;

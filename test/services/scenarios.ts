@@ -141,7 +141,7 @@ export function runServiceScenarios(
       await stack?.close();
     });
 
-    it('chat: a message from A reaches the room members on both nodes in order, never A', async () => {
+    it('chat: a message from A reaches the room members on both nodes in order, A too (matched to its reply by id)', async () => {
       const room = `r-${run}`;
       const channel = `chat:${room}`;
       const a = await stack.client(0, `alice-${run}`);
@@ -170,16 +170,20 @@ export function runServiceScenarios(
           expectConsecutive(seen);
         }
 
-        // Barrier: B's message comes after A's 20 on the same channel, to A's node, from the one writer.
+        // A durable publication reaches its sender too (continuity: every subscriber sees every offset; the
+        // app matches its own message to the chat.sent reply by id). B's message comes after A's 20.
         const last = wb.messages().at(-1) as Seen;
         await say(b, room, 'from bob');
-        await expect.poll(() => wa.messages().length, WAIT).toBeGreaterThanOrEqual(1);
-        expect(wa.messages().map((m) => [m.text, m.user, m.offset])).toEqual([
-          ['from bob', `bob-${run}`, last.offset + 1],
-        ]);
-        await expect.poll(() => wc.messages().length, WAIT).toBe(21);
-        expect(wc.messages()[20]?.text).toBe('from bob');
-        expect(wb.messages().length).toBe(20);
+        for (const w of [wa, wb, wc]) {
+          await expect.poll(() => w.messages().length, WAIT).toBe(21);
+          expect(w.messages().map((m) => m.id)).toEqual([...sent.map((m) => m.id), expect.any(String)]);
+          expect(w.messages()[20]).toMatchObject({
+            text: 'from bob',
+            user: `bob-${run}`,
+            offset: last.offset + 1,
+          });
+          expectConsecutive(w.messages());
+        }
       } finally {
         for (const client of [a, b, c]) client.disconnect();
       }

@@ -16,7 +16,7 @@ import {
   MemoryChatStore,
   RedisChatStore,
 } from '../../services/chat/src/index.js';
-import { EdgeNode } from '../../services/edge/src/index.js';
+import { EdgeNode, type EdgeNodeOptions } from '../../services/edge/src/index.js';
 import { SECRET, sign } from '../../services/edge/src/testing/harness.js';
 import type * as IoRedis from '../../services/history/node_modules/ioredis/built/index.js';
 import {
@@ -168,6 +168,8 @@ export async function startStack(
   makeTransport: MakeTransport,
   run: string,
   redisUrl: string | undefined,
+  /** Merged into every edge's options (the security suite tunes limits with it). */
+  edgeOptions: Partial<EdgeNodeOptions> = {},
 ): Promise<Stack> {
   const name = `svc-it-${busName}-${run}`;
   const redisPrefix = redisUrl ? `sb-it-${run}:` : undefined;
@@ -257,8 +259,10 @@ export async function startStack(
       transport: chatTransport,
       store: countingChatStore(chatStore(), handled, holds),
       httpPort: false,
-      // The scenarios send bursts from one user; the rate limit is not what they test.
+      // The scenarios send bursts from one user into many rooms; the rate limit and the room-creation bound
+      // are not what they test (services/chat has their tests).
       ratePerUserPerSecond: 10_000,
+      roomCreationsPerUserPerHour: 10_000,
     });
     services.push(service);
     await service.start();
@@ -360,6 +364,7 @@ export async function startStack(
           // The scenarios send bursts from one connection (work sharing publishes rounds until both chat
           // instances took some); the edge's flood protection is tested in services/edge, not here.
           limits: { rateLimitPerSecond: 10_000, rateLimitBurst: 10_000 },
+          ...edgeOptions,
         },
         { transport: t },
       );

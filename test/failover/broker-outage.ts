@@ -1,0 +1,107 @@
+/**
+ * A RabbitMQ outage of a chosen length (issue 18): the broker's application is stopped (`rabbitmqctl
+ * stop_app`: every client connection is closed with "shutdown", new ones are refused, exclusive queues go),
+ * stays down for `downMs`, and is started again (`start_app`: durable queues and persistent messages are
+ * recovered). That is what clients see of a broker stopped and started, without the Erlang VM's boot time,
+ * so the measured outage is the one asked for. `restart()` of the broker handles cannot hold the broker
+ * down for a given time, hence this.
+ *
+ * Where rabbitmqctl runs: in the broker's own container (found by the host port it publishes, which
+ * test/support/containers.ts binds explicitly), or on this machine for the host's RabbitMQ
+ * (SWITCHBOARD_TEST_BROKERS=local / AMQP_URL), like that handle's restart().
+ */
+import { execFile } from 'node:child_process';
+import { connect } from 'node:net';
+import { promisify } from 'node:util';
+import { containerEngine } from '../support/containers.js';
+
+const run = promisify(execFile);
+/** stop_app / start_app with durable queues to recover: generous, a stuck call is named by the error. */
+const CTL_TIMEOUT_MS = 120_000;
+
+/** When each part of the outage happened (Date.now() values). */
+export interface OutageTimes {
+  /** stop_app was called. */
+  readonly stopAt: number;
+  /** stop_app returned: connections closed, the port refuses. */
+  readonly downAt: number;
+  /** start_app was called. */
+  readonly startAt: number;
+  /** start_app returned and the AMQP port accepts connections again. */
+  readonly backAt: number;
+}
+
+type Ctl = (args: string[]) => Promise<void>;
+
+/**
+ * Stops the RabbitMQ at `url` for `downMs`, then starts it; resolves once it accepts connections again.
+ * `onHost`: the broker is this machine's (rabbitmqctl here) rather than a container of the tests.
+ */
+export async function rabbitOutage(url: string, onHost: boolean, downMs: number): Promise<OutageTimes> {
+  const ctl = onHost ? hostCtl : await containerCtl(url);
+  const stopAt = Date.now();
+  await ctl(['stop_app']);
+  const downAt = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, downMs));
+  const startAt = Date.now();
+  await ctl(['start_app']);
+  await untilAnswering(url);
+  return { stopAt, downAt, startAt, backAt: Date.now() };
+}
+
+const hostCtl: Ctl = async (args) => {
+  await run('rabbitmqctl', args, { timeout: CTL_TIMEOUT_MS });
+};
+
+/** rabbitmqctl inside the test container that publishes `url`'s port. */
+async function containerCtl(url: string): Promise<Ctl> {
+  const port = Number(new URL(url).port || 5672);
+  const { client } = await containerEngine('the RabbitMQ container');
+  const listed = await client.container.list();
+  const info = listed.find(
+    (c) =>
+      c.Labels?.['dev.switchboard.test'] === 'containers' &&
+      (c.Ports ?? []).some((p) => p.PublicPort === port && p.PrivatePort === 5672),
+  );
+  if (!info)
+    throw new Error(
+      `no test container publishes RabbitMQ on port ${port} (${url}): the outage needs the broker's ` +
+        'container from test/support/containers.ts, or SWITCHBOARD_TEST_BROKERS=local for the host broker',
+    );
+  const container = client.container.getById(info.Id);
+  return async (args) => {
+    const result = await Promise.race([
+      client.container.exec(container, ['rabbitmqctl', ...args]),
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`rabbitmqctl ${args.join(' ')}: no answer in ${CTL_TIMEOUT_MS} ms`)),
+          CTL_TIMEOUT_MS,
+        ).unref(),
+      ),
+    ]);
+    if (result.exitCode !== 0)
+      throw new Error(`rabbitmqctl ${args.join(' ')} exited ${result.exitCode}: ${result.output}`);
+  };
+}
+
+/** Resolves once a TCP connection to the broker's port is accepted (start_app returns just before). */
+async function untilAnswering(url: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  const address = { host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || 5672) };
+  const deadline = Date.now() + CTL_TIMEOUT_MS;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(address);
+      const done = (answered: boolean) => {
+        socket.destroy();
+        resolve(answered);
+      };
+      socket.setTimeout(1_000, () => done(false));
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`RabbitMQ did not accept connections again at ${url}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
