@@ -7,6 +7,7 @@
  *   kafka://host:port,host:port
  *   redis://[user:pass@]host:port[/db], rediss://… (TLS)
  */
+import type { TopicBoundsOption } from './backlog.js';
 import { BusNameError } from './errors.js';
 import type { Transport } from './transport.js';
 
@@ -24,6 +25,13 @@ export interface ConnectBusOptions {
   readonly logger?: BusConnectLogger;
   /** AMQP connection name / Kafka client id / Redis client name, so the broker shows which process a connection belongs to. */
   readonly clientName?: string;
+  /**
+   * Backlog bounds per work topic, merged over the default (`lifecycle` bounded, backlog.ts); `null` removes
+   * one. Give every process of a deployment the same value: RabbitMQ and memory apply it where a group's
+   * queues are declared (consumers), Redis where streams are written (publishers), Kafka where the topic is
+   * created (whoever is first).
+   */
+  readonly topicBounds?: TopicBoundsOption;
 }
 
 /** `kafka://host:port,host:port` -> `['host:port', 'host:port']`. */
@@ -50,7 +58,7 @@ export async function connectBus(url: string, options: ConnectBusOptions = {}): 
   switch (busKind(url)) {
     case 'memory': {
       const { MemoryTransport } = await import('./memory/index.js');
-      return new MemoryTransport();
+      return new MemoryTransport({ topicBounds: options.topicBounds });
     }
     case 'amqp': {
       const { AmqpTransport } = await import('./amqp/index.js');
@@ -59,6 +67,7 @@ export async function connectBus(url: string, options: ConnectBusOptions = {}): 
         url,
         logger: options.logger?.child({ bus: 'amqp' }),
         connectionName: options.clientName,
+        topicBounds: options.topicBounds,
       });
     }
     case 'kafka': {
@@ -67,6 +76,7 @@ export async function connectBus(url: string, options: ConnectBusOptions = {}): 
         brokers: kafkaBrokers(url),
         logger: options.logger?.child({ bus: 'kafka' }),
         clientId: options.clientName,
+        topicBounds: options.topicBounds,
       });
     }
     case 'redis': {
@@ -76,6 +86,7 @@ export async function connectBus(url: string, options: ConnectBusOptions = {}): 
         url,
         logger: options.logger?.child({ bus: 'redis' }),
         connectionName: options.clientName,
+        topicBounds: options.topicBounds,
       });
     }
     default:

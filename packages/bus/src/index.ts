@@ -1,4 +1,15 @@
 export {
+  DEFAULT_LIFECYCLE_BOUND,
+  DEFAULT_TOPIC_BOUNDS,
+  LIFECYCLE_TOPIC_NAME,
+  lifecycleBounds,
+  perShard,
+  rabbitPolicyCommand,
+  resolveTopicBounds,
+  type TopicBound,
+  type TopicBoundsOption,
+} from './backlog.js';
+export {
   type BusConnectLogger,
   busKind,
   type ConnectBusOptions,

@@ -8,6 +8,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { DEFAULT_LIFECYCLE_BOUND } from '@switchboard/bus';
 import { type Env, EnvReader } from './env-reader.js';
 import {
   DEFAULT_LIMITS,
@@ -25,6 +26,11 @@ export interface EdgeConfig {
   readonly workers: number;
   readonly logLevel: string;
   readonly node: EdgeNodeOptions;
+  /**
+   * Bound of the lifecycle topic's backlog (the edge publishes it; on Redis the publisher trims the streams):
+   * the same values as presence and notifications read (SWITCHBOARD_LIFECYCLE_MAX_BACKLOG / _MAX_AGE_MS).
+   */
+  readonly lifecycle: { readonly maxMessages: number; readonly maxAgeMs: number };
   /** Unknown `SWITCHBOARD_*` variables, one sentence each: log them as warnings at start. */
   readonly warnings: readonly string[];
 }
@@ -214,13 +220,19 @@ export function loadConfig(
     drainJitterMs: read.int('SWITCHBOARD_DRAIN_JITTER_MS', DEFAULTS.drainJitterMs),
     reconnectDelayMaxMs: read.int('SWITCHBOARD_RECONNECT_DELAY_MAX_MS', DEFAULTS.reconnectDelayMaxMs),
   };
+  const lifecycle = {
+    maxMessages: read.int('SWITCHBOARD_LIFECYCLE_MAX_BACKLOG', DEFAULT_LIFECYCLE_BOUND.maxMessages ?? 0, {
+      min: 0,
+    }),
+    maxAgeMs: read.int('SWITCHBOARD_LIFECYCLE_MAX_AGE_MS', DEFAULT_LIFECYCLE_BOUND.maxAgeMs ?? 0, { min: 0 }),
+  };
   read.check();
   const warnings = unknownVariableWarnings(
     env,
     [...read.names, ...(options.alsoKnown ?? [])],
     embedded ? 'the all-in-one (pnpm start)' : 'the edge',
   );
-  return deepFreeze({ bus, workers, logLevel, node, warnings });
+  return deepFreeze({ bus, workers, logLevel, node, lifecycle, warnings });
 }
 
 function deepFreeze<T>(value: T): T {

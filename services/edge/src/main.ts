@@ -4,14 +4,18 @@
  * bus -> exit 0). `--workers N` forks N processes sharing the port, each its own node on the bus.
  */
 import cluster from 'node:cluster';
-import { connectBus } from '@switchboard/bus';
+import { connectBus, lifecycleBounds } from '@switchboard/bus';
 import { pino } from 'pino';
 import { ConfigError, type EdgeConfig, loadConfig } from './config.js';
 import { EdgeNode } from './edge-node.js';
 
 async function runNode(config: EdgeConfig, nodeId: string): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
-  const transport = await connectBus(config.bus, { logger, clientName: nodeId });
+  const transport = await connectBus(config.bus, {
+    logger,
+    clientName: nodeId,
+    topicBounds: lifecycleBounds(config.lifecycle),
+  });
   const node = new EdgeNode({ ...config.node, nodeId }, { transport, logger });
   await node.start();
   if (config.node.allowAnonymous) logger.warn('anonymous connections are allowed');

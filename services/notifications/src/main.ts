@@ -4,7 +4,7 @@
  * SIGTERM/SIGINT (service first, then the store, the registry and the transport it does not own).
  */
 
-import { connectBus } from '@switchboard/bus';
+import { connectBus, lifecycleBounds } from '@switchboard/bus';
 import { createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
 import { type NotificationsConfig, readNotificationsConfig } from './config.js';
 import type { ConnectionRegistry } from './connection-registry.js';
@@ -17,7 +17,14 @@ import { RedisInboxStore } from './redis-inbox-store.js';
 
 async function run(config: NotificationsConfig): Promise<void> {
   const logger = createLogger(NOTIFICATIONS_SERVICE, { level: config.logLevel });
-  const transport = await connectBus(config.bus, { logger: logger, clientName: NOTIFICATIONS_SERVICE });
+  const transport = await connectBus(config.bus, {
+    logger,
+    clientName: NOTIFICATIONS_SERVICE,
+    topicBounds: lifecycleBounds({
+      maxMessages: config.lifecycleMaxBacklog,
+      maxAgeMs: config.lifecycleMaxAgeMs,
+    }),
+  });
   const store: InboxStore = config.redisUrl
     ? new RedisInboxStore({ url: config.redisUrl, maxPerUser: config.maxPerUser })
     : new MemoryInboxStore({ maxPerUser: config.maxPerUser });

@@ -11,7 +11,21 @@ describe('loadPresenceConfig', () => {
       redisUrl: undefined,
       bus: 'memory',
       logLevel: 'info',
+      lifecycleMaxBacklog: 200_000,
+      lifecycleMaxAgeMs: 3_600_000,
     });
+  });
+
+  it('reads the lifecycle backlog bound; 0 turns a kind of bound off, negatives are refused', () => {
+    expect(
+      loadPresenceConfig({
+        SWITCHBOARD_LIFECYCLE_MAX_BACKLOG: '0',
+        SWITCHBOARD_LIFECYCLE_MAX_AGE_MS: '60000',
+      }),
+    ).toMatchObject({ lifecycleMaxBacklog: 0, lifecycleMaxAgeMs: 60_000 });
+    expect(() => loadPresenceConfig({ SWITCHBOARD_LIFECYCLE_MAX_BACKLOG: '-1' })).toThrow(
+      /SWITCHBOARD_LIFECYCLE_MAX_BACKLOG/,
+    );
   });
 
   it('reads the variables and refuses a sweep longer than the lease', () => {

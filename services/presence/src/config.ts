@@ -8,6 +8,7 @@
  * last heartbeat, or — for a node never heard from but with connections — the first time the service saw
  * it. The sweep runs every PRESENCE_SWEEP_MS, so a dead node's users go within lease + sweep interval.
  */
+import { DEFAULT_LIFECYCLE_BOUND } from '@switchboard/bus';
 import {
   busUrl,
   type ConfigOf,
@@ -29,6 +30,20 @@ const spec = {
   sweepMs: integer('PRESENCE_SWEEP_MS', { default: DEFAULT_SWEEP_MS, min: 10, max: 3_600_000 }),
   redisUrl: redisUrl(),
   bus: busUrl(),
+  /**
+   * Backlog bound of the lifecycle topic's queues (per consumer group; 0 = none): past it the oldest events
+   * are dropped, so a service that is down cannot fill the broker. The lease repairs what was dropped.
+   * Give every process (edges included) the same values.
+   */
+  lifecycleMaxBacklog: integer('SWITCHBOARD_LIFECYCLE_MAX_BACKLOG', {
+    default: DEFAULT_LIFECYCLE_BOUND.maxMessages ?? 0,
+    min: 0,
+  }),
+  /** Lifecycle events older than this are dropped unread (0 = no age bound). */
+  lifecycleMaxAgeMs: integer('SWITCHBOARD_LIFECYCLE_MAX_AGE_MS', {
+    default: DEFAULT_LIFECYCLE_BOUND.maxAgeMs ?? 0,
+    min: 0,
+  }),
   logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
 };
 

@@ -3,7 +3,7 @@
  * transport, service; SIGTERM/SIGINT stop the service, then the store, then the bus.
  */
 import { hostname } from 'node:os';
-import { connectBus } from '@switchboard/bus';
+import { connectBus, lifecycleBounds } from '@switchboard/bus';
 import { createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
 import { loadPresenceConfig } from './config.js';
 import { MemoryPresenceStore } from './memory-presence-store.js';
@@ -17,7 +17,14 @@ await runMain(async () => {
   const store: PresenceStore = config.redisUrl
     ? RedisPresenceStore.connect(config.redisUrl)
     : new MemoryPresenceStore();
-  const transport = await connectBus(config.bus, { logger, clientName: `presence-${hostname()}` });
+  const transport = await connectBus(config.bus, {
+    logger,
+    clientName: `presence-${hostname()}`,
+    topicBounds: lifecycleBounds({
+      maxMessages: config.lifecycleMaxBacklog,
+      maxAgeMs: config.lifecycleMaxAgeMs,
+    }),
+  });
   const presence = new PresenceService({
     transport,
     store,

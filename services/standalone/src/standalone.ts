@@ -5,11 +5,12 @@
  * `/config.json`, and in demo mode only `/dev/token`, `/app.js.map`, `POST /api/orders` (forwarded to the
  * API's `POST /v1/orders/events` with the caller's own key) and `/stats.json`. On a non-loopback address
  * `/metrics` and `/stats.json` move to the internal listener. The API listens on its own (loopback by
- * default) port.
+ * default) port. `/metrics` carries the edge's, history's, chat's, notifications' and the API's series and
+ * Node's default metrics (presence keeps its own registry: its options take none).
  */
 
 import { type RunningApi, startApi } from '@switchboard/api';
-import { connectBus, type Transport } from '@switchboard/bus';
+import { connectBus, lifecycleBounds, type Transport } from '@switchboard/bus';
 import {
   type ChatStore,
   chatServiceSettings,
@@ -19,6 +20,7 @@ import {
 } from '@switchboard/chat';
 import { EdgeNode, type HttpFallback } from '@switchboard/edge';
 import { createHistoryService, createHistoryStore, historyServiceSettings } from '@switchboard/history';
+import { createProcessRegistry } from '@switchboard/metrics';
 import {
   createNotificationsService,
   type InboxStore,
@@ -36,6 +38,7 @@ import { type Logger, pino } from 'pino';
 import type { AllInOneConfig } from './config.js';
 import { type InternalServer, startInternalServer } from './internal-server.js';
 import { isLoopback } from './loopback.js';
+import { adoptMetrics } from './metrics-registry.js';
 import { EdgeStats } from './stats.js';
 import { createTokenIssuer, generateSecret } from './tokens.js';
 
@@ -84,9 +87,16 @@ export async function startStandalone(
   };
   try {
     const transport =
-      deps.transport ?? (await connectBus(config.edge.bus, { logger: log, clientName: 'switchboard' }));
+      deps.transport ??
+      (await connectBus(config.edge.bus, {
+        logger: log,
+        clientName: 'switchboard',
+        topicBounds: lifecycleBounds(config.edge.lifecycle),
+      }));
     if (!deps.transport) cleanup.push({ name: 'bus', run: () => transport.close() });
     const redis = config.redisUrl;
+    // Shared by the services, served through the edge's registry with the API's (metrics-registry.ts).
+    const metricsRegistry = createProcessRegistry();
 
     const historyStore = createHistoryStore(config.history);
     cleanup.push({ name: 'history store', run: () => historyStore.close() });
@@ -95,6 +105,7 @@ export async function startStandalone(
       store: historyStore,
       logger: log.child({ component: 'history' }),
       httpPort: false,
+      metricsRegistry,
       ...historyServiceSettings(config.history),
     });
     await history.start();
@@ -113,6 +124,7 @@ export async function startStandalone(
       store: chatStore,
       logger: log.child({ component: 'chat' }),
       httpPort: false,
+      metricsRegistry,
       ...chatServiceSettings(config.chat),
     });
     await chat.start();
@@ -127,6 +139,7 @@ export async function startStandalone(
       store: inbox,
       logger: log.child({ component: 'notifications' }),
       httpPort: false,
+      metricsRegistry,
       ttlMs: config.notifications.ttlSeconds * 1000,
       sweepIntervalMs: config.notifications.sweepIntervalMs,
     });
@@ -215,6 +228,8 @@ export async function startStandalone(
       { ...node, ...(secret ? { jwtSecret: secret } : {}) },
       { transport, logger: log.child({ component: 'edge' }), httpFallback: fallback },
     );
+    adoptMetrics(edge.metrics.registry, metricsRegistry);
+    adoptMetrics(edge.metrics.registry, api.registry);
     await edge.start();
     cleanup.push({ name: 'edge', run: () => edge.close() });
     stats = new EdgeStats(edge);

@@ -1,4 +1,5 @@
 /** Typed options of the RabbitMQ transport. The library never reads the environment; services pass these in. */
+import { resolveTopicBounds, type TopicBound, type TopicBoundsOption } from '../backlog.js';
 
 /** The subset of pino's API the transport logs through. */
 export interface AmqpLogger {
@@ -27,6 +28,11 @@ export interface AmqpTransportOptions {
   readonly heartbeatSeconds?: number;
   /** Connection name shown in the management UI. */
   readonly connectionName?: string;
+  /**
+   * Backlog bounds per work topic, merged over the default (`lifecycle`: 200,000 messages per group, 1 h);
+   * `null` removes one. Applied as queue arguments when a group's queues are first declared (backlog.ts).
+   */
+  readonly topicBounds?: TopicBoundsOption;
 }
 
 export interface ResolvedOptions {
@@ -40,6 +46,7 @@ export interface ResolvedOptions {
   readonly retryMaxMs: number;
   readonly heartbeatSeconds: number;
   readonly connectionName: string;
+  readonly topicBounds: ReadonlyMap<string, TopicBound>;
 }
 
 const noop = () => undefined;
@@ -63,5 +70,6 @@ export function resolveOptions(options: AmqpTransportOptions): ResolvedOptions {
     retryMaxMs: options.retryMaxMs ?? 5_000,
     heartbeatSeconds: options.heartbeatSeconds ?? 10,
     connectionName: options.connectionName ?? 'switchboard-bus',
+    topicBounds: resolveTopicBounds(options.topicBounds),
   });
 }

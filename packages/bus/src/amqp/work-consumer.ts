@@ -55,6 +55,7 @@ import {
   MEMBERS_EXCHANGE,
   membersRoutingKey,
   shardQueue,
+  type WorkGroupBound,
 } from './topology.js';
 
 export const DEFAULT_PREFETCH = 16;
@@ -160,6 +161,23 @@ export class WorkConsumer implements SessionResource, Closable {
     await membership?.close().catch(ignore);
   }
 
+  /** The topic's backlog bound (backlog.ts), declared through short-lived channels of `session`. */
+  #bound(session: Session): WorkGroupBound | undefined {
+    const bound = this.#options.topicBounds.get(this.#topic);
+    if (!bound) return undefined;
+    return {
+      bound,
+      // Not session.openChannel: its error listener would log the expected 406 of a legacy queue as a
+      // channel failure; declareWorkGroup reports that itself, once per group.
+      openChannel: async () => {
+        const channel = await session.connection.createChannel();
+        channel.on('error', () => undefined);
+        return channel;
+      },
+      logger: this.#options.logger,
+    };
+  }
+
   async #attachUnordered(session: Session): Promise<void> {
     const channel = await session.openChannel(`work ${this.#topic}/${this.#group}`);
     const lane = new Lane(channel, session);
@@ -167,7 +185,14 @@ export class WorkConsumer implements SessionResource, Closable {
     const previous = this.#lanes.get(GROUP_LANE);
     this.#lanes.set(GROUP_LANE, lane);
     try {
-      const queues = await declareWorkGroup(channel, this.#topic, this.#group, false, this.#options.shards);
+      const queues = await declareWorkGroup(
+        channel,
+        this.#topic,
+        this.#group,
+        false,
+        this.#options.shards,
+        this.#bound(session),
+      );
       // global = true: RabbitMQ applies the limit to the whole channel, i.e. to this instance.
       await channel.prefetch(this.#prefetch, true);
       for (const queue of queues) {
@@ -194,7 +219,14 @@ export class WorkConsumer implements SessionResource, Closable {
   async #attachOrdered(session: Session): Promise<void> {
     const membership = await session.openChannel(`members ${this.#topic}/${this.#group}`);
     try {
-      await declareWorkGroup(membership, this.#topic, this.#group, true, this.#options.shards);
+      await declareWorkGroup(
+        membership,
+        this.#topic,
+        this.#group,
+        true,
+        this.#options.shards,
+        this.#bound(session),
+      );
       await this.#listen(membership);
     } catch (error) {
       await membership.close().catch(ignore);

@@ -6,16 +6,34 @@
  * the node does want; per-publisher order means that once the marker is in, the other would have been too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TopicBoundsOption } from '../backlog.js';
 import { BusClosedError, BusError } from '../errors.js';
 import { allRoute, channelRoute, nodeRoute, userRoute } from '../routes.js';
 import type { Closable, DeadLetter, NodeSubscription, Route, Transport, WorkMessage } from '../transport.js';
+import { registerAgeCase, registerBacklogCases } from './backlog-cases.js';
 import { OrderProbe } from './order-probe.js';
 import { registerPublishCases } from './publish-cases.js';
 import { bytes, sleep, text, uniqueName, waitFor } from './wait.js';
 
+/** Per-transport options of a conformance case's transport (each overrides the transport's own). */
+export interface ConformanceConnectOptions {
+  /** The outage case's short publish timeout. */
+  readonly publishTimeoutMs?: number;
+  /** The backlog cases' bounds (backlog.ts). */
+  readonly topicBounds?: TopicBoundsOption;
+}
+
+/** What a transport can do; cases for what it cannot are not registered (and are tested elsewhere). */
+export interface ConformanceCapabilities {
+  /** Bounds a topic's backlog by message count (backlog-cases.ts). Kafka cannot. Default true. */
+  readonly boundsMessageCount?: boolean;
+  /** Drops messages older than a topic's maxAgeMs while nobody reads them. Memory and Kafka do not. Default true. */
+  readonly boundsAge?: boolean;
+}
+
 export interface ConformanceBroker {
-  /** A new transport; `publishTimeoutMs` overrides the transport's publish timeout (the outage case). */
-  connect(options?: { readonly publishTimeoutMs?: number }): Promise<Transport>;
+  /** A new transport with `options` applied. */
+  connect(options?: ConformanceConnectOptions): Promise<Transport>;
   /** Stops the broker and starts it again (same data); resolves when it accepts connections. */
   restart(): Promise<void>;
   /** Called once after the suite. */
@@ -31,13 +49,17 @@ interface NodeProbe {
   readonly got: { route: Route; text: string }[];
 }
 
-export function runTransportConformance(name: string, setup: () => Promise<ConformanceBroker>): void {
+export function runTransportConformance(
+  name: string,
+  setup: () => Promise<ConformanceBroker>,
+  capabilities: ConformanceCapabilities = {},
+): void {
   describe(`transport conformance: ${name}`, () => {
     let broker: ConformanceBroker;
     const opened: Transport[] = [];
     let patience = 20_000;
 
-    const connect = async (options?: { readonly publishTimeoutMs?: number }) => {
+    const connect = async (options?: ConformanceConnectOptions) => {
       const transport = await broker.connect(options);
       opened.push(transport);
       return transport;
@@ -345,6 +367,10 @@ export function runTransportConformance(name: string, setup: () => Promise<Confo
       outages: () => broker.outages ?? true,
       patience: () => patience,
     });
+
+    if (capabilities.boundsMessageCount ?? true)
+      registerBacklogCases({ connect, consume, patience: () => patience });
+    if (capabilities.boundsAge ?? true) registerAgeCase({ connect, consume, patience: () => patience });
 
     it('releases every resource on close and refuses use afterwards', async () => {
       // Close everything the other cases opened, so only this transport changes the count.

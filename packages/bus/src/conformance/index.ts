@@ -1,2 +1,7 @@
-export { type ConformanceBroker, runTransportConformance } from './conformance.js';
+export {
+  type ConformanceBroker,
+  type ConformanceCapabilities,
+  type ConformanceConnectOptions,
+  runTransportConformance,
+} from './conformance.js';
 export { bytes, sleep, text, uniqueName, waitFor } from './wait.js';

@@ -1,4 +1,5 @@
 /** Options of the Kafka transport, with named defaults. Library code: nothing here reads the environment. */
+import { resolveTopicBounds, type TopicBound, type TopicBoundsOption } from '../backlog.js';
 import type { BusLogger } from './kafka-log.js';
 
 export interface KafkaTransportOptions {
@@ -34,6 +35,12 @@ export interface KafkaTransportOptions {
    * (1 MiB by default), which bounds a whole record batch. Default 512 KiB.
    */
   readonly publishBatchMaxBytes?: number;
+  /**
+   * Backlog bounds per work topic, merged over the default (`lifecycle`: 1 h); `null` removes one. A bounded
+   * topic is created with `retention.ms` = maxAgeMs (a log has no message-count bound: maxMessages does not
+   * apply). Only at creation: an existing topic keeps its configuration (backlog.ts, docs/operations.md).
+   */
+  readonly topicBounds?: TopicBoundsOption;
 }
 
 export interface ResolvedKafkaOptions {
@@ -48,6 +55,7 @@ export interface ResolvedKafkaOptions {
   readonly joinTimeoutMs: number;
   readonly connectionTimeoutMs: number;
   readonly publishBatchMaxBytes: number;
+  readonly topicBounds: ReadonlyMap<string, TopicBound>;
 }
 
 export const KAFKA_DEFAULTS = {
@@ -77,6 +85,7 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
     joinTimeoutMs: options.joinTimeoutMs ?? KAFKA_DEFAULTS.joinTimeoutMs,
     connectionTimeoutMs: options.connectionTimeoutMs ?? KAFKA_DEFAULTS.connectionTimeoutMs,
     publishBatchMaxBytes: options.publishBatchMaxBytes ?? KAFKA_DEFAULTS.publishBatchMaxBytes,
+    topicBounds: resolveTopicBounds(options.topicBounds),
   };
   for (const [name, value] of Object.entries(resolved)) {
     if (typeof value === 'number' && !(Number.isInteger(value) && value > 0)) {

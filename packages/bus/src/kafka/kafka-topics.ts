@@ -9,6 +9,7 @@
  * retry that). So ensure() resolves only once the topic's metadata is served with a leader per partition.
  */
 import type { Admin } from 'kafkajs';
+import type { TopicBound } from '../backlog.js';
 import { BusUnavailableError } from '../errors.js';
 import { isTransientKafkaError } from './kafka-errors.js';
 import { errorMessage } from './kafka-log.js';
@@ -16,6 +17,22 @@ import { errorMessage } from './kafka-log.js';
 export interface TopicSpec {
   readonly topic: string;
   readonly partitions: number;
+  /** Topic configuration set at creation only (an existing topic keeps its own). */
+  readonly configEntries?: readonly { readonly name: string; readonly value: string }[];
+}
+
+/** The spec of a work topic: a bounded topic (backlog.ts) gets `retention.ms` = maxAgeMs. */
+export function workTopicSpec(
+  kafkaTopic: string,
+  partitions: number,
+  bound: TopicBound | undefined,
+): TopicSpec {
+  if (bound?.maxAgeMs === undefined) return { topic: kafkaTopic, partitions };
+  return {
+    topic: kafkaTopic,
+    partitions,
+    configEntries: [{ name: 'retention.ms', value: String(bound.maxAgeMs) }],
+  };
 }
 
 const CREATE_ATTEMPTS = 40;
@@ -58,7 +75,13 @@ export class TopicRegistry {
         // Resolves false (no throw) when the topic exists already.
         await admin.createTopics({
           waitForLeaders: true,
-          topics: [{ topic: spec.topic, numPartitions: spec.partitions }],
+          topics: [
+            {
+              topic: spec.topic,
+              numPartitions: spec.partitions,
+              configEntries: spec.configEntries?.map((entry) => ({ ...entry })),
+            },
+          ],
         });
         // Throws UNKNOWN_TOPIC_OR_PARTITION (retriable) while the broker does not serve the topic yet.
         const { topics } = await admin.fetchTopicMetadata({ topics: [spec.topic] });

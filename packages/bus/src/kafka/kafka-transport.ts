@@ -29,7 +29,7 @@ import {
   resolveKafkaOptions,
 } from './kafka-options.js';
 import { KafkaPublisher } from './kafka-publisher.js';
-import { TopicRegistry } from './kafka-topics.js';
+import { TopicRegistry, workTopicSpec } from './kafka-topics.js';
 import { openNodeInbox } from './node-inbox.js';
 import { signallingSocketFactory } from './socket-factory.js';
 import { TimerSet } from './timer-set.js';
@@ -99,7 +99,10 @@ export class KafkaTransport implements Transport {
     await this.#publisher.send(
       kafkaTopic,
       [{ key, value: toBuffer(bytes), headers: { [HEADER_KEY]: key } }],
-      () => this.#topics.ensure({ topic: kafkaTopic, partitions: this.options.workPartitions }),
+      () =>
+        this.#topics.ensure(
+          workTopicSpec(kafkaTopic, this.options.workPartitions, this.options.topicBounds.get(topic)),
+        ),
     );
   }
 

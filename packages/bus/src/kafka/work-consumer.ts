@@ -27,7 +27,7 @@ import {
   workTopic,
 } from './kafka-names.js';
 import type { KafkaPublisher } from './kafka-publisher.js';
-import type { TopicRegistry } from './kafka-topics.js';
+import { type TopicRegistry, workTopicSpec } from './kafka-topics.js';
 import { OffsetCommitter } from './offset-committer.js';
 
 const DEFAULT_PREFETCH = 16;
@@ -53,7 +53,9 @@ export async function startWorkConsumer(
   const dlq = deadLetterTopic(topic, options.group);
   const maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
   const prefetch = Math.max(1, options.prefetch ?? DEFAULT_PREFETCH);
-  await deps.topics.ensure({ topic: kafkaTopic, partitions: deps.options.workPartitions });
+  await deps.topics.ensure(
+    workTopicSpec(kafkaTopic, deps.options.workPartitions, deps.options.topicBounds.get(topic)),
+  );
   await deps.topics.ensure({ topic: dlq, partitions: 1 });
 
   const handleOnce = (consumer: GroupConsumer, message: WorkMessage, heartbeat: () => Promise<void>) => {

@@ -34,6 +34,10 @@ export interface GroupQueue {
   readonly deadLetters: DeadLetter[];
   readonly deadLetterListeners: Set<(letter: DeadLetter) => void>;
   nextConsumer: number;
+  /** Most queued (not in-flight) messages; past it the oldest are dropped (backlog.ts). Undefined: no bound. */
+  maxMessages: number | undefined;
+  /** Messages dropped by the bound so far. */
+  dropped: number;
 }
 
 export type NodeInbox = (bytes: Uint8Array, route: Route) => void;
@@ -43,7 +47,11 @@ export class MemoryBroker {
   readonly #interest = new Map<string, Set<NodeInbox>>();
 
   /** Declares (idempotently) the durable queue of a consumer group on a topic. */
-  group(topic: string, group: string, settings?: { ordered: boolean; maxAttempts: number }): GroupQueue {
+  group(
+    topic: string,
+    group: string,
+    settings?: { ordered: boolean; maxAttempts: number; maxMessages?: number },
+  ): GroupQueue {
     let groups = this.#groups.get(topic);
     if (!groups) {
       groups = new Map();
@@ -62,12 +70,15 @@ export class MemoryBroker {
         deadLetters: [],
         deadLetterListeners: new Set(),
         nextConsumer: 0,
+        maxMessages: settings?.maxMessages,
+        dropped: 0,
       };
       groups.set(group, queue);
     }
     if (settings) {
       queue.ordered = settings.ordered;
       queue.maxAttempts = settings.maxAttempts;
+      queue.maxMessages = settings.maxMessages;
     }
     return queue;
   }
@@ -78,6 +89,12 @@ export class MemoryBroker {
     for (const queue of groups.values()) {
       queue.queue.push({ topic, key, bytes, attempt: 1, redelivered: false });
       this.dispatch(queue);
+      // Like RabbitMQ's x-overflow drop-head: the oldest queued message goes, in-flight ones stay.
+      const over = queue.maxMessages === undefined ? 0 : queue.queue.length - queue.maxMessages;
+      if (over > 0) {
+        queue.queue.splice(0, over);
+        queue.dropped += over;
+      }
     }
   }
 

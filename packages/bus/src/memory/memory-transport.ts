@@ -3,6 +3,7 @@
  * call stack), so a slow or throwing handler cannot break the publisher, exactly as with a real broker.
  */
 import { EventEmitter } from 'node:events';
+import { resolveTopicBounds, type TopicBound, type TopicBoundsOption } from '../backlog.js';
 import { BusClosedError } from '../errors.js';
 import { allRoute, assertName, nodeRoute, routeKey } from '../routes.js';
 import type {
@@ -24,6 +25,12 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 export interface MemoryTransportOptions {
   /** Broker to connect to; several transports on one broker act like several processes. */
   readonly broker?: MemoryBroker;
+  /**
+   * Backlog bounds per work topic, merged over the default (`lifecycle`: 200,000 messages per group); `null`
+   * removes one. Applied when a group's queue is declared (consumeWork), like RabbitMQ; maxAgeMs is not
+   * enforced in memory (backlog.ts).
+   */
+  readonly topicBounds?: TopicBoundsOption;
 }
 
 /** The broker shared by transports created without an explicit one (the embedded all-in-one). */
@@ -34,11 +41,13 @@ export class MemoryTransport implements Transport {
   readonly broker: MemoryBroker;
   readonly #events = new EventEmitter();
   readonly #resources = new Set<Closable>();
+  readonly topicBounds: ReadonlyMap<string, TopicBound>;
   #closed = false;
 
   constructor(options: MemoryTransportOptions = {}) {
     defaultBroker ??= new MemoryBroker();
     this.broker = options.broker ?? defaultBroker;
+    this.topicBounds = resolveTopicBounds(options.topicBounds);
   }
 
   on(_event: 'event', listener: (event: TransportEvent) => void): void {
@@ -58,6 +67,7 @@ export class MemoryTransport implements Transport {
     const queue = this.broker.group(topic, options.group, {
       ordered: options.ordered ?? true,
       maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      maxMessages: this.topicBounds.get(topic)?.maxMessages,
     });
     let open = true;
     const pending = new Set<(outcome: 'requeue') => void>();

@@ -1,4 +1,5 @@
 /** Options of the Redis transport, with named defaults. Library code: nothing here reads the environment. */
+import { resolveTopicBounds, type TopicBound, type TopicBoundsOption } from '../backlog.js';
 
 type LogFn = (obj: object, msg?: string) => void;
 
@@ -58,6 +59,13 @@ export interface RedisTransportOptions {
   readonly retryDelayMs?: number;
   /** Cap of the retry delay. Default 5 s. */
   readonly maxRetryDelayMs?: number;
+  /**
+   * Backlog bounds per work topic, merged over the default (`lifecycle`: 200,000 messages, 1 h); `null`
+   * removes one. The publisher trims each shard stream exactly to ceil(maxMessages / shards) (XADD MAXLEN =)
+   * instead of `maxStreamLength`, and entries older than maxAgeMs (XTRIM MINID ~). The streams are shared by
+   * every group of the topic, so the bound is per topic: size it for the slowest live group (backlog.ts).
+   */
+  readonly topicBounds?: TopicBoundsOption;
 }
 
 export interface ResolvedRedisOptions {
@@ -75,6 +83,7 @@ export interface ResolvedRedisOptions {
   readonly blockMs: number;
   readonly retryDelayMs: number;
   readonly maxRetryDelayMs: number;
+  readonly topicBounds: ReadonlyMap<string, TopicBound>;
 }
 
 export const REDIS_DEFAULTS = {
@@ -112,6 +121,7 @@ export function resolveRedisOptions(options: RedisTransportOptions): ResolvedRed
     blockMs: options.blockMs ?? REDIS_DEFAULTS.blockMs,
     retryDelayMs: options.retryDelayMs ?? REDIS_DEFAULTS.retryDelayMs,
     maxRetryDelayMs: options.maxRetryDelayMs ?? REDIS_DEFAULTS.maxRetryDelayMs,
+    topicBounds: resolveTopicBounds(options.topicBounds),
   };
   for (const [name, value] of Object.entries(resolved)) {
     if (typeof value === 'number' && !(Number.isInteger(value) && value > 0)) {

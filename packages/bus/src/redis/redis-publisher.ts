@@ -9,12 +9,16 @@
  * publish still waiting at its deadline rejects and is never sent.
  */
 import type { Redis } from 'ioredis';
+import { perShard } from '../backlog.js';
 import { BusRejectedError, BusUnavailableError } from '../errors.js';
 import { OrderedSender } from '../ordered-sender.js';
 import type { Route } from '../transport.js';
 import { deliveryChannel, shardOf, workStream } from './redis-names.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
 import { toBuffer } from './redis-streams.js';
+
+/** How often a stream of a topic with an age bound is trimmed by age (XTRIM MINID). */
+const AGE_TRIM_EVERY_MS = 1_000;
 
 /** Pause after a failed attempt (no connection) before the next. */
 const RETRY_PAUSE_MS = 100;
@@ -39,6 +43,8 @@ export interface RedisPublisherDeps {
 export class RedisPublisher {
   readonly #deps: RedisPublisherDeps;
   readonly #sender: OrderedSender<Publish>;
+  /** When each bounded stream was last trimmed by age (bounded: one entry per shard stream of such topics). */
+  readonly #ageTrimmed = new Map<string, number>();
 
   constructor(deps: RedisPublisherDeps) {
     this.#deps = deps;
@@ -74,6 +80,13 @@ export class RedisPublisher {
     this.#sender.close();
   }
 
+  #ageTrimDue(stream: string): boolean {
+    const now = Date.now();
+    if (now - (this.#ageTrimmed.get(stream) ?? 0) < AGE_TRIM_EVERY_MS) return false;
+    this.#ageTrimmed.set(stream, now);
+    return true;
+  }
+
   /** One attempt: the commands are written in order at once (one round trip); one result per item. */
   async #send(items: readonly Publish[]): Promise<unknown[]> {
     const { connection, options, shards } = this.#deps;
@@ -83,22 +96,25 @@ export class RedisPublisher {
         counts.set(item.topic, await shards(item.topic, connection));
       }
     }
-    const replies = items.map((item) =>
-      item.kind === 'delivery'
-        ? connection.publish(item.channel, item.bytes)
-        : connection.call(
-            'XADD',
-            workStream(item.topic, shardOf(item.key, counts.get(item.topic) ?? 1)),
-            'MAXLEN',
-            '~',
-            options.maxStreamLength,
-            '*',
-            'k',
-            item.key,
-            'b',
-            item.bytes,
-          ),
-    );
+    const replies = items.map((item) => {
+      if (item.kind === 'delivery') return connection.publish(item.channel, item.bytes);
+      const shards = counts.get(item.topic) ?? 1;
+      const stream = workStream(item.topic, shardOf(item.key, shards));
+      const bound = options.topicBounds.get(item.topic);
+      // A bounded topic keeps exactly its share (the bound is a promise); others trim loosely (cheaper).
+      const trim =
+        bound?.maxMessages !== undefined
+          ? ['MAXLEN', '=', perShard(bound.maxMessages, shards)]
+          : ['MAXLEN', '~', options.maxStreamLength];
+      const added = connection.call('XADD', stream, ...trim, '*', 'k', item.key, 'b', item.bytes);
+      // Entry ids start with Redis' clock in ms: drop what is older than the age bound, at most once a second
+      // per stream (exact, as cheap as the rare call allows). Its outcome is not the publish's.
+      if (bound?.maxAgeMs !== undefined && this.#ageTrimDue(stream))
+        connection
+          .call('XTRIM', stream, 'MINID', '=', `${Math.max(0, Date.now() - bound.maxAgeMs)}-0`)
+          .catch(() => undefined);
+      return added;
+    });
     const settled = await Promise.allSettled(replies);
     return settled.map((result) => (result.status === 'fulfilled' ? undefined : result.reason));
   }

@@ -20,6 +20,7 @@ runTransportConformance('redis', async () => {
         blockMs: 250,
         retryDelayMs: 50,
         publishTimeoutMs: options?.publishTimeoutMs ?? 5_000,
+        topicBounds: options?.topicBounds,
       }),
     restart: () => redis.restart(),
     dispose: () => redis.stop(),
