@@ -4,7 +4,10 @@
  *
  * The `type` label takes only registered message types (plus `_unknown`, `_malformed` and
  * `lifecycle.<event>`), so a client sending random types cannot blow up the series count.
+ *
+ * The registry also gets Node's default metrics (event-loop lag, heap, GC; `@switchboard/metrics`).
  */
+import { collectProcessMetrics } from '@switchboard/metrics';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type Outcome =
@@ -27,6 +30,7 @@ export class ServiceMetrics {
 
   constructor(registry: Registry, service: string) {
     this.#service = service;
+    collectProcessMetrics(registry);
     const registers = [registry];
     this.handled = reuse(
       registry,

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BusError, BusUnavailableError, type Transport } from '@switchboard/bus';
+import { collectProcessMetrics } from '@switchboard/metrics';
 import { Publisher, PublisherError } from '@switchboard/publisher';
 import { silentLogger } from '@switchboard/service-kit';
 import type { Logger } from 'pino';
@@ -45,7 +46,8 @@ export interface RunningApi {
 
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const log = options.logger ?? silentLogger();
-  const registry = options.registry ?? new Registry();
+  // Node's default metrics (event-loop lag, heap, GC) beside the API's own.
+  const registry = collectProcessMetrics(options.registry ?? new Registry());
   const metrics = new ApiMetrics(registry);
   const auth = createAuthenticator(options.keys ?? undefined);
   const nodeId = options.nodeId ?? `api-${randomBytes(6).toString('hex')}`;

@@ -1,4 +1,8 @@
-/** Prometheus metrics of one edge node, in its own Registry (several nodes may share a process). */
+/**
+ * Prometheus metrics of one edge node, in its own Registry (several nodes may share a process), with Node's
+ * default metrics (event-loop lag, heap, GC): every series, those included, carries the node's `node` label.
+ */
+import { collectProcessMetrics } from '@switchboard/metrics';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export class EdgeMetrics {
@@ -23,6 +27,7 @@ export class EdgeMetrics {
   constructor(nodeId: string) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ node: nodeId });
+    collectProcessMetrics(this.registry);
     const p = 'switchboard_edge_';
     this.connections = new Gauge({ name: `${p}connections`, help: 'Open WebSocket connections', registers });
     this.subscriptions = new Gauge({

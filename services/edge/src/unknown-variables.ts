@@ -19,6 +19,20 @@ export const TOOLING_VARIABLES: readonly string[] = Object.freeze([
   'SWITCHBOARD_HTTP_PORT',
   'SWITCHBOARD_API_URL',
   'SWITCHBOARD_API_KEY',
+  // the test command and the security suite
+  'SWITCHBOARD_NODE24',
+  'SWITCHBOARD_FUZZ_SEED',
+  'SWITCHBOARD_FUZZ_FRAMES',
+  // the PHP and Python examples (examples/, test/examples)
+  'SWITCHBOARD_AMQP_URL',
+  'SWITCHBOARD_KAFKA_BROKERS',
+  'SWITCHBOARD_REDIS_URL',
+  'SWITCHBOARD_WS_URL',
+  'SWITCHBOARD_PROTO_OUT',
+  'SWITCHBOARD_PROTO_DIR',
+  'SWITCHBOARD_PYTHON',
+  'SWITCHBOARD_PHP_GEN',
+  'SWITCHBOARD_CONSUMER',
 ]);
 
 /** Edit distance (insert, delete, substitute), for "did you mean". */

@@ -1,12 +1,14 @@
 /**
  * The all-in-one's internal listener, like Centrifugo's internal_port: `/metrics` (the edge's Prometheus
- * registry), `/stats.json`, `/healthz` and `/readyz`, on an address meant for the private network
- * (127.0.0.1 by default). When the public port is not loopback, `/metrics` and `/stats.json` are served
- * here only, so that exposing the WebSocket does not expose the operator's view with it.
+ * registry, which carries the services' and the API's too), `/stats.json`, `/healthz` and `/readyz`, on an
+ * address meant for the private network (127.0.0.1 by default). When the public port is not loopback,
+ * `/metrics` and `/stats.json` are served here only, so that exposing the WebSocket does not expose the
+ * operator's view with it.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EdgeNode } from '@switchboard/edge';
+import { serveMetrics } from '@switchboard/metrics';
 import type { Stats } from './stats.js';
 
 export interface InternalServer {
@@ -31,14 +33,7 @@ export async function startInternalServer(options: {
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
     switch (path) {
       case '/metrics':
-        edge.metrics.registry.metrics().then(
-          (text) => {
-            res.writeHead(200, { 'content-type': edge.metrics.registry.contentType });
-            res.end(text);
-          },
-          () => json(res, 500, { error: 'metrics unavailable' }),
-        );
-        return;
+        return serveMetrics(edge.metrics.registry, res);
       case '/stats.json':
         options.stats().then(
           (stats) => json(res, 200, stats),

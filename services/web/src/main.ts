@@ -4,13 +4,15 @@
  * Demo mode (WEB_DEV_TOKENS=true, which needs SWITCHBOARD_JWT_SECRET) adds the demo-only routes:
  * short-lived HS256 demo tokens on `/dev/token`, `/app.js.map`, and — with WEB_API_URL — `POST /api/orders`
  * forwarded to the API's `/v1/orders/events` with the caller's own `Authorization` header (the API decides;
- * the server lends no key of its own). Environment:
+ * the server lends no key of its own). `/metrics` has Node's default metrics (event-loop lag, heap, GC) for
+ * the operator's scrape; nginx does not pass it on (deploy/nginx.conf). Environment:
  *   WEB_HTTP_PORT (8088), WEB_HOST (0.0.0.0), WEB_WS_URL (/ws), WEB_API_BASE (/api),
  *   WEB_API_URL (e.g. http://127.0.0.1:8090; unset: no order forwarding),
  *   WEB_DEV_TOKENS (false), WEB_DEV_TOKEN_TTL_SECONDS (3600), SWITCHBOARD_JWT_SECRET.
  */
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createProcessRegistry, serveMetrics } from '@switchboard/metrics';
 import { buildWebAssets } from './bundle.js';
 import {
   createWebHandler,
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
   if (devTokenSecret)
     options.tokenIssuer = async (user) => signDevToken(devTokenSecret, user, devTokenTtlSeconds);
   const handler = createWebHandler(options);
+  const registry = createProcessRegistry();
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
@@ -120,6 +123,8 @@ async function main(): Promise<void> {
       res.end('{"status":"ok"}');
       return;
     }
+    if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD'))
+      return serveMetrics(registry, res);
     if (!handler(req, res)) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end('{"error":"not found"}');
