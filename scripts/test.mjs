@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The one test command (README, CI): generated code is current, types check, lint is clean, then every
-// vitest project runs. The last line is always the plain summary "N passed, N failed" taken from
-// vitest's JSON report, so a run that tested nothing cannot pass for green.
+// vitest project runs, then the unit project again on Node 24 when that binary is there (test-node24.mjs).
+// The last line is always the plain summary "N passed, N failed" of all runs, taken from vitest's JSON
+// reports, so a run that tested nothing cannot pass for green.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runNode24Leg } from './test-node24.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules/.bin', name);
@@ -52,20 +54,28 @@ step('vitest', bin('vitest'), [
   ...extraArgs,
 ]);
 
-let passed = 0;
-let failed = 0;
-if (existsSync(report)) {
-  const results = JSON.parse(readFileSync(report, 'utf8'));
-  passed = results.numPassedTests ?? 0;
-  failed = (results.numFailedTests ?? 0) + (results.numRuntimeErrorTestSuites ?? 0);
+function countReport(path) {
+  if (!existsSync(path)) {
+    console.error(`vitest wrote no JSON report (${path})`);
+    return { passed: 0, failed: 1 };
+  }
+  const results = JSON.parse(readFileSync(path, 'utf8'));
+  const passed = results.numPassedTests ?? 0;
+  let failed = (results.numFailedTests ?? 0) + (results.numRuntimeErrorTestSuites ?? 0);
   // A file that failed to load has no failed tests but is a failure.
   for (const file of results.testResults ?? []) {
     if (file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed'))
       failed++;
   }
-} else {
-  console.error('vitest wrote no JSON report');
-  failed++;
+  return { passed, failed };
+}
+
+let { passed, failed } = countReport(report);
+// The full command also runs the unit tests (and one integration file) on Node 24; its counts add up here.
+if (!extraArgs.length) {
+  const node24 = runNode24Leg(root, countReport);
+  passed += node24.passed;
+  failed += node24.failed;
 }
 for (const [name, ok] of checks) {
   if (!ok) {
