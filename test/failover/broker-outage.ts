@@ -13,7 +13,7 @@
 import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
-import { containerEngine } from '../support/containers.js';
+import { testContainer } from './container-outage.js';
 
 const run = promisify(execFile);
 /** stop_app / start_app with durable queues to recover: generous, a stuck call is named by the error. */
@@ -56,19 +56,13 @@ const hostCtl: Ctl = async (args) => {
 /** rabbitmqctl inside the test container that publishes `url`'s port. */
 async function containerCtl(url: string): Promise<Ctl> {
   const port = Number(new URL(url).port || 5672);
-  const { client } = await containerEngine('the RabbitMQ container');
-  const listed = await client.container.list();
-  const info = listed.find(
-    (c) =>
-      c.Labels?.['dev.switchboard.test'] === 'containers' &&
-      (c.Ports ?? []).some((p) => p.PublicPort === port && p.PrivatePort === 5672),
+  const { engine, container } = await testContainer(
+    'RabbitMQ',
+    port,
+    5672,
+    "the broker's container from test/support/containers.ts, or SWITCHBOARD_TEST_BROKERS=local for the host broker",
   );
-  if (!info)
-    throw new Error(
-      `no test container publishes RabbitMQ on port ${port} (${url}): the outage needs the broker's ` +
-        'container from test/support/containers.ts, or SWITCHBOARD_TEST_BROKERS=local for the host broker',
-    );
-  const container = client.container.getById(info.Id);
+  const { client } = engine;
   return async (args) => {
     const result = await Promise.race([
       client.container.exec(container, ['rabbitmqctl', ...args]),

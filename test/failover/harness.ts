@@ -6,6 +6,7 @@
  * Brokers come from test/support/brokers.ts like every integration test's: containers by default (each
  * file gets its own RabbitMQ or Kafka and one Redis, so restarting them disturbs nobody else), the host's
  * RabbitMQ with SWITCHBOARD_TEST_BROKERS=local or AMQP_URL — then every topology gets a vhost of its own.
+ * On the Redis bus the bus has a Redis of its own besides the stores' one, like a RabbitMQ or a Kafka.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,13 +26,14 @@ import {
 } from '../support/brokers.js';
 import { groupMembers } from '../support/processes.js';
 import { type OutageTimes, rabbitOutage } from './broker-outage.js';
+import { kafkaOutage, redisOutage } from './container-outage.js';
 
 const run = promisify(execFile);
 /** An API call through nginx gives up after this: the API answers within its bus timeout (10 s) or fails. */
 const API_TIMEOUT_MS = 30_000;
 const root = new URL('../../', import.meta.url).pathname;
 
-export type BusKind = 'rabbitmq' | 'kafka';
+export type BusKind = 'rabbitmq' | 'kafka' | 'redis';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -58,8 +60,11 @@ export interface Brokers {
   busUrl(): Promise<string>;
   /** Restarts the broker; data (durable queues, topics) is kept. */
   restartBroker(): Promise<void>;
-  /** RabbitMQ only: the broker down for `downMs` (connections refused), then up again (see broker-outage.ts). */
-  brokerOutage?(downMs: number): Promise<OutageTimes>;
+  /**
+   * The broker down for `downMs` (connections refused), then up again with its data: RabbitMQ's app stopped
+   * and started (broker-outage.ts), Kafka's or the bus Redis's container stopped and started (container-outage.ts).
+   */
+  brokerOutage(downMs: number): Promise<OutageTimes>;
   stop(): Promise<void>;
 }
 
@@ -81,8 +86,30 @@ export async function startBrokers(kind: BusKind): Promise<Brokers> {
       redis,
       busUrl: async () => `kafka://${kafka.brokers.join(',')}`,
       restartBroker: () => kafka.restart(),
+      brokerOutage: (downMs) => kafkaOutage(kafka.brokers[0] ?? '', downMs),
       stop: async () => {
         await kafka.stop();
+        await redis.stop();
+      },
+    };
+  }
+  if (kind === 'redis') {
+    // Not the stores' Redis: an outage of the bus must leave history's store up, as on RabbitMQ and Kafka.
+    let bus: RedisHandle;
+    try {
+      bus = await startRedis();
+    } catch (error) {
+      await redis.stop();
+      throw error;
+    }
+    return {
+      kind,
+      redis,
+      busUrl: async () => bus.url,
+      restartBroker: () => bus.restart(),
+      brokerOutage: (downMs) => redisOutage(bus.url, downMs),
+      stop: async () => {
+        await bus.stop();
         await redis.stop();
       },
     };
