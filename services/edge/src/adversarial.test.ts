@@ -2,11 +2,11 @@ import { decodeClientFrame } from '@switchboard/protocol';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Bus, connect, sign, startBus, subscribe, TestClient } from './testing/harness.js';
+import { TickingNeighbour } from './testing/neighbour.js';
 
 describe('bad input gets its documented code and never disturbs a well-behaved client', () => {
   let bus: Bus;
-  let good: TestClient;
-  let ticks = 0;
+  let neighbour: TickingNeighbour;
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
@@ -19,23 +19,15 @@ describe('bad input gets its documented code and never disturbs a well-behaved c
         rateLimitCloseAfter: 10,
       },
     });
-    good = (await connect(bus.nodes[0]!.url, 'good')).client;
-    expect((await subscribe(good, 1, 'ticks')).kind).toBe('subscribed');
+    neighbour = new TickingNeighbour(bus);
+    await neighbour.start();
   });
   afterEach(async () => {
-    // A tick after every attack: the good client must have every tick, in order, none missing.
-    const n = ticks++;
-    await bus.deliver({ channel: 'ticks', publication: { channel: 'ticks', type: 'tick', offset: n } });
-    await good.next((f) => f.publication?.type === 'tick' && Number(f.publication.offset) === n);
-    const seen = good.frames
-      .filter((f) => f.publication?.type === 'tick')
-      .map((f) => Number(f.publication!.offset));
-    expect(seen).toEqual([...Array(ticks).keys()]);
-    expect(good.ws.readyState).toBe(good.ws.OPEN);
+    await neighbour.check();
     for (const c of clients.splice(0)) await c.close();
   });
   afterAll(async () => {
-    await good.close();
+    await neighbour.close();
     await bus.close();
   });
 

@@ -4,6 +4,7 @@ import { CloseCode, ErrorCodes, type ServerFrame } from '@switchboard/protocol';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Bus, connect, sign, startBus, subscribe, TestClient } from './testing/harness.js';
+import { TickingNeighbour } from './testing/neighbour.js';
 
 /** Resolves once the server ended `socket`; rejects past `ms` (far above the deadlines configured here). */
 function serverClosed(socket: Socket, ms = 5_000): Promise<{ received: number }> {
@@ -32,32 +33,23 @@ async function refusal(client: TestClient) {
 
 describe('trust boundary: every attack is refused with its documented code, and a neighbour misses nothing', () => {
   let bus: Bus;
-  let good: TestClient;
-  let ticks = 0;
+  let neighbour: TickingNeighbour;
   const clients: TestClient[] = [];
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
     // Token and user-id bounds stay at their defaults: those are what the tests check.
     bus = await startBus(1, { handshakeTimeoutMs: 200 });
-    good = (await connect(bus.nodes[0]!.url, 'good')).client;
-    expect((await subscribe(good, 1, 'ticks')).kind).toBe('subscribed');
+    neighbour = new TickingNeighbour(bus);
+    await neighbour.start();
   });
   afterEach(async () => {
-    // A tick after every attack: the good client must have every tick, in order, none missing.
-    const n = ticks++;
-    await bus.deliver({ channel: 'ticks', publication: { channel: 'ticks', type: 'tick', offset: n } });
-    await good.next((f) => f.publication?.type === 'tick' && Number(f.publication.offset) === n);
-    const seen = good.frames
-      .filter((f) => f.publication?.type === 'tick')
-      .map((f) => Number(f.publication!.offset));
-    expect(seen).toEqual([...Array(ticks).keys()]);
-    expect(good.ws.readyState).toBe(good.ws.OPEN);
+    await neighbour.check();
     for (const c of clients.splice(0)) await c.close();
     for (const s of sockets.splice(0)) s.destroy();
   });
   afterAll(async () => {
-    await good.close();
+    await neighbour.close();
     await bus.close();
   });
 
