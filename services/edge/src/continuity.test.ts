@@ -1,13 +1,13 @@
-import { nodeRoute } from '@switchboard/bus';
-import {
-  decodeInbound,
-  encodeDelivery,
-  type ServerFrame,
-  switchboard,
-  UnsubscribeCode,
-} from '@switchboard/protocol';
+import { type ServerFrame, UnsubscribeCode } from '@switchboard/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Bus, connect, startBus, subscribe, type TestClient } from './testing/harness.js';
+import {
+  type Bus,
+  connect,
+  standInHistory,
+  startBus,
+  subscribe,
+  type TestClient,
+} from './testing/harness.js';
 
 const CHANNEL = 'chat:room';
 
@@ -30,27 +30,7 @@ describe('continuity of durable channels at the edge', () => {
     bus = await startBus(1, { requestTimeoutMs: 2_000 });
     top = { offset: 4, epoch: 'e1' };
     // Answers every recovery with the current `top` (recovered when the Subscribe had `since`).
-    await bus.publisher.consumeWork('history', { group: 'history' }, async (message) => {
-      const inbound = decodeInbound(message.bytes);
-      if (inbound.type !== 'history.recover') return;
-      const sub = switchboard.v1.Subscribe.decode(inbound.payload);
-      const connection = inbound.connectionId;
-      await bus.publisher.publishDelivery(
-        nodeRoute(connection.slice(0, connection.lastIndexOf('.'))),
-        encodeDelivery({
-          connection,
-          frameId: Number(inbound.requestId),
-          service: 'history',
-          subscribed: {
-            channel: sub.channel,
-            durable: true,
-            position: { ...top },
-            wasRecovering: Boolean(sub.since),
-            recovered: Boolean(sub.since),
-          },
-        }),
-      );
-    });
+    await standInHistory(bus, () => ({ ...top }));
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) await c.close();

@@ -63,6 +63,8 @@ export class EdgeNode {
   #server: Server | undefined;
   #inbox: NodeSubscription | undefined;
   #index: LocalIndex | undefined;
+  /** What every client command runs with; set once the node's index exists (start). */
+  #commands: CommandContext | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #ready = false;
   #draining = false;
@@ -158,6 +160,16 @@ export class EdgeNode {
     });
     this.#inbox = await this.#transport.openNode(this.nodeId, handler);
     this.#index = new LocalIndex(new InterestIndex(this.#inbox));
+    // Built once: every client frame is dispatched with it, so none allocates a context of its own.
+    this.#commands = {
+      options: this.options,
+      auth: this.#auth,
+      index: this.#index,
+      relay: this.#relay,
+      callable: this.#callable,
+      lifecycle: this.#lifecycle,
+      metrics: this.metrics,
+    };
     const server = createServer(
       createHttpHandler({
         nodeId: this.nodeId,
@@ -369,15 +381,8 @@ export class EdgeNode {
       await this.#authenticate(c, '', 0);
       if (!c.open) return;
     }
-    const ctx: CommandContext = {
-      options: this.options,
-      auth: this.#auth,
-      index: this.#index,
-      relay: this.#relay,
-      callable: this.#callable,
-      lifecycle: this.#lifecycle,
-      metrics: this.metrics,
-    };
+    const ctx = this.#commands;
+    if (!ctx) return;
     await this.#safely(c, `command ${frame.kind}`, () => handleCommand(ctx, c, frame), frame.id);
   }
 

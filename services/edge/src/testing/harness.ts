@@ -72,13 +72,14 @@ export async function startBus(count: number, options: Partial<EdgeNodeOptions> 
 }
 
 /**
- * A stand-in history service: answers every `history.recover` with the stream top `offset` (epoch e1),
- * `recovered` when the Subscribe carried `since`; `seen` gets each Subscribe first.
+ * A stand-in history service: answers every `history.recover` with the stream top — `offset` in epoch e1,
+ * or whatever `top()` says at that moment — `recovered` when the Subscribe carried `since`; `seen` gets
+ * each Subscribe first.
  */
 export async function standInHistory(
   bus: Bus,
-  offset: number,
-  seen: (sub: switchboard.v1.Subscribe) => void,
+  offset: number | (() => { offset: number; epoch: string }),
+  seen: (sub: switchboard.v1.Subscribe) => void = () => undefined,
 ): Promise<void> {
   await bus.publisher.consumeWork('history', { group: 'history' }, async (message) => {
     const inbound = decodeInbound(message.bytes);
@@ -95,7 +96,7 @@ export async function standInHistory(
         subscribed: {
           channel: sub.channel,
           durable: true,
-          position: { offset, epoch: 'e1' },
+          position: typeof offset === 'number' ? { offset, epoch: 'e1' } : offset(),
           wasRecovering: Boolean(sub.since),
           recovered: Boolean(sub.since),
         },
