@@ -192,7 +192,7 @@ export class Topology {
     const t = new Topology();
     const args = ['up', '--dir', t.dir, '--port', '0', '--bus', await brokers.busUrl()];
     args.push('--redis', brokers.redis.url, '--jwt-secret', t.secret, '--api-key', t.apiKey);
-    args.push('--log-level', 'warn', '--edges', String(options.edges ?? 2));
+    args.push('--log-level', process.env.FAILOVER_LOG_LEVEL ?? 'warn', '--edges', String(options.edges ?? 2));
     for (const r of options.replicas ?? []) args.push('--replicas', r);
     for (const e of options.env ?? []) args.push('--env', e);
     const began = Date.now();

@@ -190,7 +190,8 @@ export class ProtocolSubscriber {
 
   #answered(s: NonNullable<ServerFrame['subscribed']>): void {
     this.#pending = 0;
-    const top = positionOf(s.position);
+    // No position in the answer (history was silent for a fresh subscribe): keep what we have.
+    const top = s.position ? positionOf(s.position) : undefined;
     const recovered = [...(s.publications ?? [])].sort((a, b) => toNumber(a.offset) - toNumber(b.offset));
     if (!this.#position) {
       this.#position = top; // a fresh subscribe starts at the stream top
@@ -198,7 +199,7 @@ export class ProtocolSubscriber {
       this.counts.recoveredFalse++;
       for (const pub of recovered) this.#offer(pub);
       const last = this.#position;
-      if (last.epoch !== top.epoch || last.offset < top.offset) this.#position = top; // the gap is lost
+      if (top && (last.epoch !== top.epoch || last.offset < top.offset)) this.#position = top; // the gap is lost
     } else {
       for (const pub of recovered) this.#offer(pub);
     }

@@ -199,6 +199,14 @@ async function subscribe(
  * The answer to a durable subscribe, from the history service: the stream top `position` and, with `since`,
  * the recovery. The caller has subscribed locally first (no gap for live publications), so the client always
  * gets a position to resume from, even before its first publication.
+ *
+ * When history stays silent or cannot be reached, a fresh subscribe is answered Subscribed without a position
+ * (nothing was there to recover: the first publication starts the client's stream). A resume (`since`) is
+ * answered a temporary error instead (140 Timeout / 141 Unavailable) and the subscription stands: the client
+ * subscribes again with the same `since` after a backoff, holding what arrives meanwhile. Answering
+ * `recovered: false` there would tell the client its gap is lost for good when history still has every
+ * message — seen in the Kafka outage drill (issue 18), where history answered only ~45 s after the broker
+ * returned and every resume in between was reported lost.
  */
 async function recoverDurable(
   ctx: CommandContext,
@@ -208,10 +216,11 @@ async function recoverDurable(
   since: switchboard.v1.IStreamPosition | undefined,
 ): Promise<void> {
   const wasRecovering = Boolean(since);
-  const unrecovered = () => ({
-    id,
-    subscribed: { channel: name, durable: true, recovered: false, wasRecovering },
-  });
+  const retryLater = 'subscribe again with the same since (the subscription stands)';
+  const unrecovered = () =>
+    wasRecovering
+      ? errorFrame(id, ErrorCodes.Timeout, `history did not answer: ${retryLater}`)
+      : { id, subscribed: { channel: name, durable: true, recovered: false, wasRecovering } };
   try {
     await ctx.relay.publish(c, {
       service: ServiceNames.history,
@@ -227,7 +236,11 @@ async function recoverDurable(
     // The subscription itself stands (live publications flow); only the position/recovery is missing.
     ctx.metrics.relayed.inc({ result: 'failed' });
     c.log.warn({ err: error, service: ServiceNames.history }, 'relay failed');
-    c.send(unrecovered());
+    c.send(
+      wasRecovering
+        ? errorFrame(id, ErrorCodes.Unavailable, `history unreachable: ${retryLater}`)
+        : unrecovered(),
+    );
   }
 }
 

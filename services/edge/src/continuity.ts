@@ -172,6 +172,14 @@ export function resyncFrame(channel: string, reason: string): EncodedFrame {
   });
 }
 
+/**
+ * Follows a page of a longer recovery (Delivery.recovery_continues): the client subscribes again with
+ * `since` = the page's position, as after any 2500, and gets the next page.
+ */
+export function nextPageFrame(channel: string): EncodedFrame {
+  return resyncFrame(channel, 'recovery continues: subscribe again with since for the next page');
+}
+
 const REASONS: Record<'gap' | 'epoch', string> = {
   gap: 'publications missed: subscribe again with since to recover',
   epoch: 'stream epoch changed: subscribe again with since',

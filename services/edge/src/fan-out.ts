@@ -5,7 +5,7 @@
 import { type Delivery, decodeDelivery, type IServerFrame } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Connection } from './connection.js';
-import { admitPublication, type ChannelContinuity, exceptOf } from './continuity.js';
+import { admitPublication, type ChannelContinuity, exceptOf, nextPageFrame } from './continuity.js';
 import type { LocalIndex } from './local-index.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { Relay } from './relay.js';
@@ -75,8 +75,14 @@ export function createDeliveryHandler(ctx: FanOutContext): (bytes: Uint8Array) =
         return;
       }
       const subscribed = answered.frame.subscribed;
-      if (subscribed) ctx.continuity?.answered(subscribed.channel ?? '', subscribed.position);
-      if (answered.connection.state === 'connected') answered.connection.send(answered.frame);
+      // A page of a longer recovery (history's limits): its position is the page's end, not the stream top,
+      // so it says nothing about the channel's continuity; a 2500 after it asks the client for the next page.
+      const page = Boolean(subscribed?.recovered && delivery.recoveryContinues);
+      if (subscribed && !page) ctx.continuity?.answered(subscribed.channel ?? '', subscribed.position);
+      if (answered.connection.state !== 'connected') return;
+      answered.connection.send(answered.frame);
+      if (page && answered.connection.write(nextPageFrame(subscribed?.channel ?? ''), true) === 'queued')
+        ctx.metrics.framesOut.inc();
       return;
     }
     if (ctx.continuity && !admitPublication(ctx.continuity, delivery, ctx.metrics)) return;

@@ -4,8 +4,11 @@ import {
   decodeLifecycleEvent,
   encodeDelivery,
   type LifecycleEvent,
-  type switchboard,
+  switchboard,
 } from '@switchboard/protocol';
+
+const switchboardV1 = switchboard.v1;
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type Bus,
@@ -141,7 +144,7 @@ describe('client -> service relay', () => {
     ]);
   });
 
-  it('a durable subscribe the history service does not answer is Subscribed, not recovered', async () => {
+  it('a durable subscribe history does not answer: fresh is Subscribed without a position, a resume a temporary error', async () => {
     await bus.publisher.consumeWork('history', { group: 'history' }, async () => {});
     const { client } = await connect(bus.nodes[0]!.url, 'alice');
     clients.push(client);
@@ -153,8 +156,65 @@ describe('client -> service relay', () => {
       null,
     ]);
     client.send({ id: 2, subscribe: { channel: 'chat:b', since: { offset: 3, epoch: 'e1' } } });
-    const resumed = (await client.next((f) => f.id === 2)).subscribed!;
-    expect([resumed.durable, resumed.recovered, resumed.wasRecovering]).toEqual([true, false, true]);
+    const resumed = await client.next((f) => f.id === 2);
+    // Not `recovered: false`: history may still have every message; the client retries with the same since.
+    expect([resumed.subscribed, resumed.error?.code, resumed.error?.temporary]).toEqual([null, 140, true]);
+    // The subscription stands, so the retry is a resume of the channel held, not a second subscription.
+    client.send({ id: 3, subscribe: { channel: 'chat:b', since: { offset: 3, epoch: 'e1' } } });
+    expect((await client.next((f) => f.id === 3)).error?.code).toBe(140);
+  });
+
+  it('a recovery page (recovery_continues) is followed by 2500, so the client asks for the next page', async () => {
+    // A stand-in history with pages of 2: since 0 → 1..2 (continues), since 2 → 3 (the top).
+    await bus.publisher.consumeWork('history', { group: 'history' }, async (message) => {
+      const inbound = decodeInbound(message.bytes);
+      const sub = switchboardV1.Subscribe.decode(inbound.payload);
+      const since = Number(sub.since?.offset ?? 0);
+      const last = Math.min(since + 2, 3);
+      const publications = [];
+      for (let offset = since + 1; offset <= last; offset++)
+        publications.push({ channel: sub.channel, offset, epoch: 'e1', type: 'm' });
+      const connection = inbound.connectionId;
+      await bus.publisher.publishDelivery(
+        nodeRoute(connection.slice(0, connection.lastIndexOf('.'))),
+        encodeDelivery({
+          connection,
+          frameId: Number(inbound.requestId),
+          service: 'history',
+          recoveryContinues: last < 3,
+          subscribed: {
+            channel: sub.channel,
+            durable: true,
+            position: { offset: last, epoch: 'e1' },
+            wasRecovering: true,
+            recovered: true,
+            publications,
+          },
+        }),
+      );
+    });
+    const { client } = await connect(bus.nodes[0]!.url, 'alice');
+    clients.push(client);
+    const seen: string[] = [];
+    client.send({ id: 1, subscribe: { channel: 'chat:p', since: { offset: 0, epoch: 'e1' } } });
+    const first = (await client.next((f) => f.id === 1)).subscribed!;
+    seen.push(`subscribed ${first.publications?.map((p) => Number(p.offset)).join(',')}`);
+    const next = (await client.next((f) => Boolean(f.unsubscribed))).unsubscribed!;
+    seen.push(`unsubscribed ${next.code}`);
+    client.send({ id: 2, subscribe: { channel: 'chat:p', since: { offset: 2, epoch: 'e1' } } });
+    const second = (await client.next((f) => f.id === 2)).subscribed!;
+    seen.push(`subscribed ${second.publications?.map((p) => Number(p.offset)).join(',')}`);
+    expect(seen).toEqual(['subscribed 1,2', 'unsubscribed 2500', 'subscribed 3']);
+    // The last page is not followed by a 2500: the unsubscribe's answer comes next, nothing in between.
+    client.send({ id: 3, unsubscribe: { channel: 'chat:p' } });
+    await client.next((f) => f.id === 3);
+    expect(client.frames.map((f) => f.kind).slice(-4)).toEqual([
+      'subscribed',
+      'unsubscribed',
+      'subscribed',
+      'unsubscribed',
+    ]);
+    expect(client.frames.filter((f) => f.unsubscribed?.code === 2500)).toHaveLength(1);
   });
 
   it('publishes lifecycle events for open, subscribe, unsubscribe and close', async () => {

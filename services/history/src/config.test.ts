@@ -24,7 +24,7 @@ describe('history config', () => {
       maxChannelBytes: 1_048_576,
       maxTotalBytes: 134_217_728,
       maxRecoveryPublications: 1000,
-      maxRecoveryBytes: 2_097_152,
+      maxRecoveryBytes: 524_288,
     });
     expect(
       readHistoryConfig({
@@ -32,14 +32,14 @@ describe('history config', () => {
         HISTORY_MAX_CHANNEL_BYTES: '65536',
         HISTORY_MAX_TOTAL_BYTES: '1048576',
         HISTORY_MAX_RECOVERY_PUBLICATIONS: '200',
-        HISTORY_MAX_RECOVERY_BYTES: '524288',
+        HISTORY_MAX_RECOVERY_BYTES: '262144',
       }),
     ).toMatchObject({
       maxChannels: 50,
       maxChannelBytes: 65_536,
       maxTotalBytes: 1_048_576,
       maxRecoveryPublications: 200,
-      maxRecoveryBytes: 524_288,
+      maxRecoveryBytes: 262_144,
     });
   });
 

@@ -349,17 +349,25 @@ describe('history service on the memory bus', () => {
     expect(metrics).toMatch(/switchboard_history_bytes \d+/);
   });
 
-  it('answers recovered=false when the missed publications exceed maxRecoveryPublications', async () => {
+  it('answers a recovery longer than maxRecoveryPublications in pages, each marked recovery_continues but the last', async () => {
     await start(1000, {}, { maxRecoveryPublications: 2 });
     await publishMany('room-1', 5);
     const epoch = published('room-1')[0]!.publication!.epoch ?? '';
-    const far = await resubscribe('room-1', 40, { offset: 1, epoch });
-    expect([far.recovered, (far.publications ?? []).length, Number(far.position?.offset)]).toEqual([
-      false,
-      0,
-      5,
-    ]);
-    const near = await resubscribe('room-1', 41, { offset: 3, epoch });
-    expect([near.recovered, offsets(near.publications)]).toEqual([true, [4, 5]]);
+    await resubscribe('room-1', 40, { offset: 1, epoch });
+    const page = await answer(40);
+    expect([
+      page.subscribed?.recovered,
+      offsets(page.subscribed?.publications),
+      Number(page.subscribed?.position?.offset),
+      page.recoveryContinues,
+    ]).toEqual([true, [2, 3], 3, true]);
+    await resubscribe('room-1', 41, { offset: 3, epoch });
+    const last = await answer(41);
+    expect([
+      last.subscribed?.recovered,
+      offsets(last.subscribed?.publications),
+      Number(last.subscribed?.position?.offset),
+      last.recoveryContinues,
+    ]).toEqual([true, [4, 5], 5, false]);
   });
 });

@@ -66,7 +66,10 @@ export function createHistoryService(options: HistoryServiceOptions): Service {
   registerHistoryMetrics(service.metrics, store);
 
   /** A direct answer to a client command: a Delivery to the connection carrying the client's frame id. */
-  const answer = async (inbound: Inbound, body: Pick<IDelivery, 'subscribed' | 'history' | 'error'>) => {
+  const answer = async (
+    inbound: Inbound,
+    body: Pick<IDelivery, 'subscribed' | 'history' | 'error' | 'recoveryContinues'>,
+  ) => {
     const frameId = Number(inbound.requestId);
     if (!inbound.connectionId || !Number.isInteger(frameId) || frameId <= 0 || frameId > 0xffffffff) {
       service.log.warn(
@@ -114,10 +117,11 @@ export function createHistoryService(options: HistoryServiceOptions): Service {
       if (!channel) return answer(inbound, errorBody(ErrorCodes.BadChannel, 'recovery without a channel'));
       const since = subscribe.since;
       const wasRecovering = Boolean(since);
-      const { recovered, position, publications } = since
+      const { recovered, position, publications, continues } = since
         ? await recoverSince(store, channel, toOffset(since.offset), since.epoch ?? '', limits)
-        : { recovered: false, position: await store.open(channel), publications: [] };
+        : { recovered: false, position: await store.open(channel), publications: [], continues: false };
       await answer(inbound, {
+        recoveryContinues: continues,
         subscribed: {
           channel,
           durable: true,

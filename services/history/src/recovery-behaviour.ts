@@ -1,6 +1,7 @@
 /**
- * Issue 18 (and 14): every way a recovery can fall short must answer recovered=false, and a full one must
- * answer recovered=true with exactly the missed publications. Runs `recoverSince` — what the history
+ * Issue 18 (and 14): every way a recovery can fall short must answer recovered=false, a full one must
+ * answer recovered=true with exactly the missed publications, and one longer than an answer's limits comes
+ * in pages that each lead on without a hole and together reach the top. Runs `recoverSince` — what the history
  * service answers a Subscribe with `since` — on a real store: the in-memory unit test and the Redis
  * integration test both run this suite.
  */
@@ -47,6 +48,7 @@ export function runRecoveryBehaviour(name: string, makeStore: MakeStore): void {
       recovered: false,
       position,
       publications: [],
+      continues: false,
     });
 
     beforeEach(() => {
@@ -71,6 +73,7 @@ export function runRecoveryBehaviour(name: string, makeStore: MakeStore): void {
         recovered: true,
         position: { offset: 5, epoch: 'e1' },
         publications: [],
+        continues: false,
       });
     });
 
@@ -91,23 +94,47 @@ export function runRecoveryBehaviour(name: string, makeStore: MakeStore): void {
       expect(await recover(store, 1, 'e-other')).toEqual(notRecovered({ offset: 3, epoch: 'e1' }));
     });
 
-    it('answers recovered=false when the answer would be cut by maxRecoveryPublications', async () => {
+    it('pages a recovery longer than maxRecoveryPublications: each page leads on, the last reaches the top', async () => {
       const store = await filled(5);
-      expect(await recover(store, 2, 'e1', { maxRecoveryPublications: 2 })).toEqual(
-        notRecovered({ offset: 5, epoch: 'e1' }),
-      );
+      const first = await recover(store, 0, 'e1', { maxRecoveryPublications: 2 });
+      expect([first.recovered, offsets(first.publications), first.position, first.continues]).toEqual([
+        true,
+        [1, 2],
+        { offset: 2, epoch: 'e1' },
+        true,
+      ]);
+      const second = await recover(store, 2, 'e1', { maxRecoveryPublications: 2 });
+      expect([offsets(second.publications), second.position.offset, second.continues]).toEqual([
+        [3, 4],
+        4,
+        true,
+      ]);
+      const last = await recover(store, 4, 'e1', { maxRecoveryPublications: 2 });
+      expect([last.recovered, offsets(last.publications), last.position, last.continues]).toEqual([
+        true,
+        [5],
+        { offset: 5, epoch: 'e1' },
+        false,
+      ]);
       const fits = await recover(store, 3, 'e1', { maxRecoveryPublications: 2 });
-      expect([fits.recovered, offsets(fits.publications)]).toEqual([true, [4, 5]]);
+      expect([fits.recovered, offsets(fits.publications), fits.continues]).toEqual([true, [4, 5], false]);
     });
 
-    it('answers recovered=false when the answer would exceed maxRecoveryBytes', async () => {
+    it('pages a recovery larger than maxRecoveryBytes; one publication larger than it is not recovered', async () => {
       const store = make();
       for (let i = 1; i <= 3; i++) await store.append('a', big(i, 1000));
-      expect(await recover(store, 0, 'e1', { maxRecoveryBytes: 2500 })).toEqual(
+      const page = await recover(store, 0, 'e1', { maxRecoveryBytes: 2500 });
+      expect([page.recovered, offsets(page.publications), page.position.offset, page.continues]).toEqual([
+        true,
+        [1, 2],
+        2,
+        true,
+      ]);
+      const fits = await recover(store, 1, 'e1', { maxRecoveryBytes: 2500 });
+      expect([fits.recovered, offsets(fits.publications), fits.continues]).toEqual([true, [2, 3], false]);
+      expect(await recover(store, 0, 'e1', { maxRecoveryBytes: 900 })).toEqual(
         notRecovered({ offset: 3, epoch: 'e1' }),
       );
-      const fits = await recover(store, 1, 'e1', { maxRecoveryBytes: 2500 });
-      expect([fits.recovered, offsets(fits.publications)]).toEqual([true, [2, 3]]);
     });
 
     it('answers recovered=false once the missed publications expired (TTL), true again at the top', async () => {

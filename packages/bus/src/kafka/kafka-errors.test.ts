@@ -9,6 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { BusRejectedError, BusUnavailableError } from '../errors.js';
 import { isTransientKafkaError, toPublishError } from './kafka-errors.js';
 
+/** What kafkajs' outer retrier throws when an inner one gave up (retry/index.js): cause = the inner cause. */
+const wrappedByRetrier = (cause: Error) =>
+  Object.assign(new KafkaJSNonRetriableError(cause), { cause }) as Error;
+
 const protocolError = (type: string, retriable: boolean) =>
   new KafkaJSProtocolError(Object.assign(new Error(type), { type, code: 1, retriable }));
 
@@ -20,6 +24,15 @@ describe('kafka send errors', () => {
     expect(
       isTransientKafkaError(new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 5, retryTime: 100 })),
     ).toBe(true);
+  });
+
+  it('reads the cause chain: a refused connection wrapped by an outer retrier is still transient', () => {
+    const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED');
+    const wrapped = wrappedByRetrier(refused);
+    expect(isTransientKafkaError(wrapped)).toBe(true);
+    expect(toPublishError(wrapped, false)).toBeInstanceOf(BusUnavailableError);
+    const tooLarge = protocolError('MESSAGE_TOO_LARGE', false);
+    expect(isTransientKafkaError(wrappedByRetrier(tooLarge))).toBe(false);
   });
 
   it('treats refusals and foreign errors as final', () => {

@@ -5,19 +5,37 @@ import { errorMessage } from './kafka-log.js';
 interface KafkaJsErrorShape {
   readonly name?: unknown;
   readonly retriable?: unknown;
+  readonly cause?: unknown;
 }
+
+/** Kinds that say the broker could not be reached or did not answer, whatever wraps them. */
+const UNREACHABLE = new Set([
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+]);
 
 /**
  * Whether a failed call (a send, a subscription) is worth trying again: what kafkajs marks retriable
  * (connection trouble, timeouts, leader moves, a topic whose metadata is not served yet), and exhausted
- * retries (the broker may come back). A protocol error the broker marks non-retriable (message too large,
- * invalid topic, authorization) is not, and neither is a non-Kafka error.
+ * retries (the broker may come back). kafkajs nests retriers: an inner one that gives up on a refused
+ * connection reaches the outer one, which wraps it in a KafkaJSNonRetriableError with the connection error
+ * as its cause (seen in the Kafka outage drill: "bus rejected the message: Connection error: connect
+ * ECONNREFUSED"), so the cause chain is read too. A protocol error the broker marks non-retriable (message
+ * too large, invalid topic, authorization) is not, and neither is a non-Kafka error.
  */
 export function isTransientKafkaError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { name, retriable } = error as KafkaJsErrorShape;
-  if (typeof name !== 'string' || !name.startsWith('KafkaJS')) return false;
-  return name === 'KafkaJSNumberOfRetriesExceeded' || retriable === true;
+  let link: unknown = error;
+  for (let depth = 0; depth < 8 && typeof link === 'object' && link !== null; depth++) {
+    const { name, retriable, cause } = link as KafkaJsErrorShape;
+    if (typeof name !== 'string' || !name.startsWith('KafkaJS')) return false;
+    if (UNREACHABLE.has(name) || retriable === true) return true;
+    if (name === 'KafkaJSProtocolError') return false; // the broker answered, and said no
+    link = cause;
+  }
+  return false;
 }
 
 /** The BusError a publish rejects with once it gives up on `error`. */

@@ -3318,6 +3318,9 @@ export namespace switchboard {
             /** Delivery service. */
             service: string;
 
+            /** Delivery recoveryContinues. */
+            recoveryContinues: boolean;
+
             /** Delivery target. */
             target?: ("channel"|"user"|"connection"|"all");
 
@@ -3451,6 +3454,9 @@ export namespace switchboard {
                 /** Delivery service */
                 service?: (string|null);
 
+                /** Delivery recoveryContinues */
+                recoveryContinues?: (boolean|null);
+
                 /** Delivery target */
                 target?: ("channel"|"user"|"connection"|"all");
 
@@ -3483,6 +3489,7 @@ export namespace switchboard {
               error?: switchboard.v1.Error.$Shape|null;
               frameId?: number|null;
               service?: string|null;
+              recoveryContinues?: boolean|null;
               $unknowns?: Uint8Array[];
             } & (
               ({ target?: undefined; channel?: null; user?: null; connection?: null; all?: null }|{ target?: "channel"; channel: string; user?: null; connection?: null; all?: null }|{ target?: "user"; channel?: null; user: string; connection?: null; all?: null }|{ target?: "connection"; channel?: null; user?: null; connection: string; all?: null }|{ target?: "all"; channel?: null; user?: null; connection?: null; all: boolean })

@@ -9565,6 +9565,7 @@ export const switchboard = $root.switchboard = (() => {
              * @property {switchboard.v1.Error.$Properties|null} [error] Delivery error
              * @property {number|null} [frameId] Delivery frameId
              * @property {string|null} [service] Delivery service
+             * @property {boolean|null} [recoveryContinues] Delivery recoveryContinues
              * @property {"channel"|"user"|"connection"|"all"} [target] Delivery target
              * @property {"publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error"} [body] Delivery body
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
@@ -9601,6 +9602,7 @@ export const switchboard = $root.switchboard = (() => {
              *   error?: switchboard.v1.Error.$Shape|null;
              *   frameId?: number|null;
              *   service?: string|null;
+             *   recoveryContinues?: boolean|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
              *   ({ target?: undefined; channel?: null; user?: null; connection?: null; all?: null }|{ target?: "channel"; channel: string; user?: null; connection?: null; all?: null }|{ target?: "user"; channel?: null; user: string; connection?: null; all?: null }|{ target?: "connection"; channel?: null; user?: null; connection: string; all?: null }|{ target?: "all"; channel?: null; user?: null; connection?: null; all: boolean })
@@ -9784,6 +9786,14 @@ export const switchboard = $root.switchboard = (() => {
              */
             Delivery.prototype.service = "";
 
+            /**
+             * Delivery recoveryContinues.
+             * @member {boolean} recoveryContinues
+             * @memberof switchboard.v1.Delivery
+             * @instance
+             */
+            Delivery.prototype.recoveryContinues = false;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
@@ -9881,6 +9891,8 @@ export const switchboard = $root.switchboard = (() => {
                     writer.uint32(/* id 20, wireType 0 =*/160).uint32(message.frameId);
                 if (message.service != null && $Object.hasOwnProperty.call(message, "service") && message.service !== "")
                     writer.uint32(/* id 21, wireType 2 =*/170).string(message.service);
+                if (message.recoveryContinues != null && $Object.hasOwnProperty.call(message, "recoveryContinues") && message.recoveryContinues !== false)
+                    writer.uint32(/* id 22, wireType 0 =*/176).bool(message.recoveryContinues);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -10077,6 +10089,15 @@ export const switchboard = $root.switchboard = (() => {
                                 delete message.service;
                             continue;
                         }
+                    case 22: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.recoveryContinues = value;
+                            else
+                                delete message.recoveryContinues;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -10252,6 +10273,9 @@ export const switchboard = $root.switchboard = (() => {
                 if (message.service != null && $Object.hasOwnProperty.call(message, "service"))
                     if (!$util.isString(message.service))
                         return "service: string expected";
+                if (message.recoveryContinues != null && $Object.hasOwnProperty.call(message, "recoveryContinues"))
+                    if (typeof message.recoveryContinues !== "boolean")
+                        return "recoveryContinues: boolean expected";
                 return null;
             };
 
@@ -10356,6 +10380,9 @@ export const switchboard = $root.switchboard = (() => {
                 if (object.service != null)
                     if (typeof object.service !== "string" || object.service.length)
                         message.service = $String(object.service);
+                if (object.recoveryContinues != null)
+                    if (object.recoveryContinues)
+                        message.recoveryContinues = $Boolean(object.recoveryContinues);
                 return message;
             };
 
@@ -10387,6 +10414,7 @@ export const switchboard = $root.switchboard = (() => {
                     object.traceId = "";
                     object.frameId = 0;
                     object.service = "";
+                    object.recoveryContinues = false;
                 }
                 if (message.channel != null && $Object.hasOwnProperty.call(message, "channel")) {
                     object.channel = message.channel;
@@ -10475,6 +10503,8 @@ export const switchboard = $root.switchboard = (() => {
                     object.frameId = message.frameId;
                 if (message.service != null && $Object.hasOwnProperty.call(message, "service"))
                     object.service = message.service;
+                if (message.recoveryContinues != null && $Object.hasOwnProperty.call(message, "recoveryContinues"))
+                    object.recoveryContinues = message.recoveryContinues;
                 return object;
             };
 
