@@ -41,7 +41,9 @@ export interface KafkaHandle {
 const READY_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 10_000;
 const here = fileURLToPath(new URL('.', import.meta.url));
-const kafkajs = createRequire(join(here, '../../packages/bus/package.json'))('kafkajs') as typeof KafkaJs;
+export const kafkajs = createRequire(join(here, '../../packages/bus/package.json'))(
+  'kafkajs',
+) as typeof KafkaJs;
 const run = promisify(execFile);
 
 export async function startKafkaProcess(): Promise<KafkaHandle> {
@@ -127,7 +129,7 @@ function serverProperties(dir: string, port: number, controllerPort: number): st
   ].join('\n');
 }
 
-function spawnBroker(classpath: string, config: string, dir: string): ChildProcess {
+export function spawnBroker(classpath: string, config: string, dir: string): ChildProcess {
   const out = openSync(join(dir, 'stdout.log'), 'a');
   const child = spawn(
     'java',
@@ -153,7 +155,7 @@ function spawnBroker(classpath: string, config: string, dir: string): ChildProce
   return child;
 }
 
-async function fetchLibs(): Promise<string> {
+export async function fetchLibs(): Promise<string> {
   const { stdout } = await run(process.execPath, [join(here, 'kafka', 'prefetch.mjs')], {
     maxBuffer: 1 << 20,
   });
@@ -163,7 +165,7 @@ async function fetchLibs(): Promise<string> {
   return libs;
 }
 
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: count },
@@ -185,7 +187,13 @@ async function freePorts(count: number): Promise<number[]> {
 }
 
 /** Polls the cluster metadata until the broker answers; fails early when the process exits. */
-async function waitUntilAnswering(brokers: string[], child: ChildProcess | undefined, timeoutMs: number) {
+export async function waitUntilAnswering(
+  brokers: string[],
+  child: ChildProcess | undefined,
+  timeoutMs: number,
+  /** Brokers the cluster must report registered (a cluster's nodes register one by one). */
+  registered = 1,
+) {
   const kafka = new kafkajs.Kafka({
     clientId: 'switchboard-test-probe',
     brokers,
@@ -203,7 +211,7 @@ async function waitUntilAnswering(brokers: string[], child: ChildProcess | undef
     try {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      if (cluster.brokers.length > 0 && cluster.controller !== null) return;
+      if (cluster.brokers.length >= registered && cluster.controller !== null) return;
     } catch (error) {
       lastError = error;
     } finally {
@@ -223,7 +231,7 @@ function logTail(child: ChildProcess): string {
   return existsSync(log) ? readFileSync(log, 'utf8').slice(-2_000) : '';
 }
 
-async function kill(child: ChildProcess | undefined, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+export async function kill(child: ChildProcess | undefined, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(signal);

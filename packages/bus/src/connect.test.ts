@@ -16,6 +16,7 @@ describe('connectBus', () => {
 
   it('splits Kafka broker lists and refuses an empty one', () => {
     expect(kafkaBrokers('kafka://a:9092, b:9093')).toEqual(['a:9092', 'b:9093']);
+    expect(kafkaBrokers('kafka://a:9092,b:9093?replication=2')).toEqual(['a:9092', 'b:9093']);
     expect(() => kafkaBrokers('kafka://')).toThrow(BusNameError);
   });
 

@@ -4,7 +4,7 @@
  * ioredis. Used by the edge and by every service, so they agree on the URL forms:
  *   memory                          the in-process bus (one per process)
  *   amqp://user:pass@host:port/vhost, amqps://…
- *   kafka://host:port,host:port
+ *   kafka://host:port,host:port[?replication=3&min_insync=2]   (kafka/kafka-replication.ts)
  *   redis://[user:pass@]host:port[/db], rediss://… (TLS)
  */
 import type { TopicBoundsOption } from './backlog.js';
@@ -34,10 +34,11 @@ export interface ConnectBusOptions {
   readonly topicBounds?: TopicBoundsOption;
 }
 
-/** `kafka://host:port,host:port` -> `['host:port', 'host:port']`. */
+/** `kafka://host:port,host:port[?…]` -> `['host:port', 'host:port']`. */
 export function kafkaBrokers(url: string): string[] {
   const brokers = url
     .slice('kafka://'.length)
+    .split('?')[0]!
     .split(',')
     .map((broker) => broker.trim())
     .filter(Boolean);
@@ -71,9 +72,10 @@ export async function connectBus(url: string, options: ConnectBusOptions = {}): 
       });
     }
     case 'kafka': {
-      const { KafkaTransport } = await import('./kafka/index.js');
+      const { KafkaTransport, replicationOfQuery } = await import('./kafka/index.js');
       return new KafkaTransport({
         brokers: kafkaBrokers(url),
+        replication: replicationOfQuery(url.split('?')[1] ?? '', url),
         logger: options.logger?.child({ bus: 'kafka' }),
         clientId: options.clientName,
         topicBounds: options.topicBounds,

@@ -1,6 +1,8 @@
 /** Options of the Kafka transport, with named defaults. Library code: nothing here reads the environment. */
+
 import { resolveTopicBounds, type TopicBound, type TopicBoundsOption } from '../backlog.js';
 import type { BusLogger } from './kafka-log.js';
+import type { ReplicationOption } from './kafka-replication.js';
 
 export interface KafkaTransportOptions {
   /** Bootstrap brokers, `host:port`. */
@@ -41,6 +43,11 @@ export interface KafkaTransportOptions {
    * apply). Only at creation: an existing topic keeps its configuration (backlog.ts, docs/operations.md).
    */
   readonly topicBounds?: TopicBoundsOption;
+  /**
+   * Copies per topic the transport creates, and `min.insync.replicas`. Default from the cluster's size
+   * (kafka-replication.ts): 3 / 2 with three brokers or more, else one copy per broker / 1.
+   */
+  readonly replication?: ReplicationOption;
 }
 
 export interface ResolvedKafkaOptions {
@@ -56,6 +63,7 @@ export interface ResolvedKafkaOptions {
   readonly connectionTimeoutMs: number;
   readonly publishBatchMaxBytes: number;
   readonly topicBounds: ReadonlyMap<string, TopicBound>;
+  readonly replication: ReplicationOption;
 }
 
 export const KAFKA_DEFAULTS = {
@@ -86,10 +94,18 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
     connectionTimeoutMs: options.connectionTimeoutMs ?? KAFKA_DEFAULTS.connectionTimeoutMs,
     publishBatchMaxBytes: options.publishBatchMaxBytes ?? KAFKA_DEFAULTS.publishBatchMaxBytes,
     topicBounds: resolveTopicBounds(options.topicBounds),
+    replication: { ...options.replication },
   };
   for (const [name, value] of Object.entries(resolved)) {
     if (typeof value === 'number' && !(Number.isInteger(value) && value > 0)) {
       throw new TypeError(`KafkaTransport option ${name} must be a positive integer, got ${value}`);
+    }
+  }
+  for (const [name, value] of Object.entries(resolved.replication)) {
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      throw new TypeError(
+        `KafkaTransport option replication.${name} must be a positive integer, got ${value}`,
+      );
     }
   }
   if (resolved.heartbeatIntervalMs >= resolved.sessionTimeoutMs) {

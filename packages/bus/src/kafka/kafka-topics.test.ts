@@ -20,9 +20,11 @@ function unknownTopic(): Error {
 function slowBroker(servedAfter: number, leader = 1) {
   let exists = false;
   let metadataRequests = 0;
+  const created: unknown[] = [];
   const served = () => ++metadataRequests > servedAfter;
   const admin = {
-    createTopics: async () => {
+    createTopics: async ({ topics }: { topics: unknown[] }) => {
+      created.push(...topics);
       if (exists) return false;
       exists = true;
       if (!served()) throw unknownTopic();
@@ -38,7 +40,7 @@ function slowBroker(servedAfter: number, leader = 1) {
       };
     },
   } as unknown as Admin;
-  return { admin, requests: () => metadataRequests };
+  return { admin, requests: () => metadataRequests, created };
 }
 
 describe('TopicRegistry', () => {
@@ -67,5 +69,30 @@ describe('TopicRegistry', () => {
       /no leader for every partition/,
     );
     expect(delays).toBeGreaterThan(10);
+  });
+
+  it('creates topics with the replication it is given, min.insync.replicas beside the topic config', async () => {
+    const broker = slowBroker(0);
+    const registry = new TopicRegistry(
+      async () => broker.admin,
+      async () => undefined,
+      async () => ({ replicationFactor: 3, minInsyncReplicas: 2 }),
+    );
+    await registry.ensure({
+      topic: 'sb.work.t',
+      partitions: 2,
+      configEntries: [{ name: 'retention.ms', value: '1000' }],
+    });
+    expect(broker.created).toEqual([
+      {
+        topic: 'sb.work.t',
+        numPartitions: 2,
+        replicationFactor: 3,
+        configEntries: [
+          { name: 'retention.ms', value: '1000' },
+          { name: 'min.insync.replicas', value: '2' },
+        ],
+      },
+    ]);
   });
 });

@@ -13,6 +13,7 @@ import type { TopicBound } from '../backlog.js';
 import { BusUnavailableError } from '../errors.js';
 import { isTransientKafkaError } from './kafka-errors.js';
 import { errorMessage } from './kafka-log.js';
+import { type Replication, replicationConfig } from './kafka-replication.js';
 
 export interface TopicSpec {
   readonly topic: string;
@@ -47,14 +48,24 @@ class TopicNotServedError extends Error {
   }
 }
 
+/** A single copy: what a registry without a replication source creates (one broker). */
+const SINGLE_COPY: Replication = { replicationFactor: 1, minInsyncReplicas: 1 };
+
 export class TopicRegistry {
   readonly #admin: () => Promise<Admin>;
   readonly #delay: (ms: number) => Promise<void>;
+  readonly #replication: () => Promise<Replication>;
   readonly #ensured = new Map<string, Promise<void>>();
 
-  constructor(admin: () => Promise<Admin>, delay: (ms: number) => Promise<void>) {
+  /** `replication` says how many copies new topics get (kafka-replication.ts); one when absent. */
+  constructor(
+    admin: () => Promise<Admin>,
+    delay: (ms: number) => Promise<void>,
+    replication: () => Promise<Replication> = async () => SINGLE_COPY,
+  ) {
     this.#admin = admin;
     this.#delay = delay;
+    this.#replication = replication;
   }
 
   /** Resolves once the topic exists and has leaders. A failure is not cached: the next call tries again. */
@@ -72,6 +83,7 @@ export class TopicRegistry {
     for (let attempt = 1; ; attempt++) {
       try {
         const admin = await this.#admin();
+        const replication = await this.#replication();
         // Resolves false (no throw) when the topic exists already.
         await admin.createTopics({
           waitForLeaders: true,
@@ -79,7 +91,11 @@ export class TopicRegistry {
             {
               topic: spec.topic,
               numPartitions: spec.partitions,
-              configEntries: spec.configEntries?.map((entry) => ({ ...entry })),
+              replicationFactor: replication.replicationFactor,
+              configEntries: [
+                ...(spec.configEntries ?? []).map((entry) => ({ ...entry })),
+                ...replicationConfig(replication),
+              ],
             },
           ],
         });

@@ -29,6 +29,7 @@ import {
   resolveKafkaOptions,
 } from './kafka-options.js';
 import { KafkaPublisher } from './kafka-publisher.js';
+import { type Replication, replicationFor } from './kafka-replication.js';
 import { TopicRegistry, workTopicSpec } from './kafka-topics.js';
 import { openNodeInbox } from './node-inbox.js';
 import { signallingSocketFactory } from './socket-factory.js';
@@ -47,6 +48,7 @@ export class KafkaTransport implements Transport {
   readonly #topics: TopicRegistry;
   readonly #resources = new Set<Closable>();
   #admin: Promise<Admin> | undefined;
+  #replicationRead: Promise<Replication> | undefined;
   #adminClient: Admin | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -86,6 +88,7 @@ export class KafkaTransport implements Transport {
     this.#topics = new TopicRegistry(
       () => this.#connectAdmin(),
       (ms) => this.#timers.delay(ms),
+      () => this.#replication(),
     );
   }
 
@@ -204,6 +207,24 @@ export class KafkaTransport implements Transport {
     };
     this.#resources.add(tracked);
     return tracked;
+  }
+
+  /** The cluster's replication settings, read once (kafka-replication.ts); a failed read is tried again. */
+  #replication(): Promise<Replication> {
+    if (!this.#replicationRead) {
+      const reading = this.#connectAdmin()
+        .then((admin) => admin.describeCluster())
+        .then(({ brokers }) => {
+          const replication = replicationFor(brokers.length, this.options.replication);
+          this.#logger.info({ brokers: brokers.length, ...replication }, 'kafka topic replication');
+          return replication;
+        });
+      this.#replicationRead = reading;
+      reading.catch(() => {
+        if (this.#replicationRead === reading) this.#replicationRead = undefined;
+      });
+    }
+    return this.#replicationRead;
   }
 
   #connectAdmin(): Promise<Admin> {
