@@ -4,27 +4,33 @@
 // SWITCHBOARD_BUS=amqp://… or kafka://… and REDIS_URL=redis://… run the same process on real
 // infrastructure. It binds 127.0.0.1 unless SWITCHBOARD_HOST says otherwise, and its demo routes
 // (/dev/token, /api/orders, source maps) exist only in demo mode: by default on loopback without a
-// configured key (see services/standalone/src/config.ts). SIGINT/SIGTERM are passed on; the process exits
-// with the all-in-one's exit code.
+// configured key (see services/standalone/src/config.ts). It runs the built server (@switchboard/server,
+// `switchboard start`) with plain node, building it first (about a second) when the sources changed since.
+// SIGINT/SIGTERM are passed on; the process exits with the all-in-one's exit code.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { SERVER_BIN, serverBuildIsStale } from './build/freshness.mjs';
+import { root } from './build/run.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entry = join(root, 'services/standalone/src/main.ts');
-const tsx = join(root, 'node_modules/.bin/tsx');
-for (const [path, hint] of [
-  [tsx, 'run `pnpm install` first'],
-  [entry, 'is this a complete checkout?'],
-]) {
-  if (!existsSync(path)) {
-    console.error(`${path} is missing: ${hint}`);
+if (!existsSync(join(root, 'node_modules/esbuild'))) {
+  console.error('node_modules/esbuild is missing: run `pnpm install` first');
+  process.exit(1);
+}
+if (serverBuildIsStale()) {
+  const { buildServer } = await import('./build/server.mjs');
+  try {
+    await buildServer();
+  } catch (error) {
+    console.error(`building packages/server failed: ${error instanceof Error ? error.message : error}`);
     process.exit(1);
   }
 }
 const env = { SWITCHBOARD_BUS: 'memory', ...process.env };
-const child = spawn(tsx, [entry, ...process.argv.slice(2)], { stdio: 'inherit', env });
+const child = spawn(process.execPath, [SERVER_BIN, 'start', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  env,
+});
 let forwarded = false;
 const forward = (signal) => {
   if (forwarded) return;

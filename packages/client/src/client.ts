@@ -6,7 +6,7 @@
  * codes), commands.ts (command ids and answers), subscriptions.ts (subscription registry), pushes.ts
  * (notifications, de-duplication, acks) and token-refresh.ts (refresh before expiry).
  */
-import { CloseCode, type ServerFrame } from '@switchboard/protocol';
+import { CloseCode, type ServerFrame } from '@switchboard/protocol/client';
 import { Commands } from './commands.js';
 import { Connection } from './connection.js';
 import { Emitter } from './emitter.js';

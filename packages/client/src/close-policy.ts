@@ -3,7 +3,7 @@
  * (`shouldReconnect`), unless a Disconnect frame came first: its `reconnect` wins and its delay
  * replaces the backoff for that one reconnect. 3501 (token expired) always reconnects with a fresh token.
  */
-import { CloseCode, shouldReconnect, type switchboard } from '@switchboard/protocol';
+import { CloseCode, shouldReconnect, type switchboard } from '@switchboard/protocol/client';
 
 export interface ServerDisconnect {
   code: number;

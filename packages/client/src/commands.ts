@@ -2,7 +2,7 @@
  * Commands and their answers: a command id per ClientFrame, answers correlated by ServerFrame.id (or
  * by Reply.request_id for requests), each with a timeout. Pending commands fail when the socket goes.
  */
-import type { IClientFrame, ServerFrame, switchboard } from '@switchboard/protocol';
+import type { IClientFrame, ServerFrame, switchboard } from '@switchboard/protocol/client';
 import { ClientError, ClientErrorCodes, ServerError } from './errors.js';
 import type { HistoryOptions, RequestOptions, SendOptions } from './options.js';
 import { PendingCommands } from './pending.js';

@@ -12,7 +12,7 @@ import {
   type IClientFrame,
   type ServerFrame,
   type switchboard,
-} from '@switchboard/protocol';
+} from '@switchboard/protocol/client';
 import { Backoff } from './backoff.js';
 import { decideAfterClose, type ServerDisconnect, toServerDisconnect } from './close-policy.js';
 import { ClientError, ClientErrorCodes, ServerError } from './errors.js';

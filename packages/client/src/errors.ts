@@ -2,7 +2,7 @@
  * Error catalogue of the client SDK. Errors that the server sent (Error frames, Reply.error) become
  * `ServerError` with the protocol's code; errors the client detects itself use the codes below.
  */
-import { type ErrorSpec, errorByWire, SwitchboardError } from '@switchboard/protocol';
+import { type ErrorSpec, errorByWire, SwitchboardError } from '@switchboard/protocol/client';
 
 /** Client-side errors never travel on the wire, so their wire code is 0. */
 export const ClientErrorCodes = {

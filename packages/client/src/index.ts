@@ -1,4 +1,4 @@
-export { SwitchboardError } from '@switchboard/protocol';
+export { SwitchboardError } from '@switchboard/protocol/client';
 export { Backoff, type BackoffOptions, backoffCeiling, fullJitterDelay } from './backoff.js';
 export {
   Client,

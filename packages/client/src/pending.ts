@@ -1,5 +1,5 @@
 /** Commands waiting for their answer, keyed by ClientFrame.id (a uint32, never 0). */
-import type { ServerFrame } from '@switchboard/protocol';
+import type { ServerFrame } from '@switchboard/protocol/client';
 import { TimeoutError } from './errors.js';
 
 interface Entry {

@@ -4,7 +4,7 @@
  * window and a redelivery is not shown to the app again. When the app already acked it, the ack is
  * sent again so that the server stops redelivering.
  */
-import type { switchboard } from '@switchboard/protocol';
+import type { switchboard } from '@switchboard/protocol/client';
 import { AckBuffer } from './acks.js';
 import { type PushNotification, toPush } from './types.js';
 

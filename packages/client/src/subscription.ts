@@ -10,7 +10,7 @@
  * `subscribed` event reports. The edge checks the same and says so with Unsubscribed 2500; the client's
  * check covers what the edge cannot see (a gap between its Subscribed answer and the first publication).
  */
-import type { switchboard } from '@switchboard/protocol';
+import type { switchboard } from '@switchboard/protocol/client';
 import { Emitter } from './emitter.js';
 import {
   type ClientInfo,

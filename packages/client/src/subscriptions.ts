@@ -3,7 +3,7 @@
  * retries temporary failures with backoff, resubscribes after a reconnect and routes publications,
  * joins and leaves to their subscription.
  */
-import { type ServerFrame, shouldResubscribe, UnsubscribeCode } from '@switchboard/protocol';
+import { type ServerFrame, shouldResubscribe, UnsubscribeCode } from '@switchboard/protocol/client';
 import { Backoff } from './backoff.js';
 import type { Commands } from './commands.js';
 import { ClientError, ClientErrorCodes, ServerError } from './errors.js';

@@ -3,14 +3,14 @@
  * standard surface (on* handlers, binaryType, send, close) is used.
  */
 
-import type { IClientFrame, ServerFrame } from '@switchboard/protocol';
+import type { IClientFrame, ServerFrame } from '@switchboard/protocol/client';
 import {
   clientFrameToJson,
   decodeServerFrame,
   encodeClientFrame,
   Subprotocol,
   serverFrameFromJson,
-} from '@switchboard/protocol';
+} from '@switchboard/protocol/client';
 import { ClientError, ClientErrorCodes } from './errors.js';
 
 /** The part of the WHATWG WebSocket that the client needs. */

@@ -1,5 +1,5 @@
 /** Public types of the client SDK: what events carry. */
-import type { switchboard } from '@switchboard/protocol';
+import type { switchboard } from '@switchboard/protocol/client';
 
 export type ClientState = 'disconnected' | 'connecting' | 'connected';
 export type SubscriptionState = 'unsubscribed' | 'subscribing' | 'subscribed';

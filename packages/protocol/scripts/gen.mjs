@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderClientTypes } from './client-types.mjs';
+import { renderCompactDescriptor } from './compact-descriptor.mjs';
 import { renderDescriptor } from './json-descriptor.mjs';
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,17 +49,25 @@ writeFileSync(js, header + code);
 execFileSync(bin('pbts'), ['-o', dts, js], { stdio: 'inherit' });
 writeFileSync(dts, header + readFileSync(dts, 'utf8'));
 // The JSON codec's field table, from the same .proto files (src/, as src/gen/ holds only pbjs output).
-const descriptor = renderDescriptor(protoRoot, protos);
-const descriptorFile = join(pkgDir, 'src/descriptor.gen.json');
-if (!check) writeFileSync(descriptorFile, descriptor);
+// The browser SDK's codec (src/client/) is driven by client.proto's field table alone, with types of its own.
+const clientProto = 'switchboard/v1/client.proto';
+const tables = {
+  'descriptor.gen.json': [join(pkgDir, 'src/descriptor.gen.json'), renderDescriptor(protoRoot, protos)],
+  'client/descriptor.gen.json': [
+    join(pkgDir, 'src/client/descriptor.gen.json'),
+    renderCompactDescriptor(protoRoot, [clientProto], 'switchboard.v1'),
+  ],
+  'client/types.gen.ts': [join(pkgDir, 'src/client/types.gen.ts'), renderClientTypes(protoRoot, clientProto)],
+};
+if (!check) for (const [file, text] of Object.values(tables)) writeFileSync(file, text);
 
 if (check) {
   const stale = ['switchboard.js', 'switchboard.d.ts'].filter((f) => {
     const current = join(pkgDir, 'src/gen', f);
     return !existsSync(current) || readFileSync(current, 'utf8') !== readFileSync(join(outDir, f), 'utf8');
   });
-  if (!existsSync(descriptorFile) || readFileSync(descriptorFile, 'utf8') !== descriptor)
-    stale.push('descriptor.gen.json');
+  for (const [name, [file, text]] of Object.entries(tables))
+    if (!existsSync(file) || readFileSync(file, 'utf8') !== text) stale.push(name);
   rmSync(outDir, { recursive: true, force: true });
   if (stale.length) {
     console.error(

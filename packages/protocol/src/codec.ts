@@ -8,6 +8,7 @@ import { DecodeError } from './errors.js';
 import { switchboard } from './gen/switchboard.js';
 import { decodeJsonMessage, type JsonDecodeOptions } from './json-decode.js';
 import { encodeJsonMessage } from './json-encode.js';
+import { protoSchemas } from './json-schema.js';
 
 const v1 = switchboard.v1;
 
@@ -94,7 +95,7 @@ function toJson<T extends object>(
   frame: unknown,
 ): string {
   const message = frame instanceof cls ? frame : cls.fromObject(frame as Record<string, unknown>);
-  return JSON.stringify(encodeJsonMessage(typeName, message));
+  return JSON.stringify(encodeJsonMessage(protoSchemas, typeName, message));
 }
 
 function fromJson<T>(
@@ -104,7 +105,7 @@ function fromJson<T>(
   requireOneof: keyof T,
   options: JsonDecodeOptions,
 ): T {
-  const message = decodeJsonMessage(typeName, what, text, options) as T;
+  const message = decodeJsonMessage(protoSchemas, typeName, what, text, options) as T;
   if (!message[requireOneof]) throw new DecodeError(`${what}: no ${String(requireOneof)} set`);
   return message;
 }

@@ -1,8 +1,12 @@
-/** The codec against proto/testdata/frames.json, in both directions (format: proto/testdata/README.md). */
+/**
+ * Both codecs against proto/testdata/frames.json, in both directions (format: proto/testdata/README.md): the
+ * server's (protobufjs classes, codec.ts) and the browser SDK's (client.proto's field table, client/codec.ts).
+ */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import * as lean from './client/codec.js';
 import {
   clientFrameFromJson,
   clientFrameToJson,
@@ -41,7 +45,7 @@ interface Codec {
   fromJson(text: string): object;
   toJson(frame: object): string;
 }
-const codecs: Record<string, Codec> = {
+const serverCodecs: Record<string, Codec> = {
   'switchboard.v1.ClientFrame': {
     decode: decodeClientFrame,
     encode: encodeClientFrame,
@@ -56,8 +60,22 @@ const codecs: Record<string, Codec> = {
     toJson: serverFrameToJson,
   },
 };
+const leanCodecs: Record<string, Codec> = {
+  'switchboard.v1.ClientFrame': {
+    decode: lean.decodeClientFrame,
+    encode: lean.encodeClientFrame,
+    fromJson: (text) => lean.clientFrameFromJson(text),
+    toJson: lean.clientFrameToJson,
+  },
+  'switchboard.v1.ServerFrame': {
+    decode: lean.decodeServerFrame,
+    encode: lean.encodeServerFrame,
+    fromJson: (text) => lean.serverFrameFromJson(text, { unknownFields: 'reject' }),
+    toJson: lean.serverFrameToJson,
+  },
+};
 
-function codecOf(type: string): Codec {
+function codecOf(codecs: Record<string, Codec>, type: string): Codec {
   const codec = codecs[type];
   if (!codec) throw new Error(`frames.json: no codec for ${type}`);
   return codec;
@@ -66,7 +84,10 @@ function codecOf(type: string): Codec {
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const unhex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
 
-describe('golden frame vectors (proto/testdata/frames.json)', () => {
+describe.each([
+  ['server codec (protobufjs)', serverCodecs],
+  ['browser SDK codec (client.proto table)', leanCodecs],
+])('golden frame vectors (proto/testdata/frames.json), %s', (_name, codecs) => {
   it('is the format this test reads, with cases of both frame types', () => {
     expect(golden.format).toBe('switchboard-frame-vectors/1');
     expect(new Set(golden.vectors.map((v) => v.type))).toEqual(new Set(Object.keys(codecs)));
@@ -74,7 +95,7 @@ describe('golden frame vectors (proto/testdata/frames.json)', () => {
 
   for (const vector of golden.vectors) {
     describe(`${vector.type} ${vector.name}`, () => {
-      const codec = codecOf(vector.type);
+      const codec = codecOf(codecs, vector.type);
       it('binary -> JSON gives the canonical JSON', () => {
         expect(JSON.parse(codec.toJson(codec.decode(unhex(vector.binary))))).toEqual(vector.json);
       });
@@ -95,7 +116,7 @@ describe('golden frame vectors (proto/testdata/frames.json)', () => {
 
   for (const invalid of golden.invalidJson) {
     it(`${invalid.type} refuses ${invalid.name}`, () => {
-      expect(() => codecOf(invalid.type).fromJson(invalid.text)).toThrow(DecodeError);
+      expect(() => codecOf(codecs, invalid.type).fromJson(invalid.text)).toThrow(DecodeError);
     });
   }
 });

@@ -10,7 +10,7 @@ import { decodeBase64 } from './base64.js';
 import type { FieldDescriptor } from './descriptor.js';
 import { DecodeError } from './errors.js';
 import { nestingProblem } from './json-scan.js';
-import { enumValues, type MessageSchema, messageSchema } from './json-schema.js';
+import type { MessageSchema, SchemaSet } from './schema-set.js';
 
 export interface JsonDecodeOptions {
   /** Longest text accepted, in UTF-16 code units. Default 16 MiB; a WebSocket server bounds frames first. */
@@ -30,6 +30,7 @@ export const DEFAULT_JSON_DECODE_LIMITS = Object.freeze({ maxLength: 16 * 1024 *
 
 /** Parses `text` as the message type `typeName`; throws DecodeError naming the field and what it expects. */
 export function decodeJsonMessage(
+  schemas: SchemaSet,
   typeName: string,
   what: string,
   text: string,
@@ -49,8 +50,8 @@ export function decodeJsonMessage(
     throw new DecodeError(`${what}: not JSON`, { cause });
   }
   if (!isObject(value)) throw new DecodeError(`${what}: JSON must be an object`);
-  const reader = new Reader(what, options.unknownFields === 'ignore');
-  return reader.message(messageSchema(typeName), value, '');
+  const reader = new Reader(schemas, what, options.unknownFields === 'ignore');
+  return reader.message(schemas.messageSchema(typeName), value, '');
 }
 
 const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
@@ -88,6 +89,7 @@ function kindOf(value: unknown): string {
 
 class Reader {
   constructor(
+    private readonly schemas: SchemaSet,
     private readonly what: string,
     private readonly ignoreUnknown: boolean,
   ) {}
@@ -155,7 +157,7 @@ class Reader {
         return this.enumValue(field.enum as string, value, at);
       case 'message': {
         if (!isObject(value)) this.fail(at, `object expected, got ${kindOf(value)}`);
-        return this.message(messageSchema(field.message as string), value, at);
+        return this.message(this.schemas.messageSchema(field.message as string), value, at);
       }
       default: {
         const range = INTEGER_RANGES[field.type];
@@ -192,7 +194,7 @@ class Reader {
 
   enumValue(enumName: string, value: unknown, at: string): number {
     if (typeof value === 'string') {
-      const values = enumValues(enumName);
+      const values = this.schemas.enumValues(enumName);
       if (!Object.hasOwn(values, value)) this.fail(at, `${value} is not a value of ${enumName}`);
       return values[value] as number;
     }

@@ -6,36 +6,48 @@
  */
 import { encodeBase64 } from './base64.js';
 import type { FieldDescriptor } from './descriptor.js';
-import { enumName, type MessageSchema, messageSchema } from './json-schema.js';
+import type { MessageSchema, SchemaSet } from './schema-set.js';
 
 const SIXTY_FOUR_BIT = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 
-/** The JSON object of `message` (an instance of the generated class of `typeName`). */
-export function encodeJsonMessage(typeName: string, message: object): Record<string, unknown> {
-  return writeMessage(messageSchema(typeName), message as Record<string, unknown>);
+/** The JSON object of `message` (a message of type `typeName`, e.g. an instance of its class). */
+export function encodeJsonMessage(
+  schemas: SchemaSet,
+  typeName: string,
+  message: object,
+): Record<string, unknown> {
+  return writeMessage(schemas, schemas.messageSchema(typeName), message as Record<string, unknown>);
 }
 
-function writeMessage(schema: MessageSchema, message: Record<string, unknown>): Record<string, unknown> {
+function writeMessage(
+  schemas: SchemaSet,
+  schema: MessageSchema,
+  message: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const field of schema.fields) {
     const value = message[field.js];
     if (value === null || value === undefined) continue;
     if (field.repeated) {
       const list = value as readonly unknown[];
-      if (list.length > 0) out[field.json] = list.map((element) => writeValue(field, element));
-    } else if (field.oneof || !isDefault(field, value)) out[field.json] = writeValue(field, value);
+      if (list.length > 0) out[field.json] = list.map((element) => writeValue(schemas, field, element));
+    } else if (field.oneof || !isDefault(field, value)) out[field.json] = writeValue(schemas, field, value);
   }
   return out;
 }
 
-function writeValue(field: FieldDescriptor, value: unknown): unknown {
+function writeValue(schemas: SchemaSet, field: FieldDescriptor, value: unknown): unknown {
   switch (field.type) {
     case 'bytes':
       return encodeBase64(value as Uint8Array);
     case 'enum':
-      return enumName(field.enum as string, value as number) ?? value;
+      return schemas.enumName(field.enum as string, value as number) ?? value;
     case 'message':
-      return writeMessage(messageSchema(field.message as string), value as Record<string, unknown>);
+      return writeMessage(
+        schemas,
+        schemas.messageSchema(field.message as string),
+        value as Record<string, unknown>,
+      );
     case 'double':
     case 'float':
       return Number.isFinite(value) ? value : String(value);

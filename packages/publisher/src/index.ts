@@ -1,3 +1,6 @@
+// A backend that installed only this package connects to its bus here (memory, amqp://, kafka://, redis://):
+// `new Publisher({ transport: await connectBus(process.env.SWITCHBOARD_BUS) })`.
+export { type ConnectBusOptions, connectBus, type Transport } from '@switchboard/bus';
 export { PublisherError, type PublisherErrorCode, PublisherErrorCodes } from './errors.js';
 export type { Payload } from './payload.js';
 export { toPayloadBytes } from './payload.js';

@@ -20,12 +20,13 @@ describe('buildWebAssets', () => {
     expect(appJs).not.toMatch(/from\s*["']ws["']/);
     expect(appJs).not.toMatch(/import\(\s*["']ws["']\s*\)/);
     expect(appJs).not.toContain('WebSocketServer');
-    // protobufjs and the SDK are inside.
+    // The SDK and its codec are inside; protobufjs is not (the SDK's codec needs none, issue 19).
     expect(appJs).toContain('switchboard.v1.protobuf');
 
     const map = JSON.parse(appJsMap) as { sources: string[] };
     expect(map.sources.some((s) => s.endsWith('app/main.ts'))).toBe(true);
-    expect(map.sources.some((s) => s.includes('protobufjs'))).toBe(true);
+    expect(map.sources.some((s) => s.includes('protocol/src/client/'))).toBe(true);
+    expect(map.sources.some((s) => s.includes('protobufjs'))).toBe(false);
     expect(map.sources.some((s) => /(^|\/)ws\//.test(s))).toBe(false);
   });
 
