@@ -62,7 +62,10 @@ async function up(o) {
     throw new UsageError(
       `nginx not found at ${nginxBinary()}: apt-get install nginx-light (or set NGINX_BIN)`,
     );
-  if (!/^rediss?:\/\//.test(o.redis)) throw new UsageError(`--redis: "${o.redis}" is not redis://host:port`);
+  if (!/^(rediss?|redis\+sentinel):\/\//.test(o.redis))
+    throw new UsageError(
+      `--redis: "${o.redis}" is not redis://host:port or redis+sentinel://host:port,…/primary`,
+    );
 
   const logDir = join(o.dir, 'logs');
   const nginxDir = join(o.dir, 'nginx');

@@ -65,10 +65,13 @@ export function resolveBus(raw) {
     throw new UsageError(
       '--bus kafka: name the broker, e.g. --bus kafka://127.0.0.1:9092 (the topology does not start Kafka)',
     );
-  if (/^amqps?:\/\//.test(raw) && URL.canParse(raw)) return raw;
+  // A RabbitMQ cluster: every node's full URL, comma-separated (the bus checks each at start-up).
+  if (raw.split(/,(?=\s*amqps?:\/\/)/).every((u) => /^\s*amqps?:\/\//.test(u) && URL.canParse(u.trim())))
+    return raw;
   if (/^kafka:\/\/[^,\s]+(,[^,\s]+)*$/.test(raw)) return raw;
   if (raw === 'redis') return 'redis://127.0.0.1:6379';
   if (/^rediss?:\/\//.test(raw) && URL.canParse(raw)) return raw;
+  if (/^redis\+sentinel:\/\/[^/\s]+\/[^/\s]+/.test(raw)) return raw; // Sentinel: host:port,…/primary
   throw new UsageError(
     `--bus: "${raw}" is not amqp://user:pass@host:port[/vhost], kafka://host:port,… or redis://host:port`,
   );

@@ -26,8 +26,8 @@ import { ProtocolSubscriber } from './protocol-subscriber.js';
 import { SteadyPublisher } from './steady-publisher.js';
 import { type Got, NO_FAULTS, streamFaults, summarise } from './stream-check.js';
 
-const SDK_SUBSCRIBERS = 50;
-const PROTOCOL_SUBSCRIBERS = 10;
+const SDK_SUBSCRIBER_COUNT = 50;
+const PROTOCOL_SUBSCRIBER_COUNT = 10;
 const PER_SECOND = 50;
 /** Above every message a run publishes (≤ 60 s × 50/s), so that history still has all of them at the end. */
 const RETENTION = 10_000;
@@ -54,6 +54,27 @@ const numberOf = (payload: Uint8Array) => parse(payload).n as number;
 /** The broker's name in test titles and steps. */
 const BROKER: Record<BusKind, string> = { rabbitmq: 'RabbitMQ', kafka: 'Kafka', redis: 'Redis bus' };
 
+/**
+ * What a drill built on this scenario may change (test/cluster: one node of a broker cluster killed, a
+ * rolling restart): the number of subscribers, the titles, extra topology settings, load running alongside.
+ */
+export interface OutageDrill {
+  readonly sdkSubscribers?: number;
+  readonly protocolSubscribers?: number;
+  /** The describe block's and each test's title (default: the broker down for outageS). */
+  readonly describe?: string;
+  readonly title?: (outageS: number) => string;
+  /** More `--env` values for the topology (e.g. the chat service's rate limit). */
+  readonly env?: readonly string[];
+  /** Started with the publisher, before the fault; stopped once publishing ended. Its problems fail the test. */
+  readonly alongside?: (t: Topology) => Promise<SideLoad>;
+}
+
+/** Load beside the stream (e.g. chat requests): its figures are printed with the stream's. */
+export interface SideLoad {
+  stop(): Promise<{ readonly figures: Record<string, unknown>; readonly problems: readonly string[] }>;
+}
+
 /** The outage lengths: FAILOVER_OUTAGES_S (comma-separated seconds) when set, else `defaults`. */
 export function outageLengths(defaults: readonly number[], raw = process.env.FAILOVER_OUTAGES_S): number[] {
   if (raw === undefined || raw.trim() === '') return [...defaults];
@@ -68,8 +89,9 @@ export function outageTests(
   kind: BusKind,
   start: () => Promise<Brokers>,
   defaultsS: readonly number[],
+  drill: OutageDrill = {},
 ): void {
-  describe(`${BROKER[kind]} outage mid-stream (issue 18)`, () => {
+  describe(drill.describe ?? `${BROKER[kind]} outage mid-stream (issue 18)`, () => {
     let brokers: Brokers;
 
     beforeAll(async () => {
@@ -84,17 +106,20 @@ export function outageTests(
 
     for (const outageS of outageLengths(defaultsS))
       itWithinBudget(
-        `${BROKER[kind]} down ${outageS} s: every subscriber (SDK and protocol-only) gets every confirmed message, once, in order`,
+        drill.title?.(outageS) ??
+          `${BROKER[kind]} down ${outageS} s: every subscriber (SDK and protocol-only) gets every confirmed message, once, in order`,
         budgetMs(outageS),
-        (steps) => outageRun(brokers, outageS, steps),
+        (steps) => outageRun(brokers, outageS, steps, drill),
       );
   });
 }
 
-async function outageRun(brokers: Brokers, outageS: number, steps: Steps): Promise<void> {
+async function outageRun(brokers: Brokers, outageS: number, steps: Steps, drill: OutageDrill): Promise<void> {
+  const SDK_SUBSCRIBERS = drill.sdkSubscribers ?? SDK_SUBSCRIBER_COUNT;
+  const PROTOCOL_SUBSCRIBERS = drill.protocolSubscribers ?? PROTOCOL_SUBSCRIBER_COUNT;
   const t = await Topology.up(brokers, {
     replicas: ['history=2'],
-    env: [`history:HISTORY_MAX_PER_CHANNEL=${RETENTION}`],
+    env: [`history:HISTORY_MAX_PER_CHANNEL=${RETENTION}`, ...(drill.env ?? [])],
   });
   const protocolClients: ProtocolSubscriber[] = [];
   try {
@@ -137,6 +162,7 @@ async function outageRun(brokers: Brokers, outageS: number, steps: Steps): Promi
       inFlight: publisher.inFlight,
     });
     publisher.start();
+    const alongside = await drill.alongside?.(t);
     steps.step('publishing before the outage', counts);
     await waitFor(
       '100 confirmed publishes, 50 at every subscriber',
@@ -178,6 +204,8 @@ async function outageRun(brokers: Brokers, outageS: number, steps: Steps): Promi
     await sleep(3_000);
     steps.step("the publisher's last answers", counts);
     await publisher.stop();
+    steps.step('the load alongside to end');
+    const side = await alongside?.stop();
 
     steps.step('reading history');
     const stored = await historyNumbers(t, channel);
@@ -209,6 +237,14 @@ async function outageRun(brokers: Brokers, outageS: number, steps: Steps): Promi
       refused: refused.size,
       outcomeUnknown: publisher.unknown().length,
       otherAnswers: publisher.other().length,
+      ...(publisher.other().length > 0
+        ? {
+            otherAnswerDetails: publisher
+              .other()
+              .slice(0, 5)
+              .map((o) => `${o.n}: ${o.status} ${o.detail}`),
+          }
+        : {}),
       brokerStopMs: outage.downAt - outage.stopAt,
       brokerDownMs: outage.startAt - outage.downAt,
       brokerStartMs: outage.backAt - outage.startAt,
@@ -239,6 +275,7 @@ async function outageRun(brokers: Brokers, outageS: number, steps: Steps): Promi
       },
       sdkFaults: summarise(ofKind('sdk')),
       protocolFaults: summarise(ofKind('protocol')),
+      ...(side ? { alongside: side.figures } : {}),
     };
     console.log(`[failover ${brokers.kind}] outage ${outageS} s: ${JSON.stringify(figures)}`);
 
@@ -269,6 +306,7 @@ async function outageRun(brokers: Brokers, outageS: number, steps: Steps): Promi
       protocolClients.flatMap((c) => c.failures),
       'protocol subscribers refused',
     ).toEqual([]);
+    expect(side?.problems ?? [], 'the load alongside').toEqual([]);
   } finally {
     for (const c of protocolClients) c.stop();
     await t.down();

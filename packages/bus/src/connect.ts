@@ -3,9 +3,9 @@
  * Redis transports are imported lazily, so a process on the memory bus never loads amqplib, kafkajs or
  * ioredis. Used by the edge and by every service, so they agree on the URL forms:
  *   memory                          the in-process bus (one per process)
- *   amqp://user:pass@host:port/vhost, amqps://…
+ *   amqp://user:pass@host:port/vhost, amqps://… (a cluster: several full URLs separated by commas)
  *   kafka://host:port,host:port[?replication=3&min_insync=2]   (kafka/kafka-replication.ts)
- *   redis://[user:pass@]host:port[/db], rediss://… (TLS)
+ *   redis://[user:pass@]host:port[/db], rediss://… (TLS), redis+sentinel://host:port,host:port/primary[/db]
  */
 import type { TopicBoundsOption } from './backlog.js';
 import { BusNameError } from './errors.js';
@@ -51,7 +51,8 @@ export function busKind(url: string): 'memory' | 'amqp' | 'kafka' | 'redis' | un
   if (url === 'memory') return 'memory';
   if (url.startsWith('amqp://') || url.startsWith('amqps://')) return 'amqp';
   if (url.startsWith('kafka://')) return 'kafka';
-  if (url.startsWith('redis://') || url.startsWith('rediss://')) return 'redis';
+  if (url.startsWith('redis://') || url.startsWith('rediss://') || url.startsWith('redis+sentinel://'))
+    return 'redis';
   return undefined;
 }
 

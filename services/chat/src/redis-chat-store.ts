@@ -10,7 +10,9 @@
  *   client:<len(author)>:<author>:<clientMsgId>  -> message id, expires after clientMsgIdTtlSeconds
  *   members:<room>                set of member user ids
  */
-import { Redis } from 'ioredis';
+
+import { createRedisClient } from '@switchboard/bus/redis-connection';
+import type { Redis } from 'ioredis';
 import type { ChatStore, CreateRoomOptions, CreateRoomResult, MessageMeta, RoomList } from './chat-store.js';
 
 export interface RedisChatStoreOptions {
@@ -56,7 +58,7 @@ export class RedisChatStore implements ChatStore {
       this.#redis = options.redis;
       this.#owned = false;
     } else if (options.url) {
-      this.#redis = new Redis(options.url, { maxRetriesPerRequest: 3 });
+      this.#redis = createRedisClient(options.url, { maxRetriesPerRequest: 3 }, 'REDIS_URL');
       this.#redis.on('error', (error: Error) => options.onError?.(error));
       this.#owned = true;
     } else throw new Error('RedisChatStore needs `url` or `redis`');

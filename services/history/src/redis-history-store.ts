@@ -31,8 +31,9 @@
  * snapshot). Times come from the injected clock, not Redis's.
  */
 import { randomUUID } from 'node:crypto';
+import { createRedisClient } from '@switchboard/bus/redis-connection';
 import { switchboard } from '@switchboard/protocol';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import {
   DEFAULT_BOUNDS,
   type EvictionReason,
@@ -122,7 +123,7 @@ export class RedisHistoryStore implements HistoryStore {
     this.#prefix = options.prefix ?? REDIS_HISTORY_PREFIX;
     this.#now = options.now ?? Date.now;
     this.#newEpoch = options.newEpoch ?? (() => randomUUID());
-    this.#redis = new Redis(options.url, { ...options.redis });
+    this.#redis = createRedisClient(options.url, { ...options.redis }, 'REDIS_URL');
     this.#redis.defineCommand('sbHistoryAppend', { numberOfKeys: 5, lua: APPEND });
     this.#redis.defineCommand('sbHistoryRead', { numberOfKeys: 5, lua: READ });
     this.#redis.defineCommand('sbHistoryOpen', { numberOfKeys: 5, lua: OPEN });

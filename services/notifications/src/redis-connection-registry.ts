@@ -13,7 +13,9 @@
  * interleave with each other or with a heartbeat); a heartbeat is one MULTI. The scripts compute key names
  * from ids, so this needs a single Redis (or a primary with replicas/Sentinel), not Redis Cluster.
  */
-import { Redis } from 'ioredis';
+
+import { createRedisClient } from '@switchboard/bus/redis-connection';
+import type { Redis } from 'ioredis';
 import {
   byConnectionId,
   type ConnectionRef,
@@ -106,7 +108,7 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
   constructor(options: RedisConnectionRegistryOptions) {
     if (!options.redis && !options.url)
       throw new Error('RedisConnectionRegistry needs a `redis` client or a `url`');
-    const redis = options.redis ?? new Redis(options.url!, { lazyConnect: false });
+    const redis = options.redis ?? createRedisClient(options.url!, { lazyConnect: false }, 'REDIS_URL');
     this.#owned = !options.redis;
     this.#prefix = options.prefix ?? DEFAULT_CONNECTION_PREFIX;
     redis.defineCommand('sbConnOpen', { numberOfKeys: 0, lua: OPEN });

@@ -13,7 +13,9 @@
  * scripts build some key names from ids (notification hashes, user sets), so they assume one Redis (or a
  * primary with replicas), not Redis Cluster.
  */
-import { Redis } from 'ioredis';
+
+import { createRedisClient } from '@switchboard/bus/redis-connection';
+import type { Redis } from 'ioredis';
 import type { AddResult, InboxStore, InboxStoreOptions, Notification } from './inbox-store.js';
 
 export const DEFAULT_INBOX_PREFIX = 'sb:inbox:';
@@ -110,7 +112,7 @@ export class RedisInboxStore implements InboxStore {
 
   constructor(options: RedisInboxStoreOptions) {
     if (!options.redis && !options.url) throw new Error('RedisInboxStore needs a `redis` client or a `url`');
-    const redis = options.redis ?? new Redis(options.url!, { lazyConnect: false });
+    const redis = options.redis ?? createRedisClient(options.url!, { lazyConnect: false }, 'REDIS_URL');
     this.#owned = !options.redis;
     this.#prefix = options.prefix ?? DEFAULT_INBOX_PREFIX;
     this.#maxPerUser = options.maxPerUser ?? 0;

@@ -15,7 +15,8 @@
  * replicas/Sentinel), not Redis Cluster.
  */
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { createRedisClient } from '@switchboard/bus/redis-connection';
+import type { Redis } from 'ioredis';
 import {
   byConnectionId,
   type ConnectionRef,
@@ -149,7 +150,7 @@ export class RedisPresenceStore implements PresenceStore {
 
   /** A store on a new ioredis client for `url` (redis:// or rediss://). */
   static connect(url: string, options: { readonly prefix?: string } = {}): RedisPresenceStore {
-    return new RedisPresenceStore({ redis: new Redis(url), prefix: options.prefix });
+    return new RedisPresenceStore({ redis: createRedisClient(url, {}, 'REDIS_URL'), prefix: options.prefix });
   }
 
   constructor(options: RedisPresenceStoreOptions) {

@@ -12,7 +12,9 @@
  * after the deadline rejects it (the broker may have routed it before the connection went: no client can
  * know). A message whose confirm was lost may be written again on the next connection: at least once.
  * A publish that rejects after it was written at least once says so (`maybeDelivered`): its outcome is
- * unknown, unlike one that never reached a channel.
+ * unknown, unlike one that never reached a channel. A nacked write (a quorum queue without a leader for a
+ * moment, in a cluster) is written again until the deadline: the deadline then rejects it like any waiting
+ * publish (maybeDelivered), or, when the last nack comes after the deadline, with BusRejectedError.
  */
 import type { Options } from 'amqplib';
 import { BusClosedError, BusRejectedError, BusUnavailableError } from '../errors.js';
@@ -22,6 +24,8 @@ import type { Session } from './session.js';
 const NACKED = 'message nacked'; // amqplib's error for a basic.nack
 /** Pause before writing again when a channel broke while its connection stayed up. */
 const SAME_SESSION_RETRY_MS = 50;
+/** Pause before writing a nacked message again (a quorum queue electing a leader: ~1 s on a busy cluster). */
+const NACK_RETRY_MS = 200;
 
 export interface ConfirmedPublish {
   readonly what: string;
@@ -154,7 +158,17 @@ export class ConfirmQueue {
     const { what, resend } = entry.publish;
     if (!error) this.#settle(entry);
     else if (error instanceof Error && error.message === NACKED) {
-      this.#settle(entry, new BusRejectedError(`${what}: broker nacked the message`, { cause: error }));
+      if (resend && !this.#manager.closed && Date.now() < entry.deadline) {
+        // A quorum queue refuses messages while it has no leader (its node stopping or lost, until the
+        // others elect one): write it again after a pause, until the deadline. It may then come after a
+        // later publish the queue accepted meanwhile; on a route to several queues, one that took the
+        // nacked write gets it twice (at least once).
+        entry.state = 'waiting';
+        this.#lastError = error;
+        void this.#manager.timers.sleep(NACK_RETRY_MS).then(() => this.#pump());
+      } else {
+        this.#settle(entry, new BusRejectedError(`${what}: broker nacked the message`, { cause: error }));
+      }
     } else if (this.#manager.closed) this.#settle(entry, new BusClosedError());
     else if (!resend) {
       const detail = `${what}: connection lost before the broker confirmed`;

@@ -9,6 +9,7 @@ import amqp from 'amqplib';
 import { BusClosedError, BusError, BusRejectedError, BusUnavailableError } from '../errors.js';
 import type { TransportEvent } from '../transport.js';
 import { fullJitter } from './backoff.js';
+import { redact } from './broker-urls.js';
 import type { ResolvedOptions } from './options.js';
 import { Session } from './session.js';
 import { TimerSet } from './timers.js';
@@ -41,6 +42,8 @@ export class ConnectionManager {
   #everConnected = false;
   #nextSessionId = 1;
   #lastError: Error | undefined;
+  /** Index in options.urls of the node to try first on the next connect round. */
+  #nextUrl = 0;
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
@@ -143,33 +146,58 @@ export class ConnectionManager {
     this.events.removeAllListeners();
   }
 
+  /**
+   * Each round tries every node once, in order, starting after the node whose connection was lost (so a
+   * dead node is not dialled first); only a round in which no node answered waits out the backoff.
+   */
   async #connectLoop(): Promise<void> {
     if (this.#connecting) return;
     this.#connecting = true;
     try {
       for (let attempt = 0; !this.#closed; attempt++) {
-        try {
-          const session = await this.#open();
+        const session = await this.#openAny();
+        if (session) {
           if (this.#closed) {
             await session.close();
             return;
           }
           this.#publish(session);
           return;
-        } catch (error) {
-          this.#lastError = error instanceof Error ? error : new Error(String(error));
-          const delay = fullJitter(attempt, this.#options.reconnectBaseMs, this.#options.reconnectMaxMs);
-          this.#options.logger.warn({ err: error, attempt, delayMs: delay }, 'amqp connect failed; retrying');
-          if (!(await this.timers.sleep(delay))) return;
         }
+        if (this.#closed) return;
+        const delay = fullJitter(attempt, this.#options.reconnectBaseMs, this.#options.reconnectMaxMs);
+        this.#options.logger.warn(
+          { err: this.#lastError, attempt, delayMs: delay, nodes: this.#options.urls.length },
+          'amqp connect failed on every node; retrying',
+        );
+        if (!(await this.timers.sleep(delay))) return;
       }
     } finally {
       this.#connecting = false;
     }
   }
 
-  async #open(): Promise<Session> {
-    const { url, heartbeatSeconds, connectionName, logger } = this.#options;
+  /** One round over the nodes; undefined when none gave a usable session. */
+  async #openAny(): Promise<Session | undefined> {
+    const { urls, logger } = this.#options;
+    for (let tried = 0; tried < urls.length && !this.#closed; tried++) {
+      const index = (this.#nextUrl + tried) % urls.length;
+      const url = urls[index] as string;
+      try {
+        const session = await this.#open(url);
+        // Next time (after this connection is lost) start with the node after this one.
+        this.#nextUrl = (index + 1) % urls.length;
+        return session;
+      } catch (error) {
+        this.#lastError = error instanceof Error ? error : new Error(String(error));
+        if (urls.length > 1) logger.warn({ err: error, node: redact(url) }, 'amqp node did not answer');
+      }
+    }
+    return undefined;
+  }
+
+  async #open(url: string): Promise<Session> {
+    const { heartbeatSeconds, connectionName, logger } = this.#options;
     const connection = await amqp.connect(withHeartbeat(url, heartbeatSeconds), {
       clientProperties: { connection_name: connectionName },
       timeout: 10_000,

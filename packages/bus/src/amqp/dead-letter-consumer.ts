@@ -6,6 +6,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Closable, DeadLetter, DeadLetterHandler } from '../transport.js';
 import type { ConnectionManager, SessionResource } from './connection-manager.js';
 import type { ResolvedOptions } from './options.js';
+import { deadLetterQueueArguments, isPreconditionFailed } from './queue-declarer.js';
 import type { Session } from './session.js';
 import { deadLetterQueue, HEADER_ATTEMPTS, HEADER_ERROR, HEADER_KEY } from './topology.js';
 import { headerString } from './work-consumer.js';
@@ -44,8 +45,9 @@ export class DeadLetterConsumer implements SessionResource, Closable {
     this.#channel = channel;
     try {
       const queue = deadLetterQueue(this.#topic, this.#group);
-      await channel.assertQueue(queue, { durable: true });
-      await channel.prefetch(PREFETCH, true);
+      await declareDeadLetterQueue(session, channel, queue, this.#options.queueType, this.#options.logger);
+      // Per consumer: quorum queues refuse a channel-wide (global) limit; this channel has one consumer.
+      await channel.prefetch(PREFETCH, false);
       await channel.consume(queue, (message) => void this.#onMessage(channel, message), { noAck: false });
     } catch (error) {
       if (this.#channel === channel) this.#channel = previous;
@@ -70,14 +72,19 @@ export class DeadLetterConsumer implements SessionResource, Closable {
 
   async #onMessage(channel: Channel, message: ConsumeMessage | null): Promise<void> {
     if (!message) return;
-    const attempts = message.properties.headers?.[HEADER_ATTEMPTS];
+    const headers = message.properties.headers ?? {};
+    // Dead-lettered by the broker (x-delivery-limit, queue-declarer.ts): no attempt count or error of ours.
+    const byBroker = headers[HEADER_ATTEMPTS] === undefined && headers['x-death'] !== undefined;
+    const attempts = byBroker ? headers['x-delivery-count'] : headers[HEADER_ATTEMPTS];
     const letter: DeadLetter = {
       topic: this.#topic,
       group: this.#group,
       key: headerString(message, HEADER_KEY) ?? '',
       bytes: new Uint8Array(message.content.buffer, message.content.byteOffset, message.content.byteLength),
       attempts: typeof attempts === 'number' ? attempts : Number(attempts ?? 0),
-      error: headerString(message, HEADER_ERROR) ?? '',
+      error:
+        headerString(message, HEADER_ERROR) ??
+        (byBroker ? 'delivery limit reached: its consumers died or gave it back that often' : ''),
     };
     let ok = true;
     try {
@@ -98,4 +105,30 @@ export class DeadLetterConsumer implements SessionResource, Closable {
       // channel closed meanwhile: the broker requeued the letter
     }
   }
+}
+
+/**
+ * Declares the DLQ on its own channel: a DLQ an earlier version declared classic (406 on a quorum
+ * declaration) is consumed as it is; the work consumer's declaration reports it with the group's queues.
+ */
+async function declareDeadLetterQueue(
+  session: Session,
+  channel: Channel,
+  queue: string,
+  queueType: ResolvedOptions['queueType'],
+  logger: ResolvedOptions['logger'],
+): Promise<void> {
+  const probe = await session.connection.createChannel();
+  probe.on('error', () => undefined);
+  try {
+    await probe.assertQueue(queue, { durable: true, arguments: deadLetterQueueArguments(queueType) });
+  } catch (error) {
+    if (!isPreconditionFailed(error)) throw error;
+    logger.debug({ queue }, 'dead-letter queue exists with other arguments; consumed as it is');
+  } finally {
+    await Promise.resolve()
+      .then(() => probe.close())
+      .catch(() => undefined);
+  }
+  await channel.checkQueue(queue);
 }

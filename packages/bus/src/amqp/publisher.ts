@@ -1,10 +1,11 @@
 /**
- * Publishing with publisher confirms. A publish resolves only after the broker's ack; a nack rejects with
- * BusRejectedError. Every publish of a transport goes through its one ConfirmQueue (confirm-queue.ts): call
- * order is kept, also across reconnects; while the connection is down a publish waits for the reconnect up
- * to `publishTimeoutMs`, then rejects with BusUnavailableError and is never written afterwards. A message
- * whose confirm was lost with the connection is written again on the next one (at least once), unless
- * `resendAfterLostConfirm` is false: then it rejects with BusUnavailableError instead of risking a duplicate.
+ * Publishing with publisher confirms. A publish resolves only after the broker's ack; a nack is written
+ * again until the publish timeout, then rejects with BusRejectedError. Every publish of a transport goes
+ * through its one ConfirmQueue (confirm-queue.ts): call order is kept, also across reconnects; while the
+ * connection is down a publish waits for the reconnect up to `publishTimeoutMs`, then rejects with
+ * BusUnavailableError and is never written afterwards. A message whose confirm was lost with the connection
+ * is written again on the next one (at least once), unless `resendAfterLostConfirm` is false: then it
+ * rejects with BusUnavailableError instead of risking a duplicate.
  *
  * No `mandatory` flag: a work message for a topic no group consumes yet, or a delivery no node wants,
  * is dropped by the exchange like on any exchange without matching queues (the memory transport does

@@ -21,7 +21,8 @@
  * the dead-letter queue and the original acked. This keeps per-key order for ordered groups (later
  * messages of the key wait behind the retry instead of overtaking a requeued copy) and needs no extra
  * queues. The attempt count lives in the consumer: if the instance dies mid-retry, the broker redelivers
- * the message (redelivered = true) and counting restarts at 1; classic queues keep no delivery count.
+ * the message (redelivered = true) and counting restarts at 1. A message that kills its consumer every
+ * time is caught by the quorum queue's x-delivery-limit instead, which the broker counts (queue-declarer.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
@@ -42,6 +43,7 @@ import {
 } from './membership.js';
 import type { ResolvedOptions } from './options.js';
 import { publishConfirmed } from './publisher.js';
+import type { DurableQueueSettings } from './queue-declarer.js';
 import type { Session } from './session.js';
 import {
   deadLetterQueue,
@@ -55,7 +57,6 @@ import {
   MEMBERS_EXCHANGE,
   membersRoutingKey,
   shardQueue,
-  type WorkGroupBound,
 } from './topology.js';
 
 export const DEFAULT_PREFETCH = 16;
@@ -161,12 +162,12 @@ export class WorkConsumer implements SessionResource, Closable {
     await membership?.close().catch(ignore);
   }
 
-  /** The topic's backlog bound (backlog.ts), declared through short-lived channels of `session`. */
-  #bound(session: Session): WorkGroupBound | undefined {
-    const bound = this.#options.topicBounds.get(this.#topic);
-    if (!bound) return undefined;
+  /** How the group's durable queues are declared (queue-declarer.ts), probing through short-lived channels. */
+  #queueSettings(session: Session): DurableQueueSettings {
     return {
-      bound,
+      queueType: this.#options.queueType,
+      deliveryLimit: this.#options.deliveryLimit,
+      bound: this.#options.topicBounds.get(this.#topic),
       // Not session.openChannel: its error listener would log the expected 406 of a legacy queue as a
       // channel failure; declareWorkGroup reports that itself, once per group.
       openChannel: async () => {
@@ -191,10 +192,11 @@ export class WorkConsumer implements SessionResource, Closable {
         this.#group,
         false,
         this.#options.shards,
-        this.#bound(session),
+        this.#queueSettings(session),
       );
-      // global = true: RabbitMQ applies the limit to the whole channel, i.e. to this instance.
-      await channel.prefetch(this.#prefetch, true);
+      // Per consumer (global = false): quorum queues refuse a channel-wide limit, and the channel has only
+      // this one consumer, so the limit still applies to the whole instance.
+      await channel.prefetch(this.#prefetch, false);
       for (const queue of queues) {
         await channel.consume(queue, (message) => this.#onMessage(lane, message), { noAck: false });
       }
@@ -225,7 +227,7 @@ export class WorkConsumer implements SessionResource, Closable {
         this.#group,
         true,
         this.#options.shards,
-        this.#bound(session),
+        this.#queueSettings(session),
       );
       await this.#listen(membership);
     } catch (error) {

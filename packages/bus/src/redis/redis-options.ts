@@ -1,5 +1,7 @@
 /** Options of the Redis transport, with named defaults. Library code: nothing here reads the environment. */
+
 import { resolveTopicBounds, type TopicBound, type TopicBoundsOption } from '../backlog.js';
+import { parseRedisUrl } from './redis-connection.js';
 
 type LogFn = (obj: object, msg?: string) => void;
 
@@ -15,7 +17,10 @@ const noop: LogFn = () => undefined;
 export const silentLogger: RedisBusLogger = { debug: noop, info: noop, warn: noop, error: noop };
 
 export interface RedisTransportOptions {
-  /** `redis://[user:pass@]host:port[/db]` or `rediss://…` (TLS). */
+  /**
+   * `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS), or a primary watched by Sentinel:
+   * `redis+sentinel://[user:pass@]host:port,host:port/primary-name[/db]` (redis-connection.ts).
+   */
   readonly url: string;
   /** CLIENT SETNAME of every connection, so CLIENT LIST shows which process it is. Default `switchboard`. */
   readonly connectionName?: string;
@@ -103,9 +108,7 @@ export const REDIS_DEFAULTS = {
 } as const;
 
 export function resolveRedisOptions(options: RedisTransportOptions): ResolvedRedisOptions {
-  if (!/^rediss?:\/\//.test(options.url)) {
-    throw new TypeError(`RedisTransport url must start with redis:// or rediss://, got "${options.url}"`);
-  }
+  parseRedisUrl(options.url, 'RedisTransport url'); // throws RedisUrlError naming the fix
   const resolved: ResolvedRedisOptions = {
     url: options.url,
     connectionName: options.connectionName ?? REDIS_DEFAULTS.connectionName,

@@ -6,7 +6,7 @@
  * blocking XREADGROUP, one subscriber connection per node.
  */
 import { EventEmitter } from 'node:events';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { BusClosedError, BusUnavailableError } from '../errors.js';
 import { assertName } from '../routes.js';
 import type {
@@ -22,6 +22,7 @@ import type {
 } from '../transport.js';
 import { RedisDeadLetterConsumer } from './dead-letters.js';
 import { openRedisNodeInbox } from './node-inbox.js';
+import { createRedisClient } from './redis-connection.js';
 import { shardCountKey } from './redis-names.js';
 import {
   type RedisBusLogger,
@@ -119,7 +120,7 @@ export class RedisTransport implements Transport {
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), 1_000),
       ...overrides,
     };
-    const connection = new Redis(this.options.url, settings);
+    const connection = createRedisClient(this.options.url, settings, 'Redis bus URL');
     connection.on('error', (error: Error) => {
       if (!this.#closed) this.#logger.debug({ err: error, role }, 'redis connection error');
     });
