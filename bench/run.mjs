@@ -13,7 +13,7 @@ import { args } from './lib/pub-driver.mjs';
 import { barChart } from './lib/svg.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = ['fanout', 'connections', 'latency', 'roundtrip'];
+const SCENARIOS = ['fanout', 'connections', 'latency', 'roundtrip', 'storm'];
 const ALL_PEERS = [
   'ws-batched',
   'ws-naive',
@@ -28,9 +28,10 @@ export const USAGE = `usage: pnpm bench <scenario> [options]
 
 scenarios:
   fanout        one channel, N subscribers, 100-byte payload; publisher at max rate (credit flow) and fixed rates
-  connections   idle connections: connect rate and server RSS per connection
+  connections   idle connections: connect rate, CPU-µs per connect (server, broker, clients), RSS per connection
   latency       publish->deliver p50/p99/p999 at 25/50/75% of the peer's max rate
   roundtrip     client send -> service (Switchboard: chat + history) -> room fan-out
+  storm         N clients reconnecting like the SDK; SIGKILL the server, restart: time to all ready again
 
 common options:
   --peers a,b,...        ${ALL_PEERS.join(', ')} (default: all but kafka)
@@ -47,9 +48,12 @@ common options:
   --out DIR              results directory (default bench/results)
 fanout:      --rates max,500,1000   (messages/s published; max = credit-limited)  --window N (max-rate credit)
 connections: --connections N (default 10000) --concurrency N (per client process, default 64) --hold S (default 3)
+             --jwt on|off|both (Switchboard clients present HS256 tokens; default both: a row each)
+             --rounds N (every peer N times, interleaved; the summary gives medians and spreads)
 latency:     --max-rate R (messages/s; default: measured first with a max run) --percents 25,50,75 --probe-every N (10)
              --repeat N (3: each rate measured N times; the table gives the median and the spread of the p99)
 roundtrip:   --senders N (default 10) --rate R (sends/s in total, default 100)
+storm:       --connections N (default 10000) --repeat N (runs per peer, default 3) --jwt on|off (Switchboard, default on)
 `;
 
 const opts = args(process.argv.slice(3));
@@ -72,6 +76,8 @@ const cfg = {
   perProc: num(opts['per-proc'], 15_000),
   concurrency: num(opts.concurrency, 64),
   hold: num(opts.hold, 3),
+  jwt: opts.jwt ?? 'both',
+  rounds: num(opts.rounds, 1),
   rates: (opts.rates ?? 'max').split(',').map((r) => (r === 'max' ? 'max' : Number(r))),
   window: opts.window ? Number(opts.window) : undefined,
   maxRate: opts['max-rate'] ? Number(opts['max-rate']) : undefined,
@@ -115,6 +121,7 @@ function spawnProc(name, file, argv = [], { ts = false, profile = false } = {}) 
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   child.name = name;
+  child.spec = { name, file, argv, ts, profile }; // the storm scenario starts a killed server again
   children.add(child);
   child.on('exit', (code, signal) => {
     children.delete(child);
@@ -153,11 +160,11 @@ function waitFor(child, type, timeoutMs = 60_000) {
 }
 
 async function stopProc(child) {
-  if (!child || child.exitCode !== null) return;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   child.stopping = true;
   const exited = new Promise((r) => child.once('exit', r));
-  child.disconnect?.();
-  await Promise.race([exited, sleep(cfg.profile ? 8000 : 3000)]);
+  if (child.connected) child.disconnect();
+  await Promise.race([exited, sleep(cfg.profile ? 30_000 : 3000)]);
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
@@ -324,7 +331,7 @@ class Clients {
     this.last = new Map();
   }
 
-  static async start(peer, total, { senders = 0, mode = cfg.mode } = {}) {
+  static async start(peer, total, { senders = 0, mode = cfg.mode, jwt = false } = {}) {
     const nProcs = num(opts['client-procs'], Math.max(1, Math.ceil(total / cfg.perProc)));
     const per = Math.ceil(total / nProcs);
     const localAddresses = Array.from({ length: cfg.sources }, (_, i) => `127.0.0.${i + 2}`);
@@ -354,6 +361,7 @@ class Clients {
           senders: i === 0 ? senders : 0,
           tokens: i === 0 ? senderTokens : [],
           roundtrip: scenario === 'roundtrip',
+          jwtSecret: jwt && peer.protocol === 'switchboard' ? JWT_SECRET : undefined,
         },
       });
       await waitFor(c, 'inited');
@@ -403,6 +411,7 @@ class Clients {
   async collect() {
     const parts = await this.all('collect', 'collected');
     const latency = new Histogram();
+    const connectLatency = new Histogram();
     const replyLatency = new Histogram();
     const out = {
       frames: 0,
@@ -417,10 +426,11 @@ class Clients {
     for (const p of parts) {
       for (const k of Object.keys(out)) out[k] += p[k] ?? 0;
       latency.merge(p.latency);
+      if (p.connectLatency) connectLatency.merge(p.connectLatency);
       replyLatency.merge(p.replyLatency);
       out.errorSample ??= p.errorSample;
     }
-    return { ...out, latency, replyLatency };
+    return { ...out, latency, replyLatency, connectLatency };
   }
 
   async close() {
@@ -674,64 +684,19 @@ const printFanout = (rows) => {
   process.stdout.write(`${table(rows, fanoutColumns)}\n\n`);
 };
 
-async function connections() {
-  const results = [];
-  for (const peer of cfg.peers) {
-    const rows = await withPeer(peer, async (p, keep) => {
-      await sleep(1000);
-      const before = p.servers.map((s) => procStat(s.pid).rss);
-      const clients = keep(await Clients.start(p, cfg.connections));
-      const conn = await clients.connect(peer);
-      const t0 = performance.now();
-      while (performance.now() - t0 < cfg.hold * 1000) {
-        await sleep(250);
-        progress(`${peer} holding ${conn.ready} connections`);
-      }
-      const snap = await clients.collect();
-      const after = p.servers.map((s) => procStat(s.pid).rss);
-      endProgress();
-      const delta = after.reduce((a, b) => a + b, 0) - before.reduce((a, b) => a + b, 0);
-      return [
-        {
-          peer,
-          nodes: p.nodes,
-          connections: conn.ready,
-          failed: conn.failed,
-          stillOpen: conn.ready - (snap.closed ?? 0),
-          connectSeconds: Math.round(conn.took * 100) / 100,
-          connectPerSec: Math.round(conn.ready / conn.took),
-          rssBeforeMiB: before.map((b) => Math.round(b / 2 ** 20)),
-          rssAfterMiB: after.map((b) => Math.round(b / 2 ** 20)),
-          rssPerConnKiB: conn.ready ? Math.round((delta / conn.ready / 1024) * 10) / 10 : null,
-          note: p.note,
-          errorSample: snap.errorSample,
-        },
-      ];
-    });
-    results.push(...rows);
-  }
-  const cols = [
-    { label: 'peer', value: (r) => r.peer },
-    { label: 'nodes', value: (r) => r.nodes ?? '' },
-    { label: 'connections', value: (r) => (r.error ? `ERROR ${r.error.slice(0, 50)}` : r.connections) },
-    { label: 'failed', value: (r) => r.failed ?? '' },
-    { label: 'still open', value: (r) => r.stillOpen ?? '' },
-    { label: 'connect/s', value: (r) => k(r.connectPerSec) },
-    {
-      label: 'rss MiB before→after',
-      value: (r) => (r.rssBeforeMiB ? `${r.rssBeforeMiB.join('+')}→${r.rssAfterMiB.join('+')}` : ''),
-    },
-    { label: 'KiB/conn', value: (r) => r.rssPerConnKiB ?? '–' },
-  ];
-  process.stdout.write(`\n${table(results, cols)}\n`);
-  const ok = results.filter((r) => !r.error);
-  save(results, {
-    title: `connections: server RSS per idle connection (${cfg.connections} connections)`,
-    unit: 'KiB per connection',
-    series: ['KiB/connection'],
-    groups: ok.map((r) => ({ label: r.peer, values: [r.rssPerConnKiB] })),
+const helpers = () => ({ cfg, withPeer, Clients, sleep, progress, endProgress, procStat, table, k, save });
+const connections = async () => (await import('./lib/connections.mjs')).connectionsScenario(helpers());
+const storm = async () =>
+  (await import('./lib/storm.mjs')).stormScenario({
+    ...helpers(),
+    cfg: { ...cfg, clientProcs: opts['client-procs'] },
+    startPeer,
+    stopPeer,
+    spawnProc,
+    waitFor,
+    stopProc,
+    jwtSecret: JWT_SECRET,
   });
-}
 
 async function latency() {
   const results = [];
@@ -932,7 +897,7 @@ try {
   process.stderr.write(
     `bench ${scenario}: peers ${cfg.peers.join(', ')}; ${cfg.nodes} node(s); mode ${cfg.mode}\n`,
   );
-  await { fanout, connections, latency, roundtrip }[scenario]();
+  await { fanout, connections, latency, roundtrip, storm }[scenario]();
 } finally {
   await shutdown();
 }

@@ -5,6 +5,7 @@
  * Connections are spread over the loopback source addresses it is given (127.0.0.2 …) via localAddress.
  */
 import { Histogram } from './histogram.mjs';
+import { hs256Token } from './hs256.mjs';
 import { nowMs, parsePayload, payloadString, peek } from './payload.mjs';
 import { decodeServerFrame, encodeSend, encodeSubscribe } from './proto.mjs';
 import { OP, RawWebSocket } from './raw-ws.mjs';
@@ -24,10 +25,14 @@ const counters = {
   replies: 0,
 };
 let latency = new Histogram();
+/** Socket start → ready (Subscribed / '40' / open) of every connection (the connections scenario). */
+const connectLatency = new Histogram();
 let replyLatency = new Histogram();
 let connectStartedAt = 0;
 let lastReadyAt = 0;
 let errorSample;
+/** One token per connection when every client signs in (cfg.jwtSecret), else undefined: anonymous. */
+let tokens;
 
 const ROOM = 'bench';
 
@@ -129,6 +134,7 @@ function ready(c) {
   if (c.isReady) return;
   c.isReady = true;
   counters.ready++;
+  if (c.startedAt !== undefined) connectLatency.record(nowMs() - c.startedAt);
   lastReadyAt = nowMs();
   const lean = cfg.mode === 'lean' || (cfg.mode === 'peek' && !c.probe);
   c.wantPayload = lean && !c.sender ? (_opcode, len) => len <= 2 : () => true;
@@ -201,7 +207,7 @@ function openOne(i) {
   const target = cfg.targets[global % cfg.targets.length];
   const localAddress = cfg.localAddresses[global % cfg.localAddresses.length];
   const sender = i < (cfg.senders ?? 0);
-  const token = sender ? cfg.tokens?.[i] : undefined;
+  const token = sender ? cfg.tokens?.[i] : tokens?.[i];
   const proto = protocols[cfg.peer];
   return new Promise((resolve) => {
     const c = new RawWebSocket(
@@ -231,6 +237,7 @@ function openOne(i) {
     c.token = token;
     c.pending = new Map();
     c.probe = cfg.mode === 'peek' && global % cfg.probeEvery === 0;
+    c.startedAt = nowMs();
     c.wantPayload = () => true;
     conns.push(c);
   });
@@ -291,6 +298,11 @@ process.on('message', async (msg) => {
   switch (msg.type) {
     case 'init':
       cfg = msg.config;
+      // Connection tokens (connections --jwt on): signed here before the clock starts.
+      if (cfg.jwtSecret)
+        tokens = Array.from({ length: cfg.count }, (_, i) =>
+          hs256Token(cfg.jwtSecret, `bench-u${cfg.start + i}`),
+        );
       send('inited', { pid: process.pid });
       break;
     case 'connect':
@@ -316,6 +328,7 @@ process.on('message', async (msg) => {
         ...snapshot(),
         errorSample,
         latency: latency.toJSON(),
+        connectLatency: connectLatency.toJSON(),
         replyLatency: replyLatency.toJSON(),
       });
       break;

@@ -66,6 +66,12 @@ export interface NodeSubscription extends Closable {
   readonly node: string;
   /** Start routing `route` to this node; resolves when the broker applies it. */
   addInterest(route: Route): Promise<void>;
+  /**
+   * Start routing every one of `routes` to this node in one broker round trip where the broker allows
+   * (AMQP: pipelined bindings); resolves when the broker applies them all. Optional: without it callers
+   * add the routes one by one (InterestIndex batches a turn's new routes through it).
+   */
+  addInterests?(routes: readonly Route[]): Promise<void>;
   /** Stop routing `route` to this node. */
   removeInterest(route: Route): Promise<void>;
 }

@@ -11,8 +11,10 @@
  * bounded (`maxUserIdBytes` of UTF-8) and must be printable.
  */
 
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { ErrorCodes, type ErrorSpec } from '@switchboard/protocol';
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
+import { acceptHs256 } from './hs256-fast-path.js';
 
 export interface AuthOptions {
   readonly jwtSecret?: string;
@@ -67,12 +69,16 @@ type Key = Uint8Array | ReturnType<typeof createRemoteJWKSet>;
 
 export class Authenticator {
   readonly #key: Key | undefined;
+  /** The HS256 secret for the synchronous accept path (hs256-fast-path.ts); jose has the last word. */
+  readonly #hmacKey: KeyObject | undefined;
   readonly #options: AuthOptions;
 
   constructor(options: AuthOptions) {
     this.#options = options;
-    if (options.jwtSecret) this.#key = new TextEncoder().encode(options.jwtSecret);
-    else if (options.jwksUrl) this.#key = createRemoteJWKSet(new URL(options.jwksUrl));
+    if (options.jwtSecret) {
+      this.#key = new TextEncoder().encode(options.jwtSecret);
+      this.#hmacKey = createSecretKey(this.#key);
+    } else if (options.jwksUrl) this.#key = createRemoteJWKSet(new URL(options.jwksUrl));
   }
 
   get enabled(): boolean {
@@ -85,6 +91,14 @@ export class Authenticator {
     const maxBytes = this.#options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
     if (token.length > maxBytes || Buffer.byteLength(token, 'utf8') > maxBytes)
       throw new AuthError(ErrorCodes.InvalidToken, 'token longer than limits.maxTokenBytes');
+    if (this.#hmacKey) {
+      const accepted = acceptHs256(token, this.#hmacKey, {
+        requireExp: !this.#options.allowTokensWithoutExp,
+        ...(this.#options.jwtAudience ? { audience: this.#options.jwtAudience } : {}),
+        ...(this.#options.jwtIssuer ? { issuer: this.#options.jwtIssuer } : {}),
+      });
+      if (accepted) return accepted;
+    }
     const options = {
       algorithms: [this.#options.jwtSecret ? 'HS256' : 'RS256'],
       ...(this.#options.allowTokensWithoutExp ? {} : { requiredClaims: ['exp'] }),

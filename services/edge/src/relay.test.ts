@@ -3,6 +3,7 @@ import {
   decodeInbound,
   decodeLifecycleEvent,
   encodeDelivery,
+  expandLifecycle,
   type LifecycleEvent,
   switchboard,
 } from '@switchboard/protocol';
@@ -220,7 +221,7 @@ describe('client -> service relay', () => {
   it('publishes lifecycle events for open, subscribe, unsubscribe and close', async () => {
     const events: LifecycleEvent[] = [];
     await bus.publisher.consumeWork('lifecycle', { group: 'presence' }, async (message) => {
-      events.push(decodeLifecycleEvent(message.bytes));
+      events.push(...expandLifecycle(decodeLifecycleEvent(message.bytes)));
     });
     const { client, id } = await connect(bus.nodes[0]!.url, 'alice');
     await subscribe(client, 1, 'room');

@@ -4,6 +4,7 @@ import { MemoryBroker, MemoryTransport } from '@switchboard/bus/memory';
 import {
   decodeLifecycleEvent,
   encodeDelivery,
+  expandLifecycle,
   type IDelivery,
   type LifecycleEvent,
   UnsubscribeCode,
@@ -35,7 +36,7 @@ describe('re-sync after the bus reconnects', () => {
       recovers.push({ channel: sub.channel, since: sub.since ? Number(sub.since.offset) : null });
     });
     await bus.publisher.consumeWork('lifecycle', { group: 'presence' }, async (message) => {
-      events.push(decodeLifecycleEvent(message.bytes));
+      events.push(...expandLifecycle(decodeLifecycleEvent(message.bytes)));
     });
   });
   afterEach(async () => {

@@ -15,10 +15,15 @@ import { parseRouteKey, routeKey } from '../routes.js';
 import type { DeliveryHandler, NodeSubscription, Route } from '../transport.js';
 import type { ConnectionManager, SessionResource } from './connection-manager.js';
 import type { ResolvedOptions } from './options.js';
+import { bindPipelined } from './pipelined-bind.js';
 import { deliveryRoutingKey } from './routing-key.js';
 import type { Session } from './session.js';
 import { DELIVERY_EXCHANGE, declareNodeQueue, HEADER_ROUTE, nodeQueue } from './topology.js';
 import { headerString } from './work-consumer.js';
+
+/** Channels a large binding batch is spread over, and the fewest bindings worth a channel of their own. */
+const BIND_CHANNELS = 4;
+const BIND_CHUNK = 32;
 
 export class NodeInbox implements SessionResource, NodeSubscription {
   readonly node: string;
@@ -28,6 +33,8 @@ export class NodeInbox implements SessionResource, NodeSubscription {
   /** routing key -> route, for every interest added and not removed (besides the two permanent ones). */
   readonly #interests = new Map<string, Route>();
   readonly #refusals: DeliveryRefusals;
+  /** Extra channels for large binding batches, by index (1…BIND_CHANNELS-1; 0 is the session's control). */
+  readonly #binders = new Map<number, { sessionId: number; channel: Promise<Channel> }>();
   #channel: Channel | undefined;
   #sessionId = 0;
   #closed = false;
@@ -52,7 +59,7 @@ export class NodeInbox implements SessionResource, NodeSubscription {
     this.#channel = channel;
     try {
       const queue = await declareNodeQueue(channel, this.node);
-      for (const key of [...this.#interests.keys()]) await channel.bindQueue(queue, DELIVERY_EXCHANGE, key);
+      await bindPipelined(channel, queue, DELIVERY_EXCHANGE, [...this.#interests.keys()]);
       await channel.consume(queue, (message) => this.#onMessage(channel, message), { noAck: true });
     } catch (error) {
       if (this.#channel === channel) this.#channel = previous;
@@ -76,6 +83,45 @@ export class NodeInbox implements SessionResource, NodeSubscription {
     });
   }
 
+  /**
+   * One round trip for the lot (see pipelined-bind.ts): a connect storm's user routes, a turn at a time.
+   * RabbitMQ applies one channel's bindings one after another (~0.4–0.7 ms each here, a metadata
+   * transaction per binding), so a large batch is spread over up to BIND_CHANNELS channels of its own.
+   */
+  async addInterests(routes: readonly Route[]): Promise<void> {
+    if (this.#closed) return;
+    const keys = routes.map((route) => {
+      const key = deliveryRoutingKey(route);
+      this.#interests.set(key, route);
+      return key;
+    });
+    await this.#manager.run(`bind ${keys.length} routes`, async (session) => {
+      const wanted = keys.filter((key) => this.#interests.has(key)); // removed meanwhile
+      const parts = Math.min(BIND_CHANNELS, Math.ceil(wanted.length / BIND_CHUNK));
+      await Promise.all(
+        Array.from({ length: parts }, async (_, i) => {
+          const chunk = wanted.filter((_key, at) => at % parts === i);
+          const channel = i === 0 ? await session.control() : await this.#binder(session, i);
+          await bindPipelined(channel, nodeQueue(this.node), DELIVERY_EXCHANGE, chunk);
+        }),
+      );
+    });
+  }
+
+  /** The `i`th extra binding channel of this session (opened on first use, forgotten when it closes). */
+  #binder(session: Session, i: number): Promise<Channel> {
+    const cached = this.#binders.get(i);
+    if (cached && cached.sessionId === session.id) return cached.channel;
+    const channel = session.openChannel(`bind ${this.node} #${i}`);
+    const entry = { sessionId: session.id, channel };
+    this.#binders.set(i, entry);
+    const forget = () => {
+      if (this.#binders.get(i) === entry) this.#binders.delete(i);
+    };
+    channel.then((c) => c.once('close', forget), forget);
+    return channel;
+  }
+
   async removeInterest(route: Route): Promise<void> {
     if (this.#closed) return;
     const key = deliveryRoutingKey(route);
@@ -94,12 +140,19 @@ export class NodeInbox implements SessionResource, NodeSubscription {
     this.#interests.clear();
     const channel = this.#channel;
     this.#channel = undefined;
+    const binders = [...this.#binders.values()];
+    this.#binders.clear();
+    for (const binder of binders) void binder.channel.then((c) => c.close()).catch(() => undefined);
     // Cancelling the only consumer auto-deletes the queue and its bindings.
     await channel?.close().catch(() => undefined);
   }
 
   #onMessage(channel: Channel, message: ConsumeMessage | null): void {
-    if (!message || this.#closed || this.#channel !== channel) return;
+    if (!message) {
+      if (!this.#closed && this.#channel === channel) void this.#redeclare(channel);
+      return;
+    }
+    if (this.#closed || this.#channel !== channel) return;
     const { content } = message;
     const bytes = new Uint8Array(content.buffer, content.byteOffset, content.byteLength);
     const route = this.#routeOf(message, bytes);
@@ -111,6 +164,29 @@ export class NodeInbox implements SessionResource, NodeSubscription {
       this.#handler(bytes, route);
     } catch (error) {
       this.#options.logger.error({ err: error, node: this.node }, 'delivery handler threw');
+    }
+  }
+
+  /**
+   * The broker cancelled our consumer: the inbox was deleted under a live connection. In a cluster this
+   * happens after a node is lost: the survivors' clean-up of the exclusive queues it held can remove the
+   * inbox just re-declared on another node under the same name (seen in test/cluster's drill). Declare it
+   * again with every binding on the live session, then report `reconnected` so the edge re-syncs what was
+   * published while the inbox was missing.
+   */
+  async #redeclare(channel: Channel): Promise<void> {
+    this.#options.logger.warn(
+      { node: this.node },
+      'amqp node inbox deleted by the broker; declaring it again',
+    );
+    this.#sessionId = 0;
+    await channel.close().catch(() => undefined);
+    try {
+      await this.#manager.run(`re-declare node ${this.node}`, (session) => this.attach(session));
+      if (!this.#closed) this.#manager.events.emit('event', { type: 'reconnected' });
+    } catch (error) {
+      // The connection went meanwhile: its reconnect re-attaches the inbox (sessionId was reset).
+      this.#options.logger.warn({ err: error, node: this.node }, 'amqp node inbox re-declare failed');
     }
   }
 

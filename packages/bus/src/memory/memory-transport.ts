@@ -163,6 +163,9 @@ export class MemoryTransport implements Transport {
       addInterest: async (route) => {
         if (open) bind(route);
       },
+      addInterests: async (routes) => {
+        if (open) for (const route of routes) bind(route);
+      },
       removeInterest: async (route) => {
         bound.delete(routeKey(route));
         this.broker.unbind(route, inbox);

@@ -3538,8 +3538,11 @@ export namespace switchboard {
             /** LifecycleEvent heartbeat. */
             heartbeat?: (switchboard.v1.NodeHeartbeat.$Properties|null);
 
+            /** LifecycleEvent batch. */
+            batch?: (switchboard.v1.LifecycleBatch.$Properties|null);
+
             /** LifecycleEvent event. */
-            event?: ("connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat");
+            event?: ("connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"|"batch");
 
             /**
              * Creates a new LifecycleEvent instance using the specified properties.
@@ -3629,8 +3632,11 @@ export namespace switchboard {
                 /** LifecycleEvent heartbeat */
                 heartbeat?: (switchboard.v1.NodeHeartbeat.$Properties|null);
 
+                /** LifecycleEvent batch */
+                batch?: (switchboard.v1.LifecycleBatch.$Properties|null);
+
                 /** LifecycleEvent event */
-                event?: ("connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat");
+                event?: ("connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"|"batch");
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -3645,10 +3651,114 @@ export namespace switchboard {
               subscribed?: switchboard.v1.ChannelSubscribed.$Shape|null;
               unsubscribed?: switchboard.v1.ChannelUnsubscribed.$Shape|null;
               heartbeat?: switchboard.v1.NodeHeartbeat.$Shape|null;
+              batch?: switchboard.v1.LifecycleBatch.$Shape|null;
               $unknowns?: Uint8Array[];
             } & (
-              ({ event?: undefined; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null }|{ event?: "connectionOpened"; connectionOpened: switchboard.v1.ConnectionOpened.$Shape; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null }|{ event?: "connectionClosed"; connectionOpened?: null; connectionClosed: switchboard.v1.ConnectionClosed.$Shape; subscribed?: null; unsubscribed?: null; heartbeat?: null }|{ event?: "subscribed"; connectionOpened?: null; connectionClosed?: null; subscribed: switchboard.v1.ChannelSubscribed.$Shape; unsubscribed?: null; heartbeat?: null }|{ event?: "unsubscribed"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed: switchboard.v1.ChannelUnsubscribed.$Shape; heartbeat?: null }|{ event?: "heartbeat"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat: switchboard.v1.NodeHeartbeat.$Shape })
+              ({ event?: undefined; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "connectionOpened"; connectionOpened: switchboard.v1.ConnectionOpened.$Shape; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "connectionClosed"; connectionOpened?: null; connectionClosed: switchboard.v1.ConnectionClosed.$Shape; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "subscribed"; connectionOpened?: null; connectionClosed?: null; subscribed: switchboard.v1.ChannelSubscribed.$Shape; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "unsubscribed"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed: switchboard.v1.ChannelUnsubscribed.$Shape; heartbeat?: null; batch?: null }|{ event?: "heartbeat"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat: switchboard.v1.NodeHeartbeat.$Shape; batch?: null }|{ event?: "batch"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch: switchboard.v1.LifecycleBatch.$Shape })
             );
+        }
+
+        /**
+         * Properties of a LifecycleBatch.
+         * @deprecated Use switchboard.v1.LifecycleBatch.$Properties instead.
+         */
+        interface ILifecycleBatch extends switchboard.v1.LifecycleBatch.$Properties {
+        }
+
+        /** Represents a LifecycleBatch. */
+        class LifecycleBatch {
+
+            /**
+             * Constructs a new LifecycleBatch.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.LifecycleBatch.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** LifecycleBatch events. */
+            events: switchboard.v1.LifecycleEvent.$Properties[];
+
+            /**
+             * Creates a new LifecycleBatch instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns LifecycleBatch instance
+             */
+            static create(properties: switchboard.v1.LifecycleBatch.$Shape): switchboard.v1.LifecycleBatch & switchboard.v1.LifecycleBatch.$Shape;
+            static create(properties?: switchboard.v1.LifecycleBatch.$Properties): switchboard.v1.LifecycleBatch;
+
+            /**
+             * Encodes the specified LifecycleBatch message. Does not implicitly {@link switchboard.v1.LifecycleBatch.verify|verify} messages.
+             * @param message LifecycleBatch message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.LifecycleBatch.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a LifecycleBatch message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.LifecycleBatch & switchboard.v1.LifecycleBatch.$Shape} LifecycleBatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.LifecycleBatch & switchboard.v1.LifecycleBatch.$Shape;
+
+            /**
+             * Verifies a LifecycleBatch message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a LifecycleBatch message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns LifecycleBatch
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.LifecycleBatch;
+
+            /**
+             * Creates a plain object from a LifecycleBatch message. Also converts values to other types if specified.
+             * @param message LifecycleBatch
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.LifecycleBatch, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this LifecycleBatch to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for LifecycleBatch
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace LifecycleBatch {
+
+            /** Properties of a LifecycleBatch. */
+            interface $Properties {
+
+                /** LifecycleBatch events */
+                events?: (switchboard.v1.LifecycleEvent.$Properties[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a LifecycleBatch. */
+            type $Shape = {
+              events?: switchboard.v1.LifecycleEvent.$Shape[]|null;
+              $unknowns?: Uint8Array[];
+            };
         }
 
         /**

@@ -10548,7 +10548,8 @@ export const switchboard = $root.switchboard = (() => {
              * @property {switchboard.v1.ChannelSubscribed.$Properties|null} [subscribed] LifecycleEvent subscribed
              * @property {switchboard.v1.ChannelUnsubscribed.$Properties|null} [unsubscribed] LifecycleEvent unsubscribed
              * @property {switchboard.v1.NodeHeartbeat.$Properties|null} [heartbeat] LifecycleEvent heartbeat
-             * @property {"connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"} [event] LifecycleEvent event
+             * @property {switchboard.v1.LifecycleBatch.$Properties|null} [batch] LifecycleEvent batch
+             * @property {"connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"|"batch"} [event] LifecycleEvent event
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -10570,9 +10571,10 @@ export const switchboard = $root.switchboard = (() => {
              *   subscribed?: switchboard.v1.ChannelSubscribed.$Shape|null;
              *   unsubscribed?: switchboard.v1.ChannelUnsubscribed.$Shape|null;
              *   heartbeat?: switchboard.v1.NodeHeartbeat.$Shape|null;
+             *   batch?: switchboard.v1.LifecycleBatch.$Shape|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
-             *   ({ event?: undefined; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null }|{ event?: "connectionOpened"; connectionOpened: switchboard.v1.ConnectionOpened.$Shape; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null }|{ event?: "connectionClosed"; connectionOpened?: null; connectionClosed: switchboard.v1.ConnectionClosed.$Shape; subscribed?: null; unsubscribed?: null; heartbeat?: null }|{ event?: "subscribed"; connectionOpened?: null; connectionClosed?: null; subscribed: switchboard.v1.ChannelSubscribed.$Shape; unsubscribed?: null; heartbeat?: null }|{ event?: "unsubscribed"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed: switchboard.v1.ChannelUnsubscribed.$Shape; heartbeat?: null }|{ event?: "heartbeat"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat: switchboard.v1.NodeHeartbeat.$Shape })
+             *   ({ event?: undefined; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "connectionOpened"; connectionOpened: switchboard.v1.ConnectionOpened.$Shape; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "connectionClosed"; connectionOpened?: null; connectionClosed: switchboard.v1.ConnectionClosed.$Shape; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "subscribed"; connectionOpened?: null; connectionClosed?: null; subscribed: switchboard.v1.ChannelSubscribed.$Shape; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "unsubscribed"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed: switchboard.v1.ChannelUnsubscribed.$Shape; heartbeat?: null; batch?: null }|{ event?: "heartbeat"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat: switchboard.v1.NodeHeartbeat.$Shape; batch?: null }|{ event?: "batch"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch: switchboard.v1.LifecycleBatch.$Shape })
              * )} switchboard.v1.LifecycleEvent.$Shape
              */
 
@@ -10647,17 +10649,25 @@ export const switchboard = $root.switchboard = (() => {
              */
             LifecycleEvent.prototype.heartbeat = null;
 
+            /**
+             * LifecycleEvent batch.
+             * @member {switchboard.v1.LifecycleBatch.$Properties|null|undefined} batch
+             * @memberof switchboard.v1.LifecycleEvent
+             * @instance
+             */
+            LifecycleEvent.prototype.batch = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * LifecycleEvent event.
-             * @member {"connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"|undefined} event
+             * @member {"connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"|"batch"|undefined} event
              * @memberof switchboard.v1.LifecycleEvent
              * @instance
              */
             $Object.defineProperty(LifecycleEvent.prototype, "event", {
-                get: $util.oneOfGetter($oneOfFields = ["connectionOpened", "connectionClosed", "subscribed", "unsubscribed", "heartbeat"]),
+                get: $util.oneOfGetter($oneOfFields = ["connectionOpened", "connectionClosed", "subscribed", "unsubscribed", "heartbeat", "batch"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -10707,6 +10717,8 @@ export const switchboard = $root.switchboard = (() => {
                     $root.switchboard.v1.ChannelUnsubscribed.encode(message.unsubscribed, writer.uint32(/* id 6, wireType 2 =*/50).fork(), _depth + 1).ldelim();
                 if (message.heartbeat != null && $Object.hasOwnProperty.call(message, "heartbeat"))
                     $root.switchboard.v1.NodeHeartbeat.encode(message.heartbeat, writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
+                if (message.batch != null && $Object.hasOwnProperty.call(message, "batch"))
+                    $root.switchboard.v1.LifecycleBatch.encode(message.batch, writer.uint32(/* id 8, wireType 2 =*/66).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -10804,6 +10816,13 @@ export const switchboard = $root.switchboard = (() => {
                             message.event = "heartbeat";
                             continue;
                         }
+                    case 8: {
+                            if (wireType !== 2)
+                                break;
+                            message.batch = $root.switchboard.v1.LifecycleBatch.decode(reader, reader.size(), $undefined, _depth + 1, message.batch);
+                            message.event = "batch";
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -10891,6 +10910,16 @@ export const switchboard = $root.switchboard = (() => {
                             return "heartbeat." + error;
                     }
                 }
+                if (message.batch != null && $Object.hasOwnProperty.call(message, "batch")) {
+                    if (properties.event === 1)
+                        return "event: multiple values";
+                    properties.event = 1;
+                    {
+                        let error = $root.switchboard.v1.LifecycleBatch.verify(message.batch, _depth + 1);
+                        if (error)
+                            return "batch." + error;
+                    }
+                }
                 return null;
             };
 
@@ -10949,6 +10978,11 @@ export const switchboard = $root.switchboard = (() => {
                     if (!$util.isObject(object.heartbeat))
                         throw $TypeError(".switchboard.v1.LifecycleEvent.heartbeat: object expected");
                     message.heartbeat = $root.switchboard.v1.NodeHeartbeat.fromObject(object.heartbeat, _depth + 1);
+                }
+                if (object.batch != null) {
+                    if (!$util.isObject(object.batch))
+                        throw $TypeError(".switchboard.v1.LifecycleEvent.batch: object expected");
+                    message.batch = $root.switchboard.v1.LifecycleBatch.fromObject(object.batch, _depth + 1);
                 }
                 return message;
             };
@@ -11012,6 +11046,11 @@ export const switchboard = $root.switchboard = (() => {
                     if (options.oneofs)
                         object.event = "heartbeat";
                 }
+                if (message.batch != null && $Object.hasOwnProperty.call(message, "batch")) {
+                    object.batch = $root.switchboard.v1.LifecycleBatch.toObject(message.batch, options, _depth + 1);
+                    if (options.oneofs)
+                        object.event = "batch";
+                }
                 return object;
             };
 
@@ -11041,6 +11080,272 @@ export const switchboard = $root.switchboard = (() => {
             };
 
             return LifecycleEvent;
+        })();
+
+        v1.LifecycleBatch = (function() {
+
+            /**
+             * Properties of a LifecycleBatch.
+             * @typedef {Object} switchboard.v1.LifecycleBatch.$Properties
+             * @property {Array.<switchboard.v1.LifecycleEvent.$Properties>|null} [events] LifecycleBatch events
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a LifecycleBatch.
+             * @memberof switchboard.v1
+             * @interface ILifecycleBatch
+             * @augments switchboard.v1.LifecycleBatch.$Properties
+             * @deprecated Use switchboard.v1.LifecycleBatch.$Properties instead.
+             */
+
+            /**
+             * Shape of a LifecycleBatch.
+             * @typedef {{
+             *   events?: Array.<switchboard.v1.LifecycleEvent.$Shape>|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} switchboard.v1.LifecycleBatch.$Shape
+             */
+
+            /**
+             * Constructs a new LifecycleBatch.
+             * @memberof switchboard.v1
+             * @classdesc Represents a LifecycleBatch.
+             * @constructor
+             * @param {switchboard.v1.LifecycleBatch.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const LifecycleBatch = function (properties) {
+                this.events = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * LifecycleBatch events.
+             * @member {Array.<switchboard.v1.LifecycleEvent.$Properties>} events
+             * @memberof switchboard.v1.LifecycleBatch
+             * @instance
+             */
+            LifecycleBatch.prototype.events = $util.emptyArray;
+
+            /**
+             * Creates a new LifecycleBatch instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.LifecycleBatch
+             * @static
+             * @param {switchboard.v1.LifecycleBatch.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.LifecycleBatch} LifecycleBatch instance
+             * @type {{
+             *   (properties: switchboard.v1.LifecycleBatch.$Shape): switchboard.v1.LifecycleBatch & switchboard.v1.LifecycleBatch.$Shape;
+             *   (properties?: switchboard.v1.LifecycleBatch.$Properties): switchboard.v1.LifecycleBatch;
+             * }}
+             */
+            LifecycleBatch.create = function(properties) {
+                return new LifecycleBatch(properties);
+            };
+
+            /**
+             * Encodes the specified LifecycleBatch message. Does not implicitly {@link switchboard.v1.LifecycleBatch.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.LifecycleBatch
+             * @static
+             * @param {switchboard.v1.LifecycleBatch.$Properties} message LifecycleBatch message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LifecycleBatch.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.events != null && message.events.length)
+                    for (let i = 0; i < message.events.length; ++i)
+                        $root.switchboard.v1.LifecycleEvent.encode(message.events[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a LifecycleBatch message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.LifecycleBatch
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.LifecycleBatch & switchboard.v1.LifecycleBatch.$Shape} LifecycleBatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LifecycleBatch.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.LifecycleBatch();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.events && message.events.length))
+                                message.events = [];
+                            message.events.push($root.switchboard.v1.LifecycleEvent.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies a LifecycleBatch message.
+             * @function verify
+             * @memberof switchboard.v1.LifecycleBatch
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            LifecycleBatch.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.events != null && $Object.hasOwnProperty.call(message, "events")) {
+                    if (!$Array.isArray(message.events))
+                        return "events: array expected";
+                    for (let i = 0; i < message.events.length; ++i) {
+                        let error = $root.switchboard.v1.LifecycleEvent.verify(message.events[i], _depth + 1);
+                        if (error)
+                            return "events." + error;
+                    }
+                }
+                return null;
+            };
+
+            /**
+             * Creates a LifecycleBatch message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.LifecycleBatch
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.LifecycleBatch} LifecycleBatch
+             */
+            LifecycleBatch.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.LifecycleBatch)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.LifecycleBatch: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.LifecycleBatch();
+                if (object.events) {
+                    if (!$Array.isArray(object.events))
+                        throw $TypeError(".switchboard.v1.LifecycleBatch.events: array expected");
+                    message.events = $Array(object.events.length);
+                    for (let i = 0; i < object.events.length; ++i) {
+                        if (!$util.isObject(object.events[i]))
+                            throw $TypeError(".switchboard.v1.LifecycleBatch.events: object expected");
+                        message.events[i] = $root.switchboard.v1.LifecycleEvent.fromObject(object.events[i], _depth + 1);
+                    }
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a LifecycleBatch message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.LifecycleBatch
+             * @static
+             * @param {switchboard.v1.LifecycleBatch} message LifecycleBatch
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LifecycleBatch.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.events = [];
+                if (message.events && message.events.length) {
+                    object.events = $Array(message.events.length);
+                    for (let j = 0; j < message.events.length; ++j)
+                        object.events[j] = $root.switchboard.v1.LifecycleEvent.toObject(message.events[j], options, _depth + 1);
+                }
+                return object;
+            };
+
+            /**
+             * Converts this LifecycleBatch to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.LifecycleBatch
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LifecycleBatch.prototype.toJSON = function() {
+                return LifecycleBatch.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for LifecycleBatch
+             * @function getTypeUrl
+             * @memberof switchboard.v1.LifecycleBatch
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            LifecycleBatch.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.LifecycleBatch";
+            };
+
+            return LifecycleBatch;
         })();
 
         v1.ConnectionOpened = (function() {

@@ -1,0 +1,82 @@
+import { MemoryBroker, MemoryTransport } from '@switchboard/bus/memory';
+import { decodeLifecycleEvent, expandLifecycle, type LifecycleEvent } from '@switchboard/protocol';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Connection } from './connection.js';
+import { LIFECYCLE_TOPIC, Lifecycle, MAX_BATCH_EVENTS } from './lifecycle.js';
+
+/** What Lifecycle reads of a connection: its id, user and info. */
+const conn = (i: number) => ({ id: `n1.c${i}`, userId: `u${i}`, info: undefined }) as unknown as Connection;
+
+describe('Lifecycle coalesces one turn of events into one publish', () => {
+  let broker: MemoryBroker;
+  let edge: MemoryTransport;
+  let consumer: MemoryTransport;
+  let messages: { key: string; event: LifecycleEvent }[];
+  let lifecycle: Lifecycle;
+
+  beforeEach(async () => {
+    broker = new MemoryBroker();
+    edge = new MemoryTransport({ broker });
+    consumer = new MemoryTransport({ broker });
+    messages = [];
+    await consumer.consumeWork(LIFECYCLE_TOPIC, { group: 'presence' }, async (m) => {
+      messages.push({ key: m.key, event: decodeLifecycleEvent(m.bytes) });
+    });
+    lifecycle = new Lifecycle(edge, 'n1', pino({ level: 'silent' }));
+  });
+  afterEach(async () => {
+    lifecycle.stop();
+    await edge.close();
+    await consumer.close();
+  });
+
+  const events = () => messages.flatMap((m) => expandLifecycle(m.event));
+
+  it('publishes N connects of one tick as one batch of N events, in order, keyed by the node', async () => {
+    const n = 200;
+    for (let i = 0; i < n; i++) {
+      lifecycle.opened(conn(i));
+      lifecycle.subscribed(conn(i), 'news');
+    }
+    await expect.poll(() => events().length).toBe(2 * n);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]!.key).toBe('n1');
+    expect(messages[0]!.event.event).toBe('batch');
+    const got = events();
+    for (let i = 0; i < n; i++) {
+      expect(got[2 * i]!.connectionOpened?.connectionId).toBe(`n1.c${i}`);
+      expect(got[2 * i + 1]!.subscribed?.connectionId).toBe(`n1.c${i}`);
+      expect(got[2 * i]!.nodeId).toBe('n1');
+      expect(got[2 * i]!.timeMs).toBeGreaterThan(0);
+    }
+  });
+
+  it('splits a turn larger than MAX_BATCH_EVENTS and loses nothing', async () => {
+    const n = MAX_BATCH_EVENTS * 2 + 7;
+    for (let i = 0; i < n; i++) lifecycle.opened(conn(i));
+    await expect.poll(() => events().length).toBe(n);
+    expect(messages.map((m) => m.event.batch?.events?.length)).toEqual([
+      MAX_BATCH_EVENTS,
+      MAX_BATCH_EVENTS,
+      7,
+    ]);
+    expect(new Set(events().map((e) => e.connectionOpened?.connectionId)).size).toBe(n);
+  });
+
+  it('publishes a lone event plain, and the next turn in a message of its own', async () => {
+    lifecycle.opened(conn(1));
+    await expect.poll(() => messages.length).toBe(1);
+    lifecycle.closed(conn(1), 1000, 'bye');
+    await expect.poll(() => messages.length).toBe(2);
+    expect(messages.map((m) => m.event.event)).toEqual(['connectionOpened', 'connectionClosed']);
+    expect(messages.map((m) => m.key)).toEqual(['n1', 'n1']);
+  });
+
+  it('publishes what is still pending when stopped', async () => {
+    lifecycle.opened(conn(1));
+    lifecycle.opened(conn(2));
+    lifecycle.stop();
+    await expect.poll(() => events().length).toBe(2);
+  });
+});
