@@ -9,6 +9,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBroker, MemoryTransport } from '../../packages/bus/src/memory/index.js';
 import { readAllInOneConfig, type Standalone, startStandalone } from '../../services/standalone/src/index.js';
+import { waitFor } from '../support/wait.js';
 import { ARTIFACTS, launchChromium } from './browser.js';
 import { DemoPage, WAIT_MS } from './demo-page.js';
 
@@ -52,11 +53,12 @@ describe('demo page in Chromium against the all-in-one', () => {
 
   /** Resolves once the edge counts no more than `count` connections. */
   async function edgeConnectionsAtMost(count: number): Promise<void> {
-    const deadline = Date.now() + WAIT_MS;
-    while (app.edge.connections > count) {
-      if (Date.now() > deadline) throw new Error(`edge still has ${app.edge.connections} connections`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(
+      `the edge to count at most ${count} connections`,
+      () => app.edge.connections <= count,
+      WAIT_MS,
+      50,
+    );
   }
 
   async function healthShows(page: DemoPage, connections: string): Promise<void> {

@@ -25,6 +25,7 @@ import {
   startRedis,
 } from '../support/brokers.js';
 import { groupMembers } from '../support/processes.js';
+import { waitFor as pollUntil, sleep } from '../support/wait.js';
 import { type OutageTimes, rabbitOutage } from './broker-outage.js';
 import { kafkaOutage, redisOutage } from './container-outage.js';
 
@@ -35,23 +36,11 @@ const root = new URL('../../', import.meta.url).pathname;
 
 export type BusKind = 'rabbitmq' | 'kafka' | 'redis';
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
-/** Polls `check` every `everyMs` until it is truthy; throws with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  timeoutMs: number,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+/** test/support/wait.ts's waitFor, polling every 100 ms by default (the failover checks are not cheap). */
+export const waitFor = <T>(what: string, check: () => T | Promise<T>, timeoutMs: number, everyMs = 100) =>
+  pollUntil(what, check, timeoutMs, everyMs);
 
 export interface Brokers {
   readonly kind: BusKind;

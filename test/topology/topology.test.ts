@@ -43,9 +43,9 @@ function knownVariables(): Set<string> {
     ...['edge', 'history', 'chat', 'notifications', 'presence', 'api'].map(
       (s) => `services/${s}/src/config.ts`,
     ),
-    'services/web/src/main.ts',
-    // Settings every service shares (SWITCHBOARD_BUS, REDIS_URL) are defined once here.
-    'packages/service-kit/src/config.ts',
+    'services/web/src/config.ts',
+    // Settings every process shares (SWITCHBOARD_BUS, REDIS_URL, SWITCHBOARD_LOG_LEVEL…) are defined once here.
+    'packages/runtime/src/config/settings.ts',
   ].map((file) => readFileSync(join(root, file), 'utf8'));
   const names = new Set<string>();
   for (const text of sources)

@@ -15,6 +15,7 @@
  * group on RabbitMQ and memory (each group has its own queues) and per topic on Redis (all groups share the
  * streams), split evenly over the topic's shard queues / streams.
  */
+import { ServiceNames } from '@switchboard/protocol';
 
 export interface TopicBound {
   /**
@@ -27,7 +28,7 @@ export interface TopicBound {
   readonly maxAgeMs?: number;
 }
 
-export const LIFECYCLE_TOPIC_NAME = 'lifecycle';
+export const LIFECYCLE_TOPIC_NAME = ServiceNames.lifecycle;
 
 /**
  * 200,000 lifecycle events (~40 MB of bodies per group at ~200 bytes each) hold several minutes of the worst

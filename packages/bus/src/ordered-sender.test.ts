@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sleep } from '../../../test/support/wait.js';
 import { BusError, BusRejectedError, BusUnavailableError } from './errors.js';
 import { OrderedSender } from './ordered-sender.js';
 
@@ -41,7 +42,7 @@ function sender(destination: Destination, overrides: { maxBatchBytes?: number } 
     isTransient: (error) => (error as { transient?: boolean }).transient === true,
     toError: (error, expired) =>
       expired ? new BusUnavailableError(String(error)) : new BusRejectedError(String(error)),
-    delay: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    delay: sleep,
   });
 }
 

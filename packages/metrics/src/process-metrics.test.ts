@@ -1,5 +1,6 @@
 import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../../../test/support/wait.js';
 import { collectProcessMetrics, processMetricNames } from './process-metrics.js';
 
 /** Names of the metric families a registry renders (its `# TYPE` lines). */
@@ -54,12 +55,12 @@ describe('collectProcessMetrics', () => {
     // Reading the metrics resets the delay histogram: start from an empty window.
     await registry.metrics();
     // The sampler is a timer: let the loop turn, block it for 120 ms, let it turn again.
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await sleep(30);
     const until = performance.now() + 120;
     while (performance.now() < until) {
       // busy: the loop cannot turn
     }
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await sleep(30);
     const text = await registry.metrics();
     // A lower bound only: a slower machine makes the delay longer, never shorter.
     expect(Number(/^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(0.1);

@@ -37,6 +37,29 @@ export const HistoryTypes = {
 export const PresenceTypes = { query: 'presence.query' } as const;
 export const NotificationTypes = { ack: 'inbox.ack' } as const;
 
+/**
+ * Message headers on the broker (docs/bus-contract.md), read by backends in any language. Kafka carries
+ * them as they are; AMQP prefixes them `x-` (`amqpHeader`), the broker's convention for custom headers.
+ */
+export const BusHeaders = {
+  /** The ordering key of a work message (room, order, user). */
+  key: 'sb-key',
+  /** The route of a delivery (channel, user, connection, all). */
+  route: 'sb-route',
+  /** Handler attempts so far of a work message. */
+  attempts: 'sb-attempts',
+  /** Why a message was dead-lettered. */
+  error: 'sb-error',
+  /** The work topic and the consumer group of a dead-lettered message. */
+  topic: 'sb-topic',
+  group: 'sb-group',
+} as const;
+
+/** The AMQP form of a bus header: `x-sb-key`. */
+export function amqpHeader(name: (typeof BusHeaders)[keyof typeof BusHeaders]): `x-${typeof name}` {
+  return `x-${name}`;
+}
+
 /** Who put an Inbound on the bus (see bus.proto `Origin`). */
 export const Origin = switchboard.v1.Origin;
 

@@ -19,7 +19,15 @@
  * nobody consumes, the broker drops them).
  */
 import type { Transport } from '@switchboard/bus';
-import { encodeDelivery, encodeInbound, type IDelivery, type switchboard } from '@switchboard/protocol';
+import {
+  CloseCode,
+  encodeDelivery,
+  encodeInbound,
+  HistoryTypes,
+  type IDelivery,
+  ServiceNames,
+  type switchboard,
+} from '@switchboard/protocol';
 import { PublisherError, PublisherErrorCodes } from './errors.js';
 import { type Payload, toPayloadBytes } from './payload.js';
 import { assertChannel, assertUser, nodeOfConnection, routeOf } from './targets.js';
@@ -28,12 +36,12 @@ type IClientInfo = switchboard.v1.IClientInfo;
 type IDisconnect = switchboard.v1.IDisconnect;
 
 /** Work topic and Inbound type of durable publications on their way to the history service. */
-export const HISTORY_TOPIC = 'history';
-export const HISTORY_PUBLISH_TYPE = 'history.publish';
+export const HISTORY_TOPIC = ServiceNames.history;
+export const HISTORY_PUBLISH_TYPE = HistoryTypes.publish;
 
 /** Close codes used when `disconnect` is given none (see CloseCode in @switchboard/protocol). */
-const FORCE_RECONNECT = 3003;
-const FORCE_DISCONNECT = 3502;
+const FORCE_RECONNECT = CloseCode.ForceReconnect;
+const FORCE_DISCONNECT = CloseCode.ForceDisconnect;
 
 export interface PublisherOptions {
   readonly transport: Transport;

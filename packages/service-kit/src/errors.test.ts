@@ -1,19 +1,24 @@
+import { ConfigError, SwitchboardError } from '@switchboard/runtime';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ServiceKitError, ServiceKitErrorCodes } from './errors.js';
+import { ServiceKitError, ServiceKitErrorCodes, ServiceKitErrors } from './errors.js';
 
 describe('ServiceKitErrorCodes', () => {
-  it('are unique and namespaced', () => {
+  it('are unique, namespaced, and the codes of their specs', () => {
     const codes = Object.values(ServiceKitErrorCodes);
     expect(new Set(codes).size).toBe(codes.length);
-    for (const code of codes) expect(code).toMatch(/^SB_ERR_(SERVICE_[A-Z_]+|CONFIG)$/);
+    for (const code of codes) expect(code).toMatch(/^SB_ERR_SERVICE_[A-Z_]+$/);
+    for (const [name, spec] of Object.entries(ServiceKitErrors))
+      expect(spec.code).toBe(ServiceKitErrorCodes[name as keyof typeof ServiceKitErrorCodes]);
   });
 
-  it('ConfigError is a ServiceKitError listing every problem', () => {
-    const error = new ConfigError([
-      { variable: 'A', problem: 'is required' },
-      { variable: 'B', problem: '"x" is not an integer' },
+  it('ServiceKitError is a SwitchboardError with its code and message; ConfigError is the runtime’s', () => {
+    const error = new ServiceKitError(ServiceKitErrorCodes.BadState, 'start() on a stopped service');
+    expect(error).toBeInstanceOf(SwitchboardError);
+    expect([error.code, error.message, error.httpStatus]).toEqual([
+      'SB_ERR_SERVICE_BAD_STATE',
+      'start() on a stopped service',
+      500,
     ]);
-    expect(error).toBeInstanceOf(ServiceKitError);
-    expect(error.message).toBe('invalid configuration:\n  A: is required\n  B: "x" is not an integer');
+    expect(new ConfigError([{ variable: 'A', problem: 'is required' }]).code).toBe('SB_ERR_CONFIG');
   });
 });

@@ -1,45 +1,40 @@
-/** Error catalogue of the service kit. Codes are stable (`SB_ERR_SERVICE_*`, `SB_ERR_CONFIG`). */
+/**
+ * Error catalogue of the service kit. Codes are stable (`SB_ERR_SERVICE_*`); each is a SwitchboardError
+ * (see @switchboard/runtime/errors). Config problems are the runtime's ConfigError (`SB_ERR_CONFIG`).
+ */
+import { ErrorCodes, type ErrorSpec, SwitchboardError } from '@switchboard/runtime/errors';
 
-export const ServiceKitErrorCodes = {
-  /** One or more environment variables are missing or invalid. */
-  Config: 'SB_ERR_CONFIG',
+function spec(code: `SB_ERR_SERVICE_${string}`, message: string): ErrorSpec {
+  return { code, wire: ErrorCodes.Internal.wire, message, temporary: false, http: 500 };
+}
+
+export const ServiceKitErrors = {
   /** `defineService` options that cannot work (bad name, bad port, …). */
-  BadOptions: 'SB_ERR_SERVICE_BAD_OPTIONS',
+  BadOptions: spec('SB_ERR_SERVICE_BAD_OPTIONS', 'bad service options'),
   /** A handler registered twice for one type, or after start(). */
-  BadHandler: 'SB_ERR_SERVICE_BAD_HANDLER',
+  BadHandler: spec('SB_ERR_SERVICE_BAD_HANDLER', 'bad handler registration'),
   /** start() after stop(), or start() twice. */
-  BadState: 'SB_ERR_SERVICE_BAD_STATE',
+  BadState: spec('SB_ERR_SERVICE_BAD_STATE', 'bad service state'),
 } as const;
+
+/** The stable codes, by name (`ServiceKitErrorCodes.BadState === 'SB_ERR_SERVICE_BAD_STATE'`). */
+export const ServiceKitErrorCodes = {
+  BadOptions: 'SB_ERR_SERVICE_BAD_OPTIONS',
+  BadHandler: 'SB_ERR_SERVICE_BAD_HANDLER',
+  BadState: 'SB_ERR_SERVICE_BAD_STATE',
+} as const satisfies { [K in keyof typeof ServiceKitErrors]: string };
 
 export type ServiceKitErrorCode = (typeof ServiceKitErrorCodes)[keyof typeof ServiceKitErrorCodes];
 
-export class ServiceKitError extends Error {
-  readonly code: ServiceKitErrorCode;
+export class ServiceKitError extends SwitchboardError {
+  declare readonly code: ServiceKitErrorCode;
 
   constructor(code: ServiceKitErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ServiceKitError';
-    this.code = code;
-  }
-}
-
-export interface ConfigProblem {
-  /** The environment variable at fault. */
-  readonly variable: string;
-  /** What is wrong and how to fix it. */
-  readonly problem: string;
-}
-
-/** Every problem found in the environment, each naming its variable and the fix, one per line. */
-export class ConfigError extends ServiceKitError {
-  readonly problems: readonly ConfigProblem[];
-
-  constructor(problems: readonly ConfigProblem[]) {
-    super(
-      ServiceKitErrorCodes.Config,
-      `invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.problem}`).join('\n')}`,
+    const name = (Object.keys(ServiceKitErrorCodes) as (keyof typeof ServiceKitErrors)[]).find(
+      (key) => ServiceKitErrorCodes[key] === code,
     );
-    this.name = 'ConfigError';
-    this.problems = problems;
+    super(ServiceKitErrors[name ?? 'BadOptions'], undefined, options);
+    this.name = 'ServiceKitError';
+    this.message = message;
   }
 }

@@ -1,38 +1,39 @@
+// The process plumbing (config builder, logger, health server, signals) is @switchboard/runtime's; it is
+// re-exported here so that a service needs one import for what every service uses.
 export {
   boolean,
   busUrl,
+  ConfigError,
   type ConfigOf,
+  type ConfigProblem,
   type ConfigSpec,
+  type CreateLoggerOptions,
+  configWarnings,
+  createLogger,
   type Env,
+  ExitCode,
   type Field,
   integer,
   LOG_LEVELS,
   type LogLevel,
+  lifecycleBacklogFields,
   list,
+  logLevel,
   oneOf,
   readServiceConfig,
   redisUrl,
+  runMain,
+  shutdownOnSignals,
+  silentLogger,
   string,
   url,
-} from './config.js';
+} from '@switchboard/runtime';
 export {
-  ConfigError,
-  type ConfigProblem,
   ServiceKitError,
   type ServiceKitErrorCode,
   ServiceKitErrorCodes,
+  ServiceKitErrors,
 } from './errors.js';
-export { type CreateLoggerOptions, createLogger, silentLogger } from './logger.js';
 export { json, type PayloadDecoder, text } from './payloads.js';
-export { runMain, shutdownOnSignals } from './process.js';
-export {
-  defineService,
-  type HandlerOptions,
-  type InboundContext,
-  type InboundHandler,
-  LIFECYCLE_TOPIC,
-  type LifecycleContext,
-  type LifecycleHandler,
-  type Service,
-  type ServiceOptions,
-} from './service.js';
+export { defineService, LIFECYCLE_TOPIC } from './service.js';
+export type * from './service-types.js';

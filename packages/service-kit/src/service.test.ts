@@ -16,7 +16,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceKitError } from './errors.js';
 import { json } from './payloads.js';
-import { defineService, type Service, type ServiceOptions } from './service.js';
+import { defineService } from './service.js';
+import type { Service, ServiceOptions } from './service-types.js';
 
 interface LogLine {
   level: number;
@@ -42,15 +43,6 @@ function get(port: number, path: string): Promise<{ status: number; body: string
     req.on('error', reject);
     req.end();
   });
-}
-
-/** Polls an async check (for state only observable asynchronously, like a metrics scrape). */
-async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 describe('defineService on the memory bus', () => {
@@ -316,7 +308,7 @@ describe('defineService on the memory bus', () => {
     await send({ connectionId: 'edge-a.c1', type: 'chat.send' });
     const port = service.httpPort!;
     let body = '';
-    await eventually('metrics count both messages', async () => {
+    await waitFor('metrics count both messages', async () => {
       body = (await get(port, '/metrics')).body;
       return body.includes('outcome="ok"} 2');
     });
@@ -354,6 +346,30 @@ describe('defineService on the memory bus', () => {
     expect(chat[0]!.connectionOpened?.userId).toBe('alice');
     expect(presence[0]!.event).toBe('connectionOpened');
     await waitFor('malformed event warned by both', () => warnings('malformed lifecycle').length === 2);
+  });
+
+  it('hands an edge batch of lifecycle events to the handlers one by one, in order', async () => {
+    const seen: LifecycleEvent[] = [];
+    await make({ name: 'presence', httpPort: false })
+      .onLifecycle((event) => void seen.push(event))
+      .start();
+    const events = Array.from({ length: 50 }, (_, i) => ({
+      timeMs: i + 1,
+      ...(i % 2 === 0
+        ? { connectionOpened: { connectionId: `edge-a.c${i}`, userId: 'alice' } }
+        : { subscribed: { connectionId: `edge-a.c${i - 1}`, userId: 'alice', channel: 'news' } }),
+    }));
+    await client.publishWork(
+      'lifecycle',
+      'edge-a',
+      encodeLifecycleEvent({ nodeId: 'edge-a', timeMs: 99, batch: { events } }),
+    );
+    await waitFor('every event of the batch', () => seen.length === events.length);
+    expect(seen.map((e) => e.event)).toEqual(
+      events.map((_, i) => (i % 2 === 0 ? 'connectionOpened' : 'subscribed')),
+    );
+    expect(seen.map((e) => e.timeMs)).toEqual(events.map((e) => e.timeMs));
+    expect(new Set(seen.map((e) => e.nodeId))).toEqual(new Set(['edge-a']));
   });
 
   it('refuses bad names, duplicate handlers and registration after start', async () => {

@@ -15,7 +15,6 @@
  * `stopTimeoutMs` to finish, then the consumers close (parked and unfinished messages go back to the
  * broker for another instance) and the HTTP server closes. The transport belongs to whoever created it.
  */
-import type { Server } from 'node:http';
 import type { Closable, Transport, WorkMessage } from '@switchboard/bus';
 import {
   decodeInbound,
@@ -23,99 +22,34 @@ import {
   ErrorCodes,
   type ErrorName,
   type ErrorSpec,
+  expandLifecycle,
   type Inbound,
   type LifecycleEvent,
   Origin,
+  ServiceNames,
 } from '@switchboard/protocol';
 import { type Payload, Publisher, toPayloadBytes } from '@switchboard/publisher';
+import { type HealthServer, silentLogger, startHealthServer } from '@switchboard/runtime';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Drain } from './drain.js';
 import { ServiceKitError, ServiceKitErrorCodes } from './errors.js';
-import { closeServer, createHttpServer, listen } from './http.js';
-import { silentLogger } from './logger.js';
 import { ServiceMetrics } from './metrics.js';
 import type { PayloadDecoder } from './payloads.js';
+import type {
+  HandlerOptions,
+  InboundContext,
+  InboundHandler,
+  LifecycleContext,
+  LifecycleHandler,
+  Service,
+  ServiceOptions,
+} from './service-types.js';
 
-export const LIFECYCLE_TOPIC = 'lifecycle';
+/** The work topic of the edges' lifecycle events (defined once in @switchboard/protocol). */
+export const LIFECYCLE_TOPIC = ServiceNames.lifecycle;
 const NAME = /^[A-Za-z0-9_-]{1,100}$/;
 const MAX_WARNED_TYPES = 1_000;
-
-export interface ServiceOptions {
-  /** Service name: its work topic, its consumer group, and the `service` metrics label. */
-  readonly name: string;
-  readonly transport: Transport;
-  /** Default: silent. The service logs through `logger.child({ service: name })`. */
-  readonly logger?: Logger;
-  /** Default: a new Registry (see `service.metrics`). */
-  readonly metricsRegistry?: Registry;
-  /** Port of /healthz, /readyz, /metrics; 0 = any free port; false = no HTTP server. Default 0. */
-  readonly httpPort?: number | false;
-  /** Default: every interface. */
-  readonly httpHost?: string;
-  /** Messages in flight per instance (bus prefetch). Default 16. */
-  readonly prefetch?: number;
-  /** Handler attempts before a message is dead-lettered. Default 5. */
-  readonly maxAttempts?: number;
-  /** How long stop() waits for in-flight handlers. Default 10 000 ms. */
-  readonly stopTimeoutMs?: number;
-  /** Default: a Publisher on `transport`. */
-  readonly publisher?: Publisher;
-}
-
-/** What a handler gets for one Inbound message. */
-export interface InboundContext<T> {
-  readonly type: string;
-  readonly payload: T;
-  /** The decoded envelope: connection id, user id, node id, request id, key, trace id… */
-  readonly inbound: Inbound;
-  readonly attempt: number;
-  readonly redelivered: boolean;
-  /** Child logger bound to the connection, user, type and trace. */
-  readonly log: Logger;
-  /** Replies to the request; resolves false (sending nothing) when the message carries no request id. */
-  reply(type: string, payload: Payload): Promise<boolean>;
-  replyError(code: ErrorName | ErrorSpec, message?: string): Promise<boolean>;
-}
-
-export type InboundHandler<T> = (message: InboundContext<T>) => Promise<void> | void;
-
-export interface LifecycleContext {
-  readonly attempt: number;
-  readonly redelivered: boolean;
-  readonly log: Logger;
-}
-
-export type LifecycleHandler = (event: LifecycleEvent, context: LifecycleContext) => Promise<void> | void;
-
-export interface HandlerOptions<T> {
-  /** Turns the payload bytes into T (e.g. `json<MyType>(validate)`); a throw makes the message bad. */
-  readonly decode?: PayloadDecoder<T>;
-  /**
-   * Clients may send this type through an edge (`Send{service, type}`). Default false: the type is internal
-   * and an Inbound the edge stamped as client-originated is refused with SB_ERR_NOT_CALLABLE, unhandled —
-   * the second wall behind the edge's allow-list. Handlers of client-callable types must treat the payload
-   * as hostile and act only as `inbound.userId` may.
-   */
-  readonly clientCallable?: boolean;
-}
-
-export interface Service {
-  readonly name: string;
-  readonly log: Logger;
-  readonly metrics: Registry;
-  readonly publisher: Publisher;
-  /** True between a successful start() and stop(). */
-  readonly ready: boolean;
-  /** The HTTP port once started (undefined without a server). */
-  readonly httpPort: number | undefined;
-  on<T = Uint8Array>(type: string, handler: InboundHandler<T>, options?: HandlerOptions<T>): Service;
-  onLifecycle(handler: LifecycleHandler): Service;
-  reply(inbound: Inbound, type: string, payload: Payload): Promise<boolean>;
-  replyError(inbound: Inbound, code: ErrorName | ErrorSpec, message?: string): Promise<boolean>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
 
 interface Registration {
   readonly handler: InboundHandler<unknown>;
@@ -142,7 +76,7 @@ class ServiceImpl implements Service {
   readonly #consumers: Closable[] = [];
   readonly #drain = new Drain();
   readonly #options: ServiceOptions;
-  #server: Server | undefined;
+  #server: HealthServer | undefined;
   #port: number | undefined;
   #state: State = 'new';
   #starting: Promise<void> | undefined;
@@ -244,12 +178,14 @@ class ServiceImpl implements Service {
     };
     try {
       if (this.#options.httpPort !== false) {
-        this.#server = createHttpServer({
-          service: this.name,
+        this.#server = await startHealthServer({
+          identity: { service: this.name },
           ready: () => this.ready,
           registry: this.metrics,
+          port: this.#options.httpPort ?? 0,
+          ...(this.#options.httpHost ? { host: this.#options.httpHost } : {}),
         });
-        this.#port = await listen(this.#server, this.#options.httpPort ?? 0, this.#options.httpHost);
+        this.#port = this.#server.port;
       }
       if (this.#handlers.size > 0)
         this.#consumers.push(await this.#transport.consumeWork(this.name, common, (m) => this.#onInbound(m)));
@@ -293,7 +229,7 @@ class ServiceImpl implements Service {
         .catch((error: unknown) => this.log.warn({ err: error }, 'closing a consumer failed'));
     }
     this.#drain.release();
-    if (this.#server) await closeServer(this.#server);
+    await this.#server?.close();
     this.#state = 'stopped';
     this.log.info('service stopped');
   }
@@ -357,12 +293,16 @@ class ServiceImpl implements Service {
       this.log.warn({ err: error, size: message.bytes.byteLength }, 'dropping malformed lifecycle event');
       return;
     }
-    const type = `lifecycle.${event.event}`;
-    const log = this.log.child({ type, nodeId: event.nodeId });
-    const context: LifecycleContext = { attempt: message.attempt, redelivered: message.redelivered, log };
-    await this.#run(type, message.attempt, log, async () => {
-      for (const handler of this.#lifecycle) await handler(event, context);
-    });
+    // A batch (one edge turn's events) is handled event by event, in order; a failure retries the whole
+    // message, which handlers tolerate: lifecycle delivery is at least once already.
+    for (const one of expandLifecycle(event)) {
+      const type = `lifecycle.${one.event}`;
+      const log = this.log.child({ type, nodeId: one.nodeId });
+      const context: LifecycleContext = { attempt: message.attempt, redelivered: message.redelivered, log };
+      await this.#run(type, message.attempt, log, async () => {
+        for (const handler of this.#lifecycle) await handler(one, context);
+      });
+    }
   }
 
   /** Runs one handler attempt with metrics and in-flight tracking; rethrows so the bus retries. */

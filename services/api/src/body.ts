@@ -4,10 +4,11 @@
  * The body is parsed as JSON whatever its Content-Type (curl's `-d` default is form-encoded).
  */
 import type { IncomingMessage } from 'node:http';
+import { RuntimeErrorCodes } from '@switchboard/runtime';
 import { badRequest, HttpError } from './errors.js';
 
 export function tooLarge(maxBytes: number): HttpError {
-  return new HttpError(413, 'SB_ERR_BODY_TOO_LARGE', `request body exceeds ${maxBytes} bytes`, {
+  return new HttpError(RuntimeErrorCodes.BodyTooLarge, `request body exceeds ${maxBytes} bytes`, {
     headers: { connection: 'close' },
   });
 }

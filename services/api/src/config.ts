@@ -9,9 +9,8 @@ import {
   type ConfigOf,
   type Env,
   integer,
-  LOG_LEVELS,
   list,
-  oneOf,
+  logLevel,
   readServiceConfig,
   string,
 } from '@switchboard/service-kit';
@@ -20,7 +19,7 @@ export const DEFAULT_HTTP_PORT = 8090;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
 
-const spec = {
+export const apiConfigSpec = {
   httpPort: integer('API_HTTP_PORT', { default: DEFAULT_HTTP_PORT, min: 0, max: 65535 }),
   host: string('API_HOST', { optional: true }),
   keys: list('API_KEYS', { optional: true }),
@@ -37,13 +36,13 @@ const spec = {
   }),
   nodeId: string('API_NODE_ID', { pattern: /^[A-Za-z0-9_-]{1,100}$/, optional: true }),
   bus: busUrl(),
-  logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+  logLevel: logLevel(),
 } as const;
 
-export type ApiConfig = ConfigOf<typeof spec>;
+export type ApiConfig = ConfigOf<typeof apiConfigSpec>;
 
 export function readApiConfig(env: Env): ApiConfig {
-  return readServiceConfig(env, spec, (config) =>
+  return readServiceConfig(env, apiConfigSpec, (config) =>
     (config.keys?.length ?? 0) === 0 && !config.allowNoAuth
       ? [
           {

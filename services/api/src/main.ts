@@ -1,20 +1,14 @@
 /** Entry point of the API process: config from the environment, bus transport, HTTP server, clean stop. */
 
 import { connectBus } from '@switchboard/bus';
-import { ConfigError, createLogger } from '@switchboard/service-kit';
-import { readApiConfig } from './config.js';
+import { configWarnings, createLogger, runMain, shutdownOnSignals } from '@switchboard/runtime';
+import { apiConfigSpec, readApiConfig } from './config.js';
 import { startApi } from './server.js';
 
-async function main(): Promise<void> {
-  let config: ReturnType<typeof readApiConfig>;
-  try {
-    config = readApiConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(78);
-  }
+await runMain(async () => {
+  const config = readApiConfig(process.env);
   const log = createLogger('api', { level: config.logLevel });
+  for (const warning of configWarnings(process.env, apiConfigSpec, 'the API')) log.warn(warning);
   if (!config.keys?.length) log.warn('API_ALLOW_NO_AUTH=true: the API accepts requests without a key');
   const transport = await connectBus(config.bus, { logger: log, clientName: 'switchboard-api' });
   const api = await startApi({
@@ -28,24 +22,8 @@ async function main(): Promise<void> {
     logger: log,
   });
   log.info({ url: api.url, bus: transport.kind }, 'switchboard api started');
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    try {
-      await api.close();
-      await transport.close();
-    } finally {
-      process.exit(0);
-    }
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`api failed to start: ${(error as Error)?.stack ?? String(error)}\n`);
-  process.exit(1);
+  shutdownOnSignals(log, [
+    { name: 'close api', run: () => api.close() },
+    { name: 'close bus', run: () => transport.close() },
+  ]);
 });

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NodeSubscription, Transport } from '@switchboard/bus';
-import { type Delivery, decodeDelivery, encodeInbound } from '@switchboard/protocol';
+import { type Delivery, decodeDelivery, ErrorCodes, encodeInbound } from '@switchboard/protocol';
 import { HttpError } from './errors.js';
 
 interface Pending {
@@ -56,7 +56,7 @@ export class BusQuerier {
 
   /** Publishes the query and resolves with the service's answer; rejects with BusError or a 504 HttpError. */
   async query(request: QueryRequest): Promise<Delivery> {
-    if (this.#closed) throw new HttpError(503, 'SB_ERR_UNAVAILABLE', 'the API is shutting down');
+    if (this.#closed) throw new HttpError(ErrorCodes.Unavailable, 'the API is shutting down');
     this.#nextFrame = this.#nextFrame >= MAX_FRAME_ID ? 1 : this.#nextFrame + 1;
     const frameId = this.#nextFrame;
     const connectionId = `${this.nodeId}.${randomBytes(9).toString('base64url')}`;
@@ -66,8 +66,7 @@ export class BusQuerier {
         this.#pending.delete(key);
         reject(
           new HttpError(
-            504,
-            'SB_ERR_TIMEOUT',
+            ErrorCodes.Timeout,
             `the ${request.service} service did not answer within ${this.#timeoutMs} ms`,
           ),
         );
@@ -117,7 +116,7 @@ export class BusQuerier {
     if (this.#closed) return;
     this.#closed = true;
     for (const key of [...this.#pending.keys()])
-      this.#settle(key)?.reject(new HttpError(503, 'SB_ERR_UNAVAILABLE', 'the API is shutting down'));
+      this.#settle(key)?.reject(new HttpError(ErrorCodes.Unavailable, 'the API is shutting down'));
     await this.#subscription?.close();
   }
 }

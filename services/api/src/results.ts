@@ -3,7 +3,13 @@
  * as text when they are UTF-8, and as base64 (`dataBase64`) otherwise. A service `error` answer becomes an
  * HTTP error with the catalogue code of its wire code.
  */
-import { type Delivery, errorByWire, type switchboard } from '@switchboard/protocol';
+import {
+  type Delivery,
+  ErrorCodes,
+  type ErrorSpec,
+  errorByWire,
+  type switchboard,
+} from '@switchboard/protocol';
 import { HttpError } from './errors.js';
 
 type IClientInfo = switchboard.v1.IClientInfo;
@@ -48,26 +54,26 @@ function publication(p: IPublication): Record<string, unknown> {
   };
 }
 
-const STATUS: Readonly<Record<string, number>> = {
-  SB_ERR_BAD_REQUEST: 400,
-  SB_ERR_BAD_CHANNEL: 400,
-  SB_ERR_PERMISSION_DENIED: 403,
-  SB_ERR_NOT_SUBSCRIBED: 404,
-  SB_ERR_RATE_LIMITED: 429,
-  SB_ERR_TIMEOUT: 504,
-  SB_ERR_UNAVAILABLE: 503,
-};
+/**
+ * A service's answer carries its catalogue spec and so its status; a service's own failure (any other 5xx)
+ * is a bad gateway from the API's side.
+ */
+function statusOf(spec: ErrorSpec | undefined): number {
+  const status = spec?.http ?? 502;
+  return status >= 500 && status !== 503 && status !== 504 ? 502 : status;
+}
 
 /** Throws the HTTP form of an `error` answer; returns otherwise. */
 export function throwIfError(delivery: Delivery, service: string): void {
   if (delivery.body !== 'error') return;
   const error = delivery.error;
   const spec = errorByWire(error?.code ?? 0);
-  const code = spec?.code ?? 'SB_ERR_SERVICE';
   throw new HttpError(
-    STATUS[code] ?? 502,
-    code,
+    spec ?? ErrorCodes.ServiceError,
     error?.message || spec?.message || `${service} service failed`,
+    {
+      status: statusOf(spec),
+    },
   );
 }
 
@@ -75,8 +81,7 @@ export function presenceJson(delivery: Delivery): Record<string, unknown> {
   throwIfError(delivery, 'presence');
   if (delivery.body !== 'presence' || !delivery.presence)
     throw new HttpError(
-      502,
-      'SB_ERR_SERVICE',
+      ErrorCodes.ServiceError,
       `presence service answered with ${delivery.body ?? 'nothing'}`,
     );
   const { channel, clients } = delivery.presence;
@@ -86,7 +91,10 @@ export function presenceJson(delivery: Delivery): Record<string, unknown> {
 export function historyJson(delivery: Delivery): Record<string, unknown> {
   throwIfError(delivery, 'history');
   if (delivery.body !== 'history' || !delivery.history)
-    throw new HttpError(502, 'SB_ERR_SERVICE', `history service answered with ${delivery.body ?? 'nothing'}`);
+    throw new HttpError(
+      ErrorCodes.ServiceError,
+      `history service answered with ${delivery.body ?? 'nothing'}`,
+    );
   const { channel, position, publications } = delivery.history;
   return {
     channel: channel ?? '',

@@ -5,7 +5,13 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Transport } from '@switchboard/bus';
-import { encodeOrderEvent, switchboard } from '@switchboard/protocol';
+import {
+  encodeOrderEvent,
+  HistoryTypes,
+  PresenceTypes,
+  ServiceNames,
+  switchboard,
+} from '@switchboard/protocol';
 import type { Payload, Publisher } from '@switchboard/publisher';
 import { readJsonObject } from './body.js';
 import type { BusQuerier } from './query.js';
@@ -31,7 +37,7 @@ import {
 export const MAX_HISTORY_LIMIT = 1000;
 
 /** Work topic the notifications service consumes order events from (key = user id). */
-export const ORDERS_TOPIC = 'orders';
+export const ORDERS_TOPIC = ServiceNames.orders;
 
 export interface RouteContext {
   readonly transport: Transport;
@@ -157,8 +163,8 @@ export const routes: readonly Route[] = [
   route('GET', '/v1/presence/{channel}', async (ctx, request) => {
     const channel = channelName(pathParam(request.params[0] ?? '', 'channel'));
     const answer = await ctx.querier.query({
-      service: 'presence',
-      type: 'presence.query',
+      service: ServiceNames.presence,
+      type: PresenceTypes.query,
       key: channel,
       payload: switchboard.v1.PresenceRequest.encode({ channel }).finish(),
     });
@@ -170,8 +176,8 @@ export const routes: readonly Route[] = [
     const limit = queryInteger(request.query, 'limit', 1, MAX_HISTORY_LIMIT) ?? 0;
     const beforeOffset = queryInteger(request.query, 'before', 1, Number.MAX_SAFE_INTEGER) ?? 0;
     const answer = await ctx.querier.query({
-      service: 'history',
-      type: 'history.query',
+      service: ServiceNames.history,
+      type: HistoryTypes.query,
       key: channel,
       payload: switchboard.v1.HistoryRequest.encode({ channel, limit, beforeOffset }).finish(),
     });

@@ -3,12 +3,19 @@
  * handlers live in routes.ts. `/healthz`, `/readyz`, `/metrics` and `/v1/openapi.json` need no key.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BusError, BusUnavailableError, type Transport } from '@switchboard/bus';
-import { collectProcessMetrics } from '@switchboard/metrics';
+import { BusError, BusErrorCodes, BusUnavailableError, type Transport } from '@switchboard/bus';
+import { ErrorCodes } from '@switchboard/protocol';
 import { Publisher, PublisherError } from '@switchboard/publisher';
-import { silentLogger } from '@switchboard/service-kit';
+import {
+  closeServer,
+  healthRoutes,
+  RuntimeErrorCodes,
+  SwitchboardError,
+  silentLogger,
+  specOf,
+} from '@switchboard/runtime';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createAuthenticator } from './auth.js';
@@ -46,8 +53,7 @@ export interface RunningApi {
 
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const log = options.logger ?? silentLogger();
-  // Node's default metrics (event-loop lag, heap, GC) beside the API's own.
-  const registry = collectProcessMetrics(options.registry ?? new Registry());
+  const registry = options.registry ?? new Registry();
   const metrics = new ApiMetrics(registry);
   const auth = createAuthenticator(options.keys ?? undefined);
   const nodeId = options.nodeId ?? `api-${randomBytes(6).toString('hex')}`;
@@ -63,6 +69,12 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   };
   let closing = false;
+  // The one health handler of every process; it adds Node's default metrics (event-loop lag, heap, GC).
+  const health = healthRoutes({
+    identity: { service: 'api' },
+    ready: () => !closing && querier.open,
+    registry,
+  });
 
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
@@ -86,37 +98,21 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     const method = req.method ?? 'GET';
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     try {
-      switch (path) {
-        case '/healthz':
-          labelled(path);
-          return send(res, 200, { status: 'ok', service: 'api' });
-        case '/readyz': {
-          labelled(path);
-          const ready = !closing && querier.open;
-          return send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', service: 'api' });
-        }
-        case '/metrics': {
-          labelled(path);
-          const text = await registry.metrics();
-          res.writeHead(200, { 'content-type': registry.contentType });
-          res.end(text);
-          return;
-        }
-        case '/v1/openapi.json':
-          labelled(path);
-          return send(res, 200, openApiDocument);
+      if (health(req, res)) return labelled(path);
+      if (path === '/v1/openapi.json') {
+        labelled(path);
+        return send(res, 200, openApiDocument);
       }
       const match = matchRoute(method, path);
-      if (!match) throw new HttpError(404, 'SB_ERR_NOT_FOUND', `no route ${path}`);
+      if (!match) throw new HttpError(RuntimeErrorCodes.NotFound, `no route ${path}`);
       if ('allowed' in match)
-        throw new HttpError(405, 'SB_ERR_METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, {
+        throw new HttpError(RuntimeErrorCodes.MethodNotAllowed, `${method} is not allowed on ${path}`, {
           headers: { allow: match.allowed.join(', ') },
         });
       labelled(match.route.path);
       if (!auth.check(req.headers))
         throw new HttpError(
-          401,
-          'SB_ERR_UNAUTHORIZED',
+          ErrorCodes.Unauthorized,
           'a valid API key is required (Authorization: Bearer <key> or X-API-Key)',
           {
             headers: { 'www-authenticate': 'Bearer realm="switchboard"' },
@@ -169,24 +165,20 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   };
 }
 
-async function closeServer(server: Server): Promise<void> {
-  if (!server.listening) return;
-  const done = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  await done;
-}
-
-const internal = () => new HttpError(500, 'SB_ERR_INTERNAL', 'internal error');
+const internal = () => new HttpError(ErrorCodes.Internal, 'internal error');
 
 function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   // 504: the message reached a broker connection that died before the broker confirmed, so it may have been
   // delivered (outcome unknown; a retry may duplicate it). 503: it was not published; retrying is safe.
   if (error instanceof BusUnavailableError && error.maybeDelivered)
-    return new HttpError(504, 'SB_ERR_BUS_OUTCOME_UNKNOWN', error.message);
+    return new HttpError(BusErrorCodes.OutcomeUnknown, error.message);
   if (error instanceof BusError)
-    return new HttpError(503, error.code, error.message, { headers: { 'retry-after': '1' } });
-  if (error instanceof PublisherError) return new HttpError(400, 'SB_ERR_BAD_REQUEST', error.message);
+    return new HttpError(specOf(error), error.message, { headers: { 'retry-after': '1' } });
+  if (error instanceof PublisherError) return new HttpError(ErrorCodes.BadRequest, error.message);
+  // Any other typed error of ours answers with the status its spec gives.
+  if (error instanceof SwitchboardError && error.httpStatus < 500)
+    return new HttpError(specOf(error), error.message);
   return internal();
 }
 

@@ -15,7 +15,7 @@
  * so a retried message is published again rather than lost.
  */
 import type { Transport } from '@switchboard/bus';
-import { ChatTypes, type ErrorName } from '@switchboard/protocol';
+import { ChatTypes, type ErrorName, ServiceNames } from '@switchboard/protocol';
 import type { ChannelPublishOptions } from '@switchboard/publisher';
 import {
   defineService,
@@ -37,7 +37,7 @@ import {
 import { RateLimiter } from './rate-limiter.js';
 import { DEFAULT_ROOM_LIMITS, RoomGate } from './room-gate.js';
 
-export const CHAT_SERVICE = 'chat';
+export const CHAT_SERVICE = ServiceNames.chat;
 export const roomChannel = (room: string): string => `chat:${room}`;
 export const typingChannel = (room: string): string => `typing:${room}`;
 

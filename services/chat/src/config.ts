@@ -6,9 +6,8 @@ import {
   type ConfigProblem,
   type Env,
   integer,
-  LOG_LEVELS,
   list,
-  oneOf,
+  logLevel,
   readServiceConfig,
   redisUrl,
 } from '@switchboard/service-kit';
@@ -40,7 +39,7 @@ export const chatConfigSpec = {
   }),
   redisUrl: redisUrl(),
   bus: busUrl(),
-  logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+  logLevel: logLevel(),
 };
 
 export type ChatConfig = ConfigOf<typeof chatConfigSpec>;

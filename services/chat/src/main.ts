@@ -5,15 +5,16 @@
  */
 
 import { connectBus } from '@switchboard/bus';
-import { createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
+import { configWarnings, createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
 import { createChatService } from './chat-service.js';
 import type { ChatStore } from './chat-store.js';
-import { type ChatConfig, chatServiceSettings, readChatConfig } from './config.js';
+import { type ChatConfig, chatConfigSpec, chatServiceSettings, readChatConfig } from './config.js';
 import { MemoryChatStore } from './memory-chat-store.js';
 import { RedisChatStore } from './redis-chat-store.js';
 
 async function run(config: ChatConfig): Promise<void> {
   const logger = createLogger('chat', { level: config.logLevel });
+  for (const warning of configWarnings(process.env, chatConfigSpec, 'chat')) logger.warn(warning);
   const transport = await connectBus(config.bus, { logger, clientName: 'chat' });
   const store: ChatStore = config.redisUrl
     ? new RedisChatStore({

@@ -5,7 +5,6 @@
 import { BusError, BusNameError } from '@switchboard/bus';
 import {
   type ClientFrame,
-  CloseCode,
   ErrorCodes,
   type ErrorSpec,
   HistoryTypes,
@@ -18,6 +17,7 @@ import {
 import { AuthError, type Authenticator } from './auth.js';
 import type { ClientCallable } from './client-callable.js';
 import type { Connection } from './connection.js';
+import { disconnectForError } from './disconnects.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { LocalIndex } from './local-index.js';
 import type { EdgeMetrics } from './metrics.js';
@@ -192,7 +192,7 @@ async function subscribe(
   ctx.metrics.subscriptions.inc();
   ctx.lifecycle.subscribed(c, channel.name);
   if (durable) return recoverDurable(ctx, c, id, channel.name, sub.since ?? undefined);
-  c.send({ id, subscribed: { channel: channel.name, durable } });
+  c.sendNow({ id, subscribed: { channel: channel.name, durable } });
 }
 
 /**
@@ -313,6 +313,6 @@ async function refresh(ctx: CommandContext, c: Connection, id: number, token: st
     ctx.metrics.authFailures.inc({ reason: 'refresh' });
     const spec = error instanceof AuthError ? error.spec : ErrorCodes.InvalidToken;
     c.send(errorFrame(id, spec));
-    c.disconnect(spec.close ?? CloseCode.InvalidToken, spec.message, false);
+    disconnectForError(c, spec);
   }
 }

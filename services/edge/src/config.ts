@@ -1,7 +1,8 @@
 /**
  * Reads the environment once, validates it and returns a frozen config; nothing else in the edge reads
  * process.env. Every problem is collected and thrown together (ConfigError), each naming the variable and
- * the fix. The all-in-one (`pnpm start`, services/standalone) reads its edge through this same function
+ * the fix (the reader, the field rules and the unknown-variable report are @switchboard/runtime's, shared
+ * with every other process). The all-in-one (`pnpm start`, services/standalone) reads its edge through this same function
  * with `embedded: true`, so every edge setting means the same in both; only a few defaults differ there
  * (loopback bind, a per-run secret instead of anonymous access, one node).
  */
@@ -9,7 +10,17 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DEFAULT_LIFECYCLE_BOUND } from '@switchboard/bus';
-import { type Env, EnvReader } from './env-reader.js';
+import {
+  busUrl,
+  deprecationWarnings,
+  type Env,
+  EnvReader,
+  jwtSecret,
+  type LogLevel,
+  lifecycleBacklogFields,
+  logLevel,
+  unknownVariableWarnings,
+} from '@switchboard/runtime';
 import {
   DEFAULT_LIMITS,
   DEFAULTS,
@@ -17,14 +28,19 @@ import {
   type EdgeNodeOptions,
   resolveOptions,
 } from './options.js';
-import { unknownVariableWarnings } from './unknown-variables.js';
 
-export { ConfigError, type ConfigProblem, type Env } from './env-reader.js';
+export {
+  ConfigError,
+  type ConfigProblem,
+  type Env,
+  LOG_LEVELS,
+  MIN_JWT_SECRET_LENGTH,
+} from '@switchboard/runtime';
 
 export interface EdgeConfig {
   readonly bus: string;
   readonly workers: number;
-  readonly logLevel: string;
+  readonly logLevel: LogLevel;
   readonly node: EdgeNodeOptions;
   /**
    * Bound of the lifecycle topic's backlog (the edge publishes it; on Redis the publisher trims the streams):
@@ -45,12 +61,8 @@ export interface LoadConfigOptions {
   readonly alsoKnown?: Iterable<string>;
 }
 
-/** The HS256 secret is the only thing between a forger and every connection: short ones are refused. */
-export const MIN_JWT_SECRET_LENGTH = 32;
 export const EMBEDDED_HOST = '127.0.0.1';
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-const BUS_SCHEMES = ['amqp://', 'amqps://', 'kafka://', 'redis://', 'rediss://'];
 const NODE_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
 /** Smallest sane value of each limit (default 1): below it the edge could not work at all. */
@@ -110,18 +122,16 @@ interface Auth {
 }
 
 function readAuth(read: EnvReader, embedded: boolean): Auth {
-  const jwtSecret = read.raw('SWITCHBOARD_JWT_SECRET');
+  const secret = read.raw('SWITCHBOARD_JWT_SECRET');
   const jwksUrl = read.raw('SWITCHBOARD_JWKS_URL');
-  if (jwtSecret && jwksUrl)
+  if (secret && jwksUrl)
     read.problem(
       'SWITCHBOARD_JWT_SECRET',
       'set SWITCHBOARD_JWT_SECRET (HS256) or SWITCHBOARD_JWKS_URL (RS256), not both',
     );
-  if (jwtSecret && jwtSecret.length < MIN_JWT_SECRET_LENGTH)
-    read.problem(
-      'SWITCHBOARD_JWT_SECRET',
-      `is ${jwtSecret.length} characters; use at least ${MIN_JWT_SECRET_LENGTH} (e.g. \`openssl rand -base64 32\`)`,
-    );
+  // The length rule every reader of the secret applies (@switchboard/runtime).
+  read.read(jwtSecret());
+  const jwtSecretValue = secret;
   if (jwksUrl && !URL.canParse(jwksUrl))
     read.problem(
       'SWITCHBOARD_JWKS_URL',
@@ -129,13 +139,13 @@ function readAuth(read: EnvReader, embedded: boolean): Auth {
     );
   // Embedded: the all-in-one signs tokens with a per-run secret when none is set, so anonymous access is
   // never the fallback there.
-  const allowAnonymous = read.bool('SWITCHBOARD_ALLOW_ANONYMOUS', !embedded && !jwtSecret && !jwksUrl);
-  if (!embedded && !allowAnonymous && !jwtSecret && !jwksUrl)
+  const allowAnonymous = read.bool('SWITCHBOARD_ALLOW_ANONYMOUS', !embedded && !secret && !jwksUrl);
+  if (!embedded && !allowAnonymous && !secret && !jwksUrl)
     read.problem(
       'SWITCHBOARD_ALLOW_ANONYMOUS',
       'is false but no SWITCHBOARD_JWT_SECRET or SWITCHBOARD_JWKS_URL is set; set one of them',
     );
-  return { jwtSecret, jwksUrl, allowAnonymous };
+  return { jwtSecret: jwtSecretValue, jwksUrl, allowAnonymous };
 }
 
 function readLimits(read: EnvReader): EdgeLimits {
@@ -167,9 +177,7 @@ export function loadConfig(
   const embedded = options.embedded ?? false;
   const read = new EnvReader(env);
 
-  const bus = read.raw('SWITCHBOARD_BUS') ?? 'memory';
-  if (bus !== 'memory' && !BUS_SCHEMES.some((scheme) => bus.startsWith(scheme)))
-    read.problem('SWITCHBOARD_BUS', `"${bus}" is not memory, amqp://…, kafka://host:port,… or redis://…`);
+  const bus = read.read(busUrl()) ?? 'memory';
   const workers = readWorkers(read, argv, embedded, bus);
   const auth = readAuth(read, embedded);
 
@@ -192,9 +200,7 @@ export function loadConfig(
       'SWITCHBOARD_IDLE_TIMEOUT_MS',
       `must be greater than SWITCHBOARD_PING_INTERVAL_MS (${pingIntervalMs})`,
     );
-  const logLevel = read.raw('SWITCHBOARD_LOG_LEVEL') ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
-    read.problem('SWITCHBOARD_LOG_LEVEL', `"${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  const level = read.read(logLevel());
 
   const node: EdgeNodeOptions = {
     nodeId,
@@ -220,19 +226,21 @@ export function loadConfig(
     drainJitterMs: read.int('SWITCHBOARD_DRAIN_JITTER_MS', DEFAULTS.drainJitterMs),
     reconnectDelayMaxMs: read.int('SWITCHBOARD_RECONNECT_DELAY_MAX_MS', DEFAULTS.reconnectDelayMaxMs),
   };
+  const backlog = lifecycleBacklogFields(DEFAULT_LIFECYCLE_BOUND);
   const lifecycle = {
-    maxMessages: read.int('SWITCHBOARD_LIFECYCLE_MAX_BACKLOG', DEFAULT_LIFECYCLE_BOUND.maxMessages ?? 0, {
-      min: 0,
-    }),
-    maxAgeMs: read.int('SWITCHBOARD_LIFECYCLE_MAX_AGE_MS', DEFAULT_LIFECYCLE_BOUND.maxAgeMs ?? 0, { min: 0 }),
+    maxMessages: read.read(backlog.lifecycleMaxBacklog),
+    maxAgeMs: read.read(backlog.lifecycleMaxAgeMs),
   };
   read.check();
-  const warnings = unknownVariableWarnings(
-    env,
-    [...read.names, ...(options.alsoKnown ?? [])],
-    embedded ? 'the all-in-one (pnpm start)' : 'the edge',
-  );
-  return deepFreeze({ bus, workers, logLevel, node, lifecycle, warnings });
+  const warnings = [
+    ...deprecationWarnings(read),
+    ...unknownVariableWarnings(
+      env,
+      [...read.names, ...(options.alsoKnown ?? [])],
+      embedded ? 'the all-in-one (pnpm start)' : 'the edge',
+    ),
+  ];
+  return deepFreeze({ bus, workers, logLevel: level, node, lifecycle, warnings });
 }
 
 function deepFreeze<T>(value: T): T {

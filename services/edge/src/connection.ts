@@ -5,14 +5,15 @@
  * the delivery and a flush is one socket write of their concatenation; with permessage-deflate it holds
  * payloads, sent one by one with `ws.send()` on a corked socket. The queue plus the socket's buffer is
  * bounded: past `maxQueuedBytes` the connection is a slow consumer — the frame is dropped and the client
- * told to reconnect and recover.
+ * told to reconnect and recover. ws's private socket is reached through raw-frames.ts only.
  */
 import type { Socket } from 'node:net';
-import { CloseCode, type IServerFrame } from '@switchboard/protocol';
+import type { IServerFrame } from '@switchboard/protocol';
 import type { Bindings, Level, LogFn, Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import { Disconnects, disconnect } from './disconnects.js';
 import type { EdgeMetrics } from './metrics.js';
-import { rawSocketOf, releaseShared, writeFrames } from './raw-frames.js';
+import { privateSocketOf, rawSocketOf, releaseShared, writeFrames } from './raw-frames.js';
 import { TokenBucket } from './token-bucket.js';
 import { EncodedFrame, type WireFormat } from './wire.js';
 
@@ -231,7 +232,7 @@ export class Connection {
     if (this.#queuedBytes + this.#buffered + size > max) {
       this.#metrics.drops.inc({ reason: durable ? 'slow_consumer_durable' : 'slow_consumer' });
       this.log.warn({ queuedBytes: this.queuedBytes }, 'slow consumer: dropping and disconnecting');
-      this.disconnect(CloseCode.SlowConsumer, 'slow consumer', true, 0);
+      disconnect(this, Disconnects.slowConsumer);
       return 'dropped';
     }
     this.#enqueue(data, size);
@@ -243,6 +244,18 @@ export class Connection {
     const encoded = new EncodedFrame(frame);
     const result = this.write(encoded);
     if (result === 'queued') this.#count(encoded);
+    return result;
+  }
+
+  /**
+   * `send`, then everything queued for this connection written at once, in order: for the last answer of
+   * the connect path (Subscribed), which with a pipelined Subscribe usually follows a Connected queued in
+   * the same turn — one socket write for both. The sweep would batch nothing more for this connection and
+   * only make the answer wait for later turns, behind the accepts and handshakes of a connect storm.
+   */
+  sendNow(frame: IServerFrame): WriteResult {
+    const result = this.send(frame);
+    if (result === 'queued') this.flush();
     return result;
   }
 
@@ -273,7 +286,7 @@ export class Connection {
       return;
     }
     if (this.#ws.readyState !== this.#ws.OPEN) return;
-    const raw = (this.#ws as unknown as { _socket?: Socket })._socket;
+    const raw = privateSocketOf(this.#ws);
     const cork = queue.length > 1 && raw !== undefined && typeof raw.cork === 'function';
     if (cork) raw.cork();
     const binary = this.format !== 'json';

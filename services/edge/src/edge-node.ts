@@ -1,7 +1,8 @@
 /**
  * EdgeNode: one WebSocket gateway on the bus. It owns an HTTP server (`/ws` upgrades in ws `noServer` mode,
  * health, readiness, metrics), the node's bus inbox and local subscription index, and every connection.
- * Errors become close codes here and in Connection, nowhere else.
+ * Every close code comes from one table (disconnects.ts); the Connect step is connect.ts, the periodic
+ * ping/expiry pass liveness.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -11,16 +12,19 @@ import { InterestIndex, type NodeSubscription, type Transport } from '@switchboa
 import { type ClientFrame, CloseCode, DecodeError, ErrorCodes, parseChannel } from '@switchboard/protocol';
 import { type Logger, pino } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { AuthError, Authenticator, type Identity } from './auth.js';
+import { Authenticator } from './auth.js';
 import { ClientCallable } from './client-callable.js';
 import { type CommandContext, errorFrame, handleCommand } from './commands.js';
+import { authenticate, safely } from './connect.js';
 import { Connection } from './connection.js';
 import { ChannelContinuity } from './continuity.js';
+import { Disconnects, disconnect, terminate } from './disconnects.js';
 import { createDeliveryHandler } from './fan-out.js';
 import { type FrameError, onFrameError } from './frame-errors.js';
 import { limitHandshakeTime } from './handshake-timeout.js';
 import { createHttpHandler, type HttpFallback } from './http-routes.js';
 import { Lifecycle } from './lifecycle.js';
+import { checkLiveness } from './liveness.js';
 import { LocalIndex } from './local-index.js';
 import { EdgeMetrics } from './metrics.js';
 import { type EdgeNodeOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -28,6 +32,12 @@ import { Relay } from './relay.js';
 import { BusResync } from './resync.js';
 import { chooseSubprotocol, decodeIncoming, formatOf } from './wire.js';
 
+/**
+ * A user or channel route stays bound this long after its last local connection left: clients of a
+ * reconnect storm (and retries after a handshake timeout) come back within it and cost the broker no
+ * unbind and re-bind. Meanwhile the route's deliveries reach this node and are dropped (nobody wants them).
+ */
+const ROUTE_RELEASE_DELAY_MS = 5_000;
 export interface EdgeNodeDeps {
   readonly transport: Transport;
   readonly logger?: Logger;
@@ -159,7 +169,7 @@ export class EdgeNode {
       beforeDelivery: () => this.#busResync.beforeDelivery(),
     });
     this.#inbox = await this.#transport.openNode(this.nodeId, handler);
-    this.#index = new LocalIndex(new InterestIndex(this.#inbox));
+    this.#index = new LocalIndex(new InterestIndex(this.#inbox, { releaseDelayMs: ROUTE_RELEASE_DELAY_MS }));
     // Built once: every client frame is dispatched with it, so none allocates a context of its own.
     this.#commands = {
       options: this.options,
@@ -192,7 +202,10 @@ export class EdgeNode {
         resolve();
       });
     });
-    this.#heartbeat = setInterval(() => this.#tick(), this.options.pingIntervalMs);
+    this.#heartbeat = setInterval(
+      () => checkLiveness(this.#live, this.options, this.metrics),
+      this.options.pingIntervalMs,
+    );
     this.#lifecycle.startHeartbeat(this.options.nodeHeartbeatMs, () => this.#live.size);
     this.#ready = true;
     this.#log.info({ port: this.port }, 'edge listening');
@@ -245,19 +258,19 @@ export class EdgeNode {
     const allowed = this.options.allowedOrigins;
     if (allowed.length > 0 && (!origin || !allowed.includes(origin))) {
       c.send(errorFrame(0, ErrorCodes.PermissionDenied, `origin ${origin ?? '(none)'} is not allowed`));
-      c.disconnect(CloseCode.OriginNotAllowed, 'origin not allowed', false);
+      disconnect(c, Disconnects.originNotAllowed);
       return;
     }
     const token = new URL(req.url ?? '/', 'http://edge').searchParams.get('token');
     if (token) {
-      c.inbox = this.#authenticate(c, token, 0);
+      c.inbox = authenticate(this.#commands!, this.nodeId, c, token, 0);
       return;
     }
     connectTimer = setTimeout(() => {
       connectTimer = undefined; // the close listener's closure would keep the spent timer for the connection's life
       if (c.state === 'connecting') {
         c.send(errorFrame(0, ErrorCodes.NotConnected, 'no Connect frame in time'));
-        c.disconnect(CloseCode.BadRequest, 'connect timeout', true);
+        disconnect(c, Disconnects.connectTimeout);
       }
     }, this.options.connectTimeoutMs);
   }
@@ -275,58 +288,6 @@ export class EdgeNode {
     c.disconnect(code, error.message, false);
   }
 
-  async #authenticate(c: Connection, token: string, frameId: number): Promise<void> {
-    let identity: Identity;
-    if (!token) {
-      if (!this.options.allowAnonymous) {
-        this.metrics.authFailures.inc({ reason: 'no_token' });
-        c.send(errorFrame(frameId, ErrorCodes.Unauthorized));
-        c.disconnect(CloseCode.InvalidToken, 'token required', false);
-        return;
-      }
-      identity = { userId: '', expiresAtMs: 0 };
-    } else {
-      try {
-        identity = await this.#auth.verifyConnection(token);
-      } catch (error) {
-        const spec = error instanceof AuthError ? error.spec : ErrorCodes.InvalidToken;
-        this.metrics.authFailures.inc({ reason: error instanceof AuthError ? error.reason : 'invalid' });
-        c.log.info({ err: error }, 'authentication failed');
-        c.send(errorFrame(frameId, spec, error instanceof AuthError ? error.reason : undefined));
-        c.disconnect(spec.close ?? CloseCode.InvalidToken, spec.message, false);
-        return;
-      }
-    }
-    if (!c.open || !this.#index) return;
-    if (
-      identity.userId &&
-      this.#index.userConnections(identity.userId) >= this.options.limits.maxConnectionsPerUser
-    ) {
-      c.send(errorFrame(frameId, ErrorCodes.ConnectionLimit));
-      c.disconnect(CloseCode.ConnectionLimit, 'too many connections', false);
-      return;
-    }
-    c.userId = identity.userId;
-    c.expiresAtMs = identity.expiresAtMs;
-    c.info = identity.info;
-    c.log = c.log.child({ user: c.userId });
-    c.state = 'connected';
-    this.metrics.connections.inc();
-    await this.#safely(c, 'add connection', () => this.#index!.addConnection(c));
-    this.#lifecycle.opened(c);
-    c.send({
-      id: frameId,
-      connected: {
-        connectionId: c.id,
-        nodeId: this.nodeId,
-        userId: c.userId,
-        pingIntervalMs: this.options.pingIntervalMs,
-        expiresAtMs: c.expiresAtMs,
-      },
-    });
-    c.log.debug('connected');
-  }
-
   #message(c: Connection, data: Buffer, isBinary: boolean): void {
     this.metrics.bytesIn.inc(data.byteLength);
     c.lastSeen = Date.now();
@@ -338,8 +299,7 @@ export class EdgeNode {
       c.malformed++;
       this.metrics.framesIn.inc({ kind: 'malformed' });
       c.send(errorFrame(0, ErrorCodes.BadFrame, error instanceof DecodeError ? error.message : undefined));
-      if (c.malformed >= this.options.limits.maxMalformedFrames)
-        c.disconnect(CloseCode.MalformedData, 'malformed frames', false);
+      if (c.malformed >= this.options.limits.maxMalformedFrames) disconnect(c, Disconnects.malformedFrames);
       return;
     }
     this.metrics.framesIn.inc({ kind: frame.kind ?? 'unknown' });
@@ -350,8 +310,7 @@ export class EdgeNode {
     if (backlog || !c.bucket.take()) {
       this.metrics.rateLimitHits.inc();
       c.rateLimited++;
-      if (c.rateLimited >= this.options.limits.rateLimitCloseAfter)
-        c.disconnect(CloseCode.RateLimited, 'rate limit exceeded', true, 1000);
+      if (c.rateLimited >= this.options.limits.rateLimitCloseAfter) disconnect(c, Disconnects.rateLimited);
       else
         c.send(
           errorFrame(
@@ -370,29 +329,20 @@ export class EdgeNode {
   }
 
   async #dispatch(c: Connection, frame: ClientFrame): Promise<void> {
-    if (!c.open || !this.#index) return;
+    const ctx = this.#commands;
+    if (!c.open || !this.#index || !ctx) return;
     if (c.state === 'connecting') {
-      if (frame.kind === 'connect') return this.#authenticate(c, frame.connect?.token ?? '', frame.id);
+      if (frame.kind === 'connect')
+        return authenticate(ctx, this.nodeId, c, frame.connect?.token ?? '', frame.id);
       if (!this.options.allowAnonymous) {
         c.send(errorFrame(frame.id, ErrorCodes.NotConnected));
-        c.disconnect(CloseCode.BadRequest, 'send Connect first', false);
+        disconnect(c, Disconnects.connectFirst);
         return;
       }
-      await this.#authenticate(c, '', 0);
+      await authenticate(ctx, this.nodeId, c, '', 0);
       if (!c.open) return;
     }
-    const ctx = this.#commands;
-    if (!ctx) return;
-    await this.#safely(c, `command ${frame.kind}`, () => handleCommand(ctx, c, frame), frame.id);
-  }
-
-  async #safely(c: Connection, what: string, run: () => Promise<void>, frameId?: number): Promise<void> {
-    try {
-      await run();
-    } catch (error) {
-      c.log.error({ err: error }, `${what} failed`);
-      if (frameId !== undefined) c.send(errorFrame(frameId, ErrorCodes.Internal));
-    }
+    await safely(c, `command ${frame.kind}`, () => handleCommand(ctx, c, frame), frame.id);
   }
 
   async #closedConnection(c: Connection, code: number, reason: string): Promise<void> {
@@ -407,35 +357,12 @@ export class EdgeNode {
     if (!wasConnected || !this.#index) return;
     this.metrics.connections.dec();
     let channels: string[] = [];
-    await this.#safely(c, 'remove connection', async () => {
+    await safely(c, 'remove connection', async () => {
       channels = await this.#index!.removeConnection(c);
     });
     this.metrics.subscriptions.dec(channels.length);
     this.#lifecycle.closed(c, closeCode, c.closeReason || reason);
     c.log.debug({ code: closeCode }, 'closed');
-  }
-
-  /**
-   * Server pings, dead-peer detection (idle timeout) and token expiry. A peer silent past the idle timeout
-   * gets Disconnect and close 3002 (a peer that only stopped ponging still reads); one still there a tick
-   * later (told already, or closing for another reason, with no close handshake since) is terminated.
-   */
-  #tick(): void {
-    const now = Date.now();
-    for (const c of this.#live) {
-      if (now - c.lastSeen > this.options.idleTimeoutMs) {
-        if (c.state === 'closing') {
-          c.terminate(CloseCode.NoPong, 'no close handshake');
-          continue;
-        }
-        this.metrics.deadPeers.inc();
-        c.log.info('no pong within the idle timeout: closing');
-        c.disconnect(CloseCode.NoPong, 'no pong', true);
-      } else if (c.state === 'connected' && c.expiresAtMs > 0 && now >= c.expiresAtMs) {
-        c.send(errorFrame(0, ErrorCodes.TokenExpired));
-        c.disconnect(CloseCode.TokenExpired, 'token expired', true);
-      } else c.ping();
-    }
   }
 
   /**
@@ -451,13 +378,7 @@ export class EdgeNode {
     this.#log.info({ connections: connections.length }, 'draining');
     const timers = connections.map((c) =>
       setTimeout(
-        () =>
-          c.disconnect(
-            CloseCode.Shutdown,
-            'node shutting down',
-            true,
-            Math.floor(Math.random() * reconnectDelayMaxMs),
-          ),
+        () => disconnect(c, Disconnects.shutdown, Math.floor(Math.random() * reconnectDelayMaxMs)),
         Math.random() * jitter,
       ),
     );
@@ -471,7 +392,7 @@ export class EdgeNode {
     this.#onEmpty = undefined;
     for (const timer of timers) clearTimeout(timer);
     const forced = this.#live.size;
-    for (const c of this.#live) c.terminate(CloseCode.Shutdown, 'drain timeout');
+    for (const c of this.#live) terminate(c, Disconnects.drainTimeout);
     this.#log.info({ notified: connections.length, forced }, 'drained');
     return { notified: connections.length, forced };
   }
@@ -484,7 +405,7 @@ export class EdgeNode {
     clearInterval(this.#heartbeat);
     this.#lifecycle.stop();
     this.#relay.close();
-    for (const c of this.#live) c.terminate(CloseCode.GoingAway, 'node closing');
+    for (const c of this.#live) terminate(c, Disconnects.nodeClosing);
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     await this.#inbox?.close().catch((error: unknown) => this.#log.warn({ err: error }, 'closing bus inbox'));
     const server = this.#server;

@@ -6,6 +6,7 @@ import { type Delivery, decodeDelivery, type IServerFrame } from '@switchboard/p
 import type { Logger } from 'pino';
 import type { Connection } from './connection.js';
 import { admitPublication, type ChannelContinuity, exceptOf, nextPageFrame } from './continuity.js';
+import { Disconnects } from './disconnects.js';
 import type { LocalIndex } from './local-index.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { Relay } from './relay.js';
@@ -91,7 +92,12 @@ export function createDeliveryHandler(ctx: FanOutContext): (bytes: Uint8Array) =
       const d = delivery.disconnect!;
       for (const target of [...targetsOf(delivery, index)])
         if (target.id !== except)
-          target.disconnect(d.code || 3003, d.reason ?? '', d.reconnect ?? true, d.reconnectDelayMs ?? 0);
+          target.disconnect(
+            d.code || Disconnects.byBackend.code,
+            d.reason ?? '',
+            d.reconnect ?? true,
+            d.reconnectDelayMs ?? 0,
+          );
       return;
     }
     const encoded = new EncodedFrame(frame);

@@ -4,6 +4,7 @@
  * connection wants it.
  */
 import { channelRoute, type InterestIndex, userRoute } from '@switchboard/bus';
+import { addToSetMap, deleteFromSetMap } from '@switchboard/runtime';
 import type { Connection } from './connection.js';
 
 export class LocalIndex {
@@ -45,7 +46,7 @@ export class LocalIndex {
   async addConnection(connection: Connection): Promise<void> {
     this.#connections.set(connection.id, connection);
     if (!connection.userId) return;
-    add(this.#users, connection.userId, connection);
+    addToSetMap(this.#users, connection.userId, connection);
     await this.#interest.acquire(userRoute(connection.userId));
   }
 
@@ -55,7 +56,7 @@ export class LocalIndex {
     this.#connections.delete(connection.id);
     const channels = connection.channels;
     const releases: Promise<void>[] = channels.map((channel) => this.unsubscribe(connection, channel));
-    if (connection.userId && remove(this.#users, connection.userId, connection))
+    if (connection.userId && deleteFromSetMap(this.#users, connection.userId, connection))
       releases.push(this.#interest.release(userRoute(connection.userId)));
     await Promise.all(releases);
     return channels;
@@ -63,28 +64,13 @@ export class LocalIndex {
 
   async subscribe(connection: Connection, channel: string): Promise<void> {
     connection.addChannel(channel);
-    add(this.#channels, channel, connection);
+    addToSetMap(this.#channels, channel, connection);
     await this.#interest.acquire(channelRoute(channel));
   }
 
   async unsubscribe(connection: Connection, channel: string): Promise<void> {
     connection.removeChannel(channel);
-    if (remove(this.#channels, channel, connection)) await this.#interest.release(channelRoute(channel));
+    if (deleteFromSetMap(this.#channels, channel, connection))
+      await this.#interest.release(channelRoute(channel));
   }
-}
-
-function add(map: Map<string, Set<Connection>>, key: string, connection: Connection): void {
-  let set = map.get(key);
-  if (!set) {
-    set = new Set();
-    map.set(key, set);
-  }
-  set.add(connection);
-}
-
-function remove(map: Map<string, Set<Connection>>, key: string, connection: Connection): boolean {
-  const set = map.get(key);
-  if (!set?.delete(connection)) return false;
-  if (set.size === 0) map.delete(key);
-  return true;
 }

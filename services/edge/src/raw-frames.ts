@@ -8,8 +8,8 @@
  * socket in one tick, and writes that one Buffer (`writeFrames`).
  *
  * ws has no public API for writing pre-framed bytes, so this module reaches into its private `_socket`
- * (ws 8.x: the net.Socket the WebSocket owns). Everything that touches it is here, behind a feature check
- * (`rawSocketOf`): when the field is missing or not a writable stream, or when an extension is negotiated
+ * (ws 8.x: the net.Socket the WebSocket owns). Every access to it in the edge is here: `rawSocketOf` for raw
+ * writes, behind a feature check, and `privateSocketOf` for corking the `ws.send()` path: when the field is missing or not a writable stream, or when an extension is negotiated
  * (permessage-deflate frames must go through ws's compressor and its RSV1 bit; its queue would also reorder
  * against raw writes), the caller falls back to `ws.send()`. Raw writes are safe to interleave with ws's own
  * writes (pings, pongs, the close frame) because without extensions ws's Sender writes each frame to the
@@ -53,12 +53,20 @@ export function buildFrame(payload: Uint8Array, binary = true): Buffer {
 }
 
 /**
+ * ws's private net.Socket (undefined when ws has none or changed the field): the connection corks it around
+ * a batch of `ws.send()` calls, which ws does not do by itself.
+ */
+export function privateSocketOf(ws: WebSocket): Socket | undefined {
+  return (ws as unknown as { _socket?: Socket })._socket;
+}
+
+/**
  * The socket pre-framed bytes may be written to for this WebSocket, or undefined: use `ws.send()`.
  * Checked once per connection, right after the handshake (extensions are fixed by then).
  */
 export function rawSocketOf(ws: WebSocket): Socket | undefined {
   if (ws.extensions !== '') return undefined;
-  const socket = (ws as unknown as { _socket?: unknown })._socket as Socket | undefined;
+  const socket = privateSocketOf(ws);
   if (
     typeof socket !== 'object' ||
     socket === null ||

@@ -5,8 +5,7 @@ import {
   type ConfigProblem,
   type Env,
   integer,
-  LOG_LEVELS,
-  oneOf,
+  logLevel,
   readServiceConfig,
   redisUrl,
 } from '@switchboard/service-kit';
@@ -37,7 +36,7 @@ export const historyConfigSpec = {
     min: 1024,
   }),
   bus: busUrl(),
-  logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+  logLevel: logLevel(),
   /** Set: history lives in Redis (shared by instances, survives restarts). Unset: in memory (embedded). */
   redisUrl: redisUrl(),
 };

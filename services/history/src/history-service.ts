@@ -20,6 +20,7 @@ import {
   decodeDelivery,
   ErrorCodes,
   type ErrorSpec,
+  HistoryTypes,
   type IDelivery,
   type Inbound,
   switchboard,
@@ -32,8 +33,8 @@ import { DEFAULT_RECOVERY_LIMITS, type RecoveryLimits, recoverSince } from './re
 
 const v1 = switchboard.v1;
 
-export const HISTORY_RECOVER_TYPE = 'history.recover';
-export const HISTORY_QUERY_TYPE = 'history.query';
+export const HISTORY_RECOVER_TYPE = HistoryTypes.recover;
+export const HISTORY_QUERY_TYPE = HistoryTypes.query;
 
 export interface HistoryServiceOptions extends Omit<ServiceOptions, 'name'>, Partial<RecoveryLimits> {
   readonly store: HistoryStore;

@@ -3,13 +3,19 @@
  * graceful stop on SIGTERM/SIGINT (service first, then the transport it does not own).
  */
 import { connectBus } from '@switchboard/bus';
-import { createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
-import { type HistoryConfig, historyServiceSettings, readHistoryConfig } from './config.js';
+import { configWarnings, createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
+import {
+  type HistoryConfig,
+  historyConfigSpec,
+  historyServiceSettings,
+  readHistoryConfig,
+} from './config.js';
 import { createHistoryStore } from './create-store.js';
 import { createHistoryService } from './history-service.js';
 
 async function run(config: HistoryConfig): Promise<void> {
   const logger = createLogger('history', { level: config.logLevel });
+  for (const warning of configWarnings(process.env, historyConfigSpec, 'history')) logger.warn(warning);
   const transport = await connectBus(config.bus, { logger, clientName: 'history' });
   const store = createHistoryStore(config);
   logger.info(

@@ -5,8 +5,8 @@ import {
   type ConfigOf,
   type Env,
   integer,
-  LOG_LEVELS,
-  oneOf,
+  lifecycleBacklogFields,
+  logLevel,
   readServiceConfig,
   redisUrl,
 } from '@switchboard/service-kit';
@@ -34,21 +34,9 @@ export const notificationsConfigSpec = {
    */
   redisUrl: redisUrl(),
   bus: busUrl(),
-  /**
-   * Backlog bound of the lifecycle topic's queues (per consumer group; 0 = none): past it the oldest events
-   * are dropped, so a service that is down cannot fill the broker. The lease repairs what was dropped.
-   * Give every process (edges included) the same values.
-   */
-  lifecycleMaxBacklog: integer('SWITCHBOARD_LIFECYCLE_MAX_BACKLOG', {
-    default: DEFAULT_LIFECYCLE_BOUND.maxMessages ?? 0,
-    min: 0,
-  }),
-  /** Lifecycle events older than this are dropped unread (0 = no age bound). */
-  lifecycleMaxAgeMs: integer('SWITCHBOARD_LIFECYCLE_MAX_AGE_MS', {
-    default: DEFAULT_LIFECYCLE_BOUND.maxAgeMs ?? 0,
-    min: 0,
-  }),
-  logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+  /** Give every process (edges included) the same values. */
+  ...lifecycleBacklogFields(DEFAULT_LIFECYCLE_BOUND),
+  logLevel: logLevel(),
 };
 
 export type NotificationsConfig = ConfigOf<typeof notificationsConfigSpec>;

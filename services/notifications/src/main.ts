@@ -5,8 +5,8 @@
  */
 
 import { connectBus, lifecycleBounds } from '@switchboard/bus';
-import { createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
-import { type NotificationsConfig, readNotificationsConfig } from './config.js';
+import { configWarnings, createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
+import { type NotificationsConfig, notificationsConfigSpec, readNotificationsConfig } from './config.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { InboxStore } from './inbox-store.js';
 import { MemoryConnectionRegistry } from './memory-connection-registry.js';
@@ -17,6 +17,8 @@ import { RedisInboxStore } from './redis-inbox-store.js';
 
 async function run(config: NotificationsConfig): Promise<void> {
   const logger = createLogger(NOTIFICATIONS_SERVICE, { level: config.logLevel });
+  for (const warning of configWarnings(process.env, notificationsConfigSpec, NOTIFICATIONS_SERVICE))
+    logger.warn(warning);
   const transport = await connectBus(config.bus, {
     logger,
     clientName: NOTIFICATIONS_SERVICE,

@@ -1,4 +1,6 @@
 /** In-process ConnectionRegistry: the embedded default. One instance only; lost when the process exits. */
+
+import { addToSetMap, deleteFromSetMap } from '@switchboard/runtime';
 import {
   byConnectionId,
   type ConnectionRef,
@@ -22,7 +24,7 @@ export class MemoryConnectionRegistry implements ConnectionRegistry {
     const old = this.#connections.get(ref.connectionId);
     if (old && (old.nodeId !== ref.nodeId || old.userId !== ref.userId)) this.#unindex(ref.connectionId, old);
     this.#connections.set(ref.connectionId, { nodeId: ref.nodeId, userId: ref.userId });
-    addTo(this.#users, ref.userId, ref.connectionId);
+    addToSetMap(this.#users, ref.userId, ref.connectionId);
     if (ref.nodeId) this.#node(ref.nodeId, nowMs).connections.add(ref.connectionId);
   }
 
@@ -62,7 +64,7 @@ export class MemoryConnectionRegistry implements ConnectionRegistry {
       const state = this.#connections.get(connectionId);
       if (state?.nodeId !== nodeId) continue;
       this.#connections.delete(connectionId);
-      removeFrom(this.#users, state.userId, connectionId);
+      deleteFromSetMap(this.#users, state.userId, connectionId);
       removed.push({ nodeId, connectionId, userId: state.userId });
     }
     this.#nodes.delete(nodeId);
@@ -81,23 +83,7 @@ export class MemoryConnectionRegistry implements ConnectionRegistry {
   }
 
   #unindex(connectionId: string, where: { nodeId: string; userId: string }): void {
-    removeFrom(this.#users, where.userId, connectionId);
+    deleteFromSetMap(this.#users, where.userId, connectionId);
     if (where.nodeId) this.#nodes.get(where.nodeId)?.connections.delete(connectionId);
   }
-}
-
-function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
-  let set = index.get(key);
-  if (!set) {
-    set = new Set();
-    index.set(key, set);
-  }
-  set.add(value);
-}
-
-function removeFrom(index: Map<string, Set<string>>, key: string, value: string): void {
-  const set = index.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) index.delete(key);
 }

@@ -23,7 +23,14 @@
  * - A periodic sweep removes expired notifications: EXPIRED (also for ones evicted by the per-user cap).
  */
 import type { Closable, WorkMessage } from '@switchboard/bus';
-import { decodeOrderEvent, type LifecycleEvent, type OrderEvent, switchboard } from '@switchboard/protocol';
+import {
+  decodeOrderEvent,
+  type LifecycleEvent,
+  NotificationTypes,
+  type OrderEvent,
+  ServiceNames,
+  switchboard,
+} from '@switchboard/protocol';
 import { defineService, type Service, type ServiceOptions } from '@switchboard/service-kit';
 import type { ConnectionRef, ConnectionRegistry } from './connection-registry.js';
 import type { InboxStore, Notification } from './inbox-store.js';
@@ -31,9 +38,9 @@ import { MemoryConnectionRegistry } from './memory-connection-registry.js';
 import { orderNotification } from './order-notifications.js';
 import { ReceiptPublisher } from './receipts.js';
 
-export const NOTIFICATIONS_SERVICE = 'notifications';
-export const ORDERS_TOPIC = 'orders';
-export const INBOX_ACK_TYPE = 'inbox.ack';
+export const NOTIFICATIONS_SERVICE = ServiceNames.notifications;
+export const ORDERS_TOPIC = ServiceNames.orders;
+export const INBOX_ACK_TYPE = NotificationTypes.ack;
 const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1000;
 export const DEFAULT_LEASE_MS = 15_000;
 export const DEFAULT_NODE_SWEEP_INTERVAL_MS = 1_000;

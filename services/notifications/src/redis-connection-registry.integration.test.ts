@@ -17,6 +17,7 @@ import { createLogger } from '@switchboard/service-kit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RedisHandle, startRedis } from '../../../test/support/brokers.js';
+import { sleep } from '../../../test/support/wait.js';
 import { MemoryInboxStore } from './memory-inbox-store.js';
 import { createNotificationsService } from './notifications-service.js';
 import { RedisConnectionRegistry } from './redis-connection-registry.js';
@@ -182,7 +183,7 @@ describe('notifications service on RedisConnectionRegistry', () => {
       expect((await after.service.sweepNodes()).map((e) => e.nodeId)).toEqual([node]);
       await publishOrder('e2');
       await vi.waitFor(() => expect(receipts).toHaveLength(3));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       expect(summary().slice(2)).toEqual(['n2:STORED']);
     } finally {
       await after.stop();

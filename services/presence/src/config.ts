@@ -14,8 +14,8 @@ import {
   type ConfigOf,
   type Env,
   integer,
-  LOG_LEVELS,
-  oneOf,
+  lifecycleBacklogFields,
+  logLevel,
   readServiceConfig,
   redisUrl,
 } from '@switchboard/service-kit';
@@ -24,33 +24,21 @@ export const DEFAULT_HTTP_PORT = 9104;
 export const DEFAULT_LEASE_MS = 15_000;
 export const DEFAULT_SWEEP_MS = 1_000;
 
-const spec = {
+export const presenceConfigSpec = {
   httpPort: integer('PRESENCE_HTTP_PORT', { default: DEFAULT_HTTP_PORT, min: 0, max: 65535 }),
   leaseMs: integer('PRESENCE_LEASE_MS', { default: DEFAULT_LEASE_MS, min: 100, max: 86_400_000 }),
   sweepMs: integer('PRESENCE_SWEEP_MS', { default: DEFAULT_SWEEP_MS, min: 10, max: 3_600_000 }),
   redisUrl: redisUrl(),
   bus: busUrl(),
-  /**
-   * Backlog bound of the lifecycle topic's queues (per consumer group; 0 = none): past it the oldest events
-   * are dropped, so a service that is down cannot fill the broker. The lease repairs what was dropped.
-   * Give every process (edges included) the same values.
-   */
-  lifecycleMaxBacklog: integer('SWITCHBOARD_LIFECYCLE_MAX_BACKLOG', {
-    default: DEFAULT_LIFECYCLE_BOUND.maxMessages ?? 0,
-    min: 0,
-  }),
-  /** Lifecycle events older than this are dropped unread (0 = no age bound). */
-  lifecycleMaxAgeMs: integer('SWITCHBOARD_LIFECYCLE_MAX_AGE_MS', {
-    default: DEFAULT_LIFECYCLE_BOUND.maxAgeMs ?? 0,
-    min: 0,
-  }),
-  logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+  /** Give every process (edges included) the same values. */
+  ...lifecycleBacklogFields(DEFAULT_LIFECYCLE_BOUND),
+  logLevel: logLevel(),
 };
 
-export type PresenceConfig = ConfigOf<typeof spec>;
+export type PresenceConfig = ConfigOf<typeof presenceConfigSpec>;
 
 export function loadPresenceConfig(env: Env): PresenceConfig {
-  return readServiceConfig(env, spec, (config) =>
+  return readServiceConfig(env, presenceConfigSpec, (config) =>
     config.sweepMs > config.leaseMs
       ? [
           {

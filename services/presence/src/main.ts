@@ -4,8 +4,8 @@
  */
 import { hostname } from 'node:os';
 import { connectBus, lifecycleBounds } from '@switchboard/bus';
-import { createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
-import { loadPresenceConfig } from './config.js';
+import { configWarnings, createLogger, runMain, shutdownOnSignals } from '@switchboard/service-kit';
+import { loadPresenceConfig, presenceConfigSpec } from './config.js';
 import { MemoryPresenceStore } from './memory-presence-store.js';
 import { PresenceService } from './presence-service.js';
 import type { PresenceStore } from './presence-store.js';
@@ -14,6 +14,7 @@ import { RedisPresenceStore } from './redis-presence-store.js';
 await runMain(async () => {
   const config = loadPresenceConfig(process.env);
   const logger = createLogger('presence', { level: config.logLevel });
+  for (const warning of configWarnings(process.env, presenceConfigSpec, 'presence')) logger.warn(warning);
   const store: PresenceStore = config.redisUrl
     ? RedisPresenceStore.connect(config.redisUrl)
     : new MemoryPresenceStore();

@@ -1,4 +1,6 @@
 /** In-process PresenceStore: the embedded default. State is lost when the process exits. */
+
+import { addToSetMap, deleteFromSetMap } from '@switchboard/runtime';
 import {
   byConnectionId,
   type ConnectionRef,
@@ -43,14 +45,14 @@ export class MemoryPresenceStore implements PresenceStore {
     const state = this.#ensure(ref, nowMs);
     if (state.channels.has(channel)) return undefined;
     state.channels.add(channel);
-    addTo(this.#channels, channel, ref.connectionId);
+    addToSetMap(this.#channels, channel, ref.connectionId);
     return this.#member(ref.connectionId, state);
   }
 
   async leave(connectionId: string, channel: string): Promise<Member | undefined> {
     const state = this.#connections.get(connectionId);
     if (!state?.channels.delete(channel)) return undefined;
-    removeFrom(this.#channels, channel, connectionId);
+    deleteFromSetMap(this.#channels, channel, connectionId);
     return this.#member(connectionId, state);
   }
 
@@ -114,12 +116,12 @@ export class MemoryPresenceStore implements PresenceStore {
       this.#connections.set(ref.connectionId, state);
     } else if (state.nodeId !== ref.nodeId || state.userId !== ref.userId) {
       this.#nodes.get(state.nodeId)?.connections.delete(ref.connectionId);
-      removeFrom(this.#users, state.userId, ref.connectionId);
+      deleteFromSetMap(this.#users, state.userId, ref.connectionId);
       state.nodeId = ref.nodeId;
       state.userId = ref.userId;
     }
     this.#node(ref.nodeId, nowMs).connections.add(ref.connectionId);
-    addTo(this.#users, ref.userId, ref.connectionId);
+    addToSetMap(this.#users, ref.userId, ref.connectionId);
     return state;
   }
 
@@ -127,8 +129,8 @@ export class MemoryPresenceStore implements PresenceStore {
     const state = this.#connections.get(connectionId);
     if (!state) return undefined;
     this.#connections.delete(connectionId);
-    for (const channel of state.channels) removeFrom(this.#channels, channel, connectionId);
-    removeFrom(this.#users, state.userId, connectionId);
+    for (const channel of state.channels) deleteFromSetMap(this.#channels, channel, connectionId);
+    deleteFromSetMap(this.#users, state.userId, connectionId);
     this.#nodes.get(state.nodeId)?.connections.delete(connectionId);
     return {
       ...this.#member(connectionId, state),
@@ -149,20 +151,4 @@ export class MemoryPresenceStore implements PresenceStore {
     }
     return out.sort(byConnectionId);
   }
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  let set = map.get(key);
-  if (!set) {
-    set = new Set();
-    map.set(key, set);
-  }
-  set.add(value);
-}
-
-function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
-  const set = map.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) map.delete(key);
 }

@@ -22,7 +22,9 @@ import {
   type ErrorSpec,
   type IDelivery,
   type LifecycleEvent,
+  PresenceTypes,
   parseChannel,
+  ServiceNames,
   switchboard,
 } from '@switchboard/protocol';
 import {
@@ -36,8 +38,8 @@ import type { ConnectionRef, Member, PresenceStore, RemovedConnection } from './
 const v1 = switchboard.v1;
 type Logger = Service['log'];
 
-export const PRESENCE_SERVICE = 'presence';
-export const PRESENCE_QUERY = 'presence.query';
+export const PRESENCE_SERVICE = ServiceNames.presence;
+export const PRESENCE_QUERY = PresenceTypes.query;
 const MAX_FRAME_ID = 0xffff_ffff;
 
 export interface PresenceServiceOptions {

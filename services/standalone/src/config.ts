@@ -16,10 +16,9 @@ import {
   type ConfigOf,
   type Env,
   integer,
-  LOG_LEVELS,
   type LogLevel,
   list,
-  oneOf,
+  logLevel,
   readServiceConfig,
   redisUrl,
   string,
@@ -50,7 +49,7 @@ export const standaloneConfigSpec = {
   apiHost: string('API_HOST', { default: '127.0.0.1' }),
   /** Unset: no key (embedded demo, like API_ALLOW_NO_AUTH=true). Set: every API request needs one. */
   apiKeys: list('API_KEYS', { optional: true }),
-  logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+  logLevel: logLevel(),
   /** Pretty logs; default: when stdout is a terminal. */
   prettyLogs: boolean('SWITCHBOARD_PRETTY_LOGS', { optional: true }),
 };
@@ -64,7 +63,7 @@ export interface AllInOneConfig extends Omit<StandaloneSettings, 'demo' | 'devTo
   readonly demo: boolean;
   /** Where `/metrics` and `/stats.json` are served besides (loopback bind) or instead of the public port. */
   readonly internal: { readonly host: string; readonly port: number } | undefined;
-  /** SWITCHBOARD_LOG_LEVEL when set (the edge's name), else LOG_LEVEL. */
+  /** SWITCHBOARD_LOG_LEVEL (the older LOG_LEVEL when it is unset). */
   readonly logLevel: LogLevel;
   readonly chat: ChatConfig;
   readonly history: HistoryConfig;
@@ -83,10 +82,9 @@ function collect<T>(problems: ConfigProblem[], read: () => T): T | undefined {
   try {
     return read();
   } catch (error) {
-    const found = (error as { problems?: readonly ConfigProblem[] }).problems;
-    if (!(error instanceof Error) || error.name !== 'ConfigError' || !found) throw error;
+    if (!(error instanceof ConfigError)) throw error;
     const reported = new Set(problems.map((p) => p.variable));
-    problems.push(...found.filter((p) => !reported.has(p.variable)));
+    problems.push(...error.problems.filter((p) => !reported.has(p.variable)));
     return undefined;
   }
 }
@@ -147,7 +145,7 @@ export function readAllInOneConfig(env: Env): AllInOneConfig {
     demo,
     internal:
       internalPort === undefined ? undefined : Object.freeze({ host: own.internalHost, port: internalPort }),
-    logLevel: env.SWITCHBOARD_LOG_LEVEL?.trim() ? (edge.logLevel as LogLevel) : logLevel,
+    logLevel,
     chat,
     history,
     notifications,

@@ -10,4 +10,3 @@ export { createStandaloneLogger } from './logger.js';
 export { isLoopback } from './loopback.js';
 export { type Standalone, type StandaloneDeps, startStandalone } from './standalone.js';
 export { EdgeStats, type NodeStats, type Stats } from './stats.js';
-export { createTokenIssuer, generateSecret } from './tokens.js';

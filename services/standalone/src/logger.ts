@@ -1,10 +1,10 @@
 /**
- * The all-in-one's root logger: pino-pretty (colours, one short line per event) in a terminal, JSON lines
- * otherwise. pino-pretty runs in-thread (a stream, not a worker), so nothing is lost on exit.
+ * The all-in-one's root logger: the runtime's logger (one set of pino settings for every process), written
+ * through pino-pretty (colours, one short line per event) in a terminal, JSON lines otherwise. pino-pretty
+ * runs in-thread (a stream, not a worker), so nothing is lost on exit.
  */
-
-import type { LogLevel } from '@switchboard/service-kit';
-import { type Logger, pino } from 'pino';
+import { createLogger, type LogLevel } from '@switchboard/runtime';
+import type { Logger } from 'pino';
 import pretty from 'pino-pretty';
 
 export interface LoggerOptions {
@@ -14,22 +14,18 @@ export interface LoggerOptions {
 }
 
 export function createStandaloneLogger(options: LoggerOptions): Logger {
-  const settings = {
-    name: 'switchboard',
+  const destination =
+    (options.pretty ?? process.stdout.isTTY === true)
+      ? pretty({
+          colorize: true,
+          sync: true,
+          singleLine: true,
+          translateTime: 'HH:MM:ss.l',
+          ignore: 'pid,hostname,name',
+        })
+      : undefined;
+  return createLogger('switchboard', {
     level: options.level,
-    base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  };
-  if (options.pretty ?? process.stdout.isTTY === true)
-    return pino(
-      settings,
-      pretty({
-        colorize: true,
-        sync: true,
-        singleLine: true,
-        translateTime: 'HH:MM:ss.l',
-        ignore: 'pid,hostname,name',
-      }),
-    );
-  return pino(settings);
+    ...(destination ? { destination } : { pretty: false }),
+  });
 }

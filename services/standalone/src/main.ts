@@ -2,9 +2,9 @@
  * `pnpm start`: Switchboard in one process — the edge, every business service, the HTTP API and the demo
  * page — on the in-process bus with in-memory stores by default (SWITCHBOARD_BUS=amqp://… or kafka://…
  * and REDIS_URL=… for real infrastructure). Prints one line with the URL; SIGTERM/SIGINT drain the edge,
- * stop the services, close the bus and exit 0.
+ * stop the services, close the bus and exit 0 (the runtime's exit codes: docs/operations.md).
  */
-import { ConfigError, shutdownOnSignals } from '@switchboard/service-kit';
+import { runMain, shutdownOnSignals } from '@switchboard/runtime';
 import { type AllInOneConfig, readAllInOneConfig } from './config.js';
 import { createStandaloneLogger } from './logger.js';
 import { startStandalone } from './standalone.js';
@@ -34,17 +34,7 @@ async function run(config: AllInOneConfig): Promise<void> {
   if (pretty) process.stdout.write(`\n  ${line}\n\n`);
   else logger.info({ url: app.url }, line);
 
-  shutdownOnSignals(logger, [() => app.stop(), async () => logger.info('stopped')]);
+  shutdownOnSignals(logger, [{ name: 'stop', run: () => app.stop() }, async () => logger.info('stopped')]);
 }
 
-try {
-  await run(readAllInOneConfig(process.env));
-} catch (error) {
-  if (error instanceof ConfigError) console.error(`config error: ${error.message}`);
-  else if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE')
-    console.error(
-      `${(error as Error).message}: another process uses the port; set SWITCHBOARD_PORT (and API_HTTP_PORT, SWITCHBOARD_INTERNAL_PORT) to free ones`,
-    );
-  else console.error(error);
-  process.exit(1);
-}
+await runMain(() => run(readAllInOneConfig(process.env)));

@@ -10,6 +10,7 @@ import { MemoryBroker, MemoryTransport } from '@switchboard/bus/memory';
 import { Client } from '@switchboard/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { waitFor } from '../../../test/support/wait.js';
 import { readAllInOneConfig } from './config.js';
 import { type Standalone, startStandalone } from './standalone.js';
 import { declaredFamilies, metricNamesIn, missing, sampledNames } from './testing/promql.js';
@@ -56,14 +57,6 @@ function dashboardQueries(): { where: string; expr: string }[] {
 
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 describe('the dashboard and the alert rules query only metrics a process exports', () => {
   let app: Standalone;
   let transport: MemoryTransport;
@@ -96,12 +89,12 @@ describe('the dashboard and the alert rules query only metrics a process exports
     expect(published.status).toBe(202);
     const mallory = new Client(app.wsUrl, { getToken: async () => 'not-a-token' });
     mallory.connect();
-    await until('the rejected token', async () =>
+    await waitFor('the rejected token', async () =>
       /^switchboard_edge_auth_failures_total\{/m.test(await scrape()),
     );
     mallory.disconnect();
     alice.disconnect();
-    await until('the close', async () => /^switchboard_edge_closes_total\{/m.test(await scrape()));
+    await waitFor('the close', async () => /^switchboard_edge_closes_total\{/m.test(await scrape()));
 
     // The all-in-one's /metrics carries the edge's, the services' and the API's series.
     exposition = await scrape();
@@ -203,8 +196,10 @@ describe('Prometheus and Grafana of the observability profile', () => {
     const scraped = new Map<string, number>();
     for (const job of prometheus.scrape_configs)
       for (const sd of job.dns_sd_configs ?? []) for (const name of sd.names) scraped.set(name, sd.port);
+    // The image's command is the tier (`switchboard <tier>`, deploy/Dockerfile).
+    const tiers = ['edge', 'chat', 'history', 'presence', 'notifications', 'api', 'web'];
     const processes = Object.entries(compose.services).filter(([, s]) =>
-      s.command?.[0]?.startsWith('services/'),
+      tiers.includes(s.command?.[0] ?? ''),
     );
     expect(processes.length).toBe(8);
     for (const [name, service] of processes) {

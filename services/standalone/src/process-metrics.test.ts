@@ -1,7 +1,8 @@
 /**
  * Issue 15: every Switchboard process answers `/metrics` with Node's default metrics — the edge (labelled
  * with its node), a service (chat), the API, the web process (spawned as production runs it) and the
- * all-in-one — so event-loop lag, heap and GC can be watched everywhere.
+ * all-in-one — so event-loop lag, heap and GC can be watched everywhere; and each answers `/healthz` and
+ * `/readyz` the same way, from the one health handler of @switchboard/runtime.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -22,6 +23,14 @@ async function scrape(url: string): Promise<string> {
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toContain('text/plain');
   return res.text();
+}
+
+/** `/healthz` and `/readyz` answer as every process does, naming the process. */
+async function expectHealth(base: string, identity: Record<string, string>): Promise<void> {
+  const health = await fetch(`${base}/healthz`);
+  expect([health.status, await health.json()]).toEqual([200, { status: 'ok', ...identity }]);
+  const ready = await fetch(`${base}/readyz`);
+  expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready', ...identity }]);
 }
 
 /** The lag gauge is declared and has a sample (with the given labels, if any). */
@@ -64,6 +73,7 @@ describe('/metrics of every process has the event-loop lag', () => {
     const text = await scrape(`http://127.0.0.1:${edge.port}/metrics`);
     expectEventLoopLag(text, '{node="edge-m"}');
     expect(text).toMatch(/^switchboard_edge_connections\{node="edge-m"\} 0$/m);
+    await expectHealth(`http://127.0.0.1:${edge.port}`, { node: 'edge-m' });
   });
 
   it('a service (chat) on its own HTTP port', async () => {
@@ -80,6 +90,7 @@ describe('/metrics of every process has the event-loop lag', () => {
     const text = await scrape(`http://127.0.0.1:${chat.httpPort}/metrics`);
     expectEventLoopLag(text);
     expect(text).toMatch(/^# TYPE switchboard_service_messages_total counter$/m);
+    await expectHealth(`http://127.0.0.1:${chat.httpPort}`, { service: 'chat' });
   });
 
   it('the HTTP API', async () => {
@@ -88,6 +99,7 @@ describe('/metrics of every process has the event-loop lag', () => {
     const text = await scrape(`${api.url}/metrics`);
     expectEventLoopLag(text);
     expect(text).toMatch(/^# TYPE switchboard_api_requests_total counter$/m);
+    await expectHealth(api.url, { service: 'api' });
   });
 
   it('the web process (tsx services/web/src/main.ts)', async () => {
@@ -111,8 +123,9 @@ describe('/metrics of every process has the event-loop lag', () => {
       child.once('exit', (code) => reject(new Error(`web exited with ${code} before it started`)));
     });
     expectEventLoopLag(await scrape(`http://127.0.0.1:${port}/metrics`));
-    // Only GET/HEAD: a POST is the page's business (404 here), not a scrape.
-    expect((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status).toBe(404);
+    await expectHealth(`http://127.0.0.1:${port}`, { service: 'web' });
+    // Only GET/HEAD: the one health handler of every process answers anything else 405, not a scrape.
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status).toBe(405);
   });
 
   it('the all-in-one: edge, services and API series and the lag, on one /metrics', async () => {

@@ -33,14 +33,20 @@ import {
   type PresenceStore,
   RedisPresenceStore,
 } from '@switchboard/presence';
-import { buildWebAssets, createWebHandler, type OrderCaller, type OrderEvent } from '@switchboard/web';
+import {
+  buildWebAssets,
+  createDevTokenIssuer,
+  createWebHandler,
+  generateDevSecret,
+  type OrderCaller,
+  type OrderEvent,
+} from '@switchboard/web';
 import { type Logger, pino } from 'pino';
 import type { AllInOneConfig } from './config.js';
 import { type InternalServer, startInternalServer } from './internal-server.js';
 import { isLoopback } from './loopback.js';
 import { adoptMetrics } from './metrics-registry.js';
 import { EdgeStats } from './stats.js';
-import { createTokenIssuer, generateSecret } from './tokens.js';
 
 export interface StandaloneDeps {
   readonly logger?: Logger;
@@ -172,9 +178,9 @@ export async function startStandalone(
 
     const node = config.edge.node;
     // No key configured: a per-run secret, so only tokens this process signs (demo or issueToken) connect.
-    const secret = node.jwksUrl ? undefined : (node.jwtSecret ?? generateSecret());
+    const secret = node.jwksUrl ? undefined : (node.jwtSecret ?? generateDevSecret());
     const issueToken = secret
-      ? createTokenIssuer(secret)
+      ? createDevTokenIssuer(secret)
       : () => Promise.reject(new Error('tokens are verified with SWITCHBOARD_JWKS_URL: sign them there'));
     const { demo } = config;
     const publicLoopback = isLoopback(node.host ?? '');

@@ -1,5 +1,11 @@
 export { buildWebAssets, type WebAssets } from './bundle.js';
 export {
+  createDevTokenIssuer,
+  DEV_TOKEN_TTL_SECONDS,
+  generateDevSecret,
+  signDevToken,
+} from './dev-tokens.js';
+export {
   createWebHandler,
   MAX_ORDER_BODY_BYTES,
   type OrderCaller,

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ErrorCodes, HttpError, RuntimeErrorCodes } from '@switchboard/runtime/errors';
 import { buildWebAssets, type WebAssets } from './bundle.js';
 
 export interface WebConfig {
@@ -85,15 +86,6 @@ const CSP = [
 ].join('; ');
 
 const COMMON_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 function sendJson(
   res: ServerResponse,
@@ -173,7 +165,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
       req.resume();
-      reject(new HttpError(413, `body larger than ${limit} bytes`));
+      reject(new HttpError(RuntimeErrorCodes.BodyTooLarge, `body larger than ${limit} bytes`));
       return;
     }
     const chunks: Buffer[] = [];
@@ -184,7 +176,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         failed = true;
-        reject(new HttpError(413, `body larger than ${limit} bytes`));
+        reject(new HttpError(RuntimeErrorCodes.BodyTooLarge, `body larger than ${limit} bytes`));
         return;
       }
       chunks.push(chunk);
@@ -203,20 +195,20 @@ function parseOrder(body: Buffer): OrderEvent {
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new HttpError(400, 'body must be JSON');
+    throw new HttpError(ErrorCodes.BadRequest, 'body must be JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new HttpError(400, 'body must be a JSON object');
+    throw new HttpError(ErrorCodes.BadRequest, 'body must be a JSON object');
   }
   const order = value as Record<string, unknown>;
   for (const field of ['userId', 'orderId'] as const) {
     const v = order[field];
     if (typeof v !== 'string' || v.trim() === '' || v.length > 200) {
-      throw new HttpError(400, `"${field}" must be a non-empty string`);
+      throw new HttpError(ErrorCodes.BadRequest, `"${field}" must be a non-empty string`);
     }
   }
   if (typeof order.kind !== 'string' || !ORDER_KINDS.has(order.kind)) {
-    throw new HttpError(400, `"kind" must be one of ${[...ORDER_KINDS].join(', ')}`);
+    throw new HttpError(ErrorCodes.BadRequest, `"kind" must be one of ${[...ORDER_KINDS].join(', ')}`);
   }
   return order as OrderEvent;
 }
@@ -319,7 +311,10 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
             const authorization = req.headers.authorization;
             answer = await forward(order, authorization ? { authorization } : {});
           } catch (error) {
-            throw new HttpError(502, `orders: ${error instanceof Error ? error.message : String(error)}`);
+            throw new HttpError(
+              RuntimeErrorCodes.Upstream,
+              `orders: ${error instanceof Error ? error.message : String(error)}`,
+            );
           }
           if (typeof answer.body === 'string') {
             res.writeHead(answer.status, {
@@ -345,7 +340,10 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
           try {
             body = await stats();
           } catch (error) {
-            throw new HttpError(503, `stats: ${error instanceof Error ? error.message : String(error)}`);
+            throw new HttpError(
+              ErrorCodes.Unavailable,
+              `stats: ${error instanceof Error ? error.message : String(error)}`,
+            );
           }
           sendJson(res, 200, body);
         });

@@ -1,18 +1,5 @@
-/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. For tests only. */
-export async function waitFor(
-  what: string,
-  check: () => boolean,
-  timeoutMs = 20_000,
-  everyMs = 20,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+// The tests' one polling helper (test/support/wait.ts), exported with the conformance kit for the packages.
+export { sleep, waitFor } from '../../../../test/support/wait.js';
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;

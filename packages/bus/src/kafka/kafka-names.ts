@@ -5,16 +5,18 @@
  * - dead letters `sb.dlq.<topic>.<group>`, read by group `sb.dlq-reader.<group>.<topic>`
  * - deliveries `sb.deliveries` (one partition), read by node group `sb.node.<node>`
  */
+import { BusHeaders } from '@switchboard/protocol';
 import { assertName } from '../routes.js';
 
 export const DELIVERIES_TOPIC = 'sb.deliveries';
 
-export const HEADER_KEY = 'sb-key';
-export const HEADER_ROUTE = 'sb-route';
-export const HEADER_ATTEMPTS = 'sb-attempts';
-export const HEADER_ERROR = 'sb-error';
-export const HEADER_TOPIC = 'sb-topic';
-export const HEADER_GROUP = 'sb-group';
+// Header names are defined once for every side in @switchboard/protocol.
+export const HEADER_KEY = BusHeaders.key;
+export const HEADER_ROUTE = BusHeaders.route;
+export const HEADER_ATTEMPTS = BusHeaders.attempts;
+export const HEADER_ERROR = BusHeaders.error;
+export const HEADER_TOPIC = BusHeaders.topic;
+export const HEADER_GROUP = BusHeaders.group;
 
 export function workTopic(topic: string): string {
   assertName('topic', topic);

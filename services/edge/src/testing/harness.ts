@@ -8,9 +8,11 @@ import {
   decodeServerFrame,
   encodeClientFrame,
   encodeDelivery,
+  HistoryTypes,
   type IClientFrame,
   type IDelivery,
   type ServerFrame,
+  ServiceNames,
   Subprotocol,
   serverFrameFromJson,
   switchboard,
@@ -81,9 +83,9 @@ export async function standInHistory(
   offset: number | (() => { offset: number; epoch: string }),
   seen: (sub: switchboard.v1.Subscribe) => void = () => undefined,
 ): Promise<void> {
-  await bus.publisher.consumeWork('history', { group: 'history' }, async (message) => {
+  await bus.publisher.consumeWork(ServiceNames.history, { group: ServiceNames.history }, async (message) => {
     const inbound = decodeInbound(message.bytes);
-    if (inbound.type !== 'history.recover') return;
+    if (inbound.type !== HistoryTypes.recover) return;
     const sub = switchboard.v1.Subscribe.decode(inbound.payload);
     seen(sub);
     const connection = inbound.connectionId;
@@ -92,7 +94,7 @@ export async function standInHistory(
       encodeDelivery({
         connection,
         frameId: Number(inbound.requestId),
-        service: 'history',
+        service: ServiceNames.history,
         subscribed: {
           channel: sub.channel,
           durable: true,

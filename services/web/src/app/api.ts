@@ -1,13 +1,14 @@
 /** HTTP calls of the page to its own web server. */
 import type { OrderKind, WebConfig } from './state.js';
 
-export class HttpError extends Error {
+/** A request of the page to its own server that failed: the status it got, and a message to show. */
+export class RequestFailedError extends Error {
   constructor(
     readonly status: number,
     message: string,
   ) {
     super(message);
-    this.name = 'HttpError';
+    this.name = 'RequestFailedError';
   }
 }
 
@@ -26,7 +27,7 @@ async function errorText(res: Response): Promise<string> {
 
 export async function fetchConfig(): Promise<WebConfig> {
   const res = await fetch('/config.json', { cache: 'no-store' });
-  if (!res.ok) throw new HttpError(res.status, `config.json: ${res.status} ${await errorText(res)}`);
+  if (!res.ok) throw new RequestFailedError(res.status, `config.json: ${res.status} ${await errorText(res)}`);
   const body = (await res.json()) as Partial<WebConfig>;
   return { wsUrl: body.wsUrl ?? '/ws', apiBase: body.apiBase ?? '' };
 }
@@ -41,10 +42,10 @@ export function resolveWsUrl(wsUrl: string, pageUrl: string): string {
 
 export async function fetchToken(user: string): Promise<string> {
   const res = await fetch(`/dev/token?user=${encodeURIComponent(user)}`, { cache: 'no-store' });
-  if (res.status === 404) throw new HttpError(404, 'Demo tokens are not enabled on this server.');
-  if (!res.ok) throw new HttpError(res.status, `Token: ${res.status} ${await errorText(res)}`);
+  if (res.status === 404) throw new RequestFailedError(404, 'Demo tokens are not enabled on this server.');
+  if (!res.ok) throw new RequestFailedError(res.status, `Token: ${res.status} ${await errorText(res)}`);
   const body = (await res.json()) as { token?: unknown };
-  if (typeof body.token !== 'string') throw new HttpError(500, 'Token: the answer had no token');
+  if (typeof body.token !== 'string') throw new RequestFailedError(500, 'Token: the answer had no token');
   return body.token;
 }
 
@@ -56,7 +57,7 @@ export interface OrderEvent {
 
 /**
  * Posts an order event with the visitor's own API key, if any (the server passes it on to the API and
- * lends none of its own); resolves with a short description, rejects with an HttpError.
+ * lends none of its own); resolves with a short description, rejects with an RequestFailedError.
  */
 export async function postOrder(order: OrderEvent, apiKey = ''): Promise<string> {
   const res = await fetch('/api/orders', {
@@ -67,7 +68,7 @@ export async function postOrder(order: OrderEvent, apiKey = ''): Promise<string>
     },
     body: JSON.stringify(order),
   });
-  if (!res.ok) throw new HttpError(res.status, `${res.status}: ${await errorText(res)}`);
+  if (!res.ok) throw new RequestFailedError(res.status, `${res.status}: ${await errorText(res)}`);
   return `Order ${order.orderId} ${order.kind} sent for ${order.userId}.`;
 }
 
@@ -75,6 +76,6 @@ export async function postOrder(order: OrderEvent, apiKey = ''): Promise<string>
 export async function fetchStats(): Promise<unknown | null> {
   const res = await fetch('/stats.json', { cache: 'no-store' });
   if (res.status === 404) return null;
-  if (!res.ok) throw new HttpError(res.status, `${res.status} ${res.statusText}`);
+  if (!res.ok) throw new RequestFailedError(res.status, `${res.status} ${res.statusText}`);
   return res.json();
 }

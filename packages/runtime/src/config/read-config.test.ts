@@ -1,6 +1,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { boolean, integer, LOG_LEVELS, list, oneOf, readServiceConfig, string, url } from './config.js';
-import { ConfigError, ServiceKitErrorCodes } from './errors.js';
+import { ConfigError } from './config-error.js';
+import { boolean, integer, list, oneOf, string, url } from './fields.js';
+import { configWarnings, readServiceConfig } from './read-config.js';
+import { jwtSecret, LOG_LEVELS, logLevel } from './settings.js';
 
 const spec = {
   httpPort: integer('CHAT_HTTP_PORT', { default: 9101, min: 0, max: 65535 }),
@@ -74,7 +76,7 @@ describe('readServiceConfig', () => {
       REDIS_URL: 'not a url',
       CHAT_AUTO_CREATE: 'maybe',
     });
-    expect(error.code).toBe(ServiceKitErrorCodes.Config);
+    expect(error.code).toBe('SB_ERR_CONFIG');
     expect(error.problems.map((p) => p.variable)).toEqual([
       'CHAT_HTTP_PORT',
       'SWITCHBOARD_BUS',
@@ -125,5 +127,43 @@ describe('readServiceConfig', () => {
       );
     expect(read({ STORE: 'memory' }).store).toBe('memory');
     expect(() => read({ STORE: 'redis' })).toThrow('REDIS_URL: is required when STORE=redis');
+  });
+
+  it('reads SWITCHBOARD_LOG_LEVEL, and the older LOG_LEVEL when it is unset, with a deprecation warning', () => {
+    const spec = { level: logLevel() };
+    expect(readServiceConfig({}, spec).level).toBe('info');
+    expect(readServiceConfig({ SWITCHBOARD_LOG_LEVEL: 'warn', LOG_LEVEL: 'warn' }, spec).level).toBe('warn');
+    expect(readServiceConfig({ LOG_LEVEL: 'debug' }, spec).level).toBe('debug');
+    expect(configWarnings({ LOG_LEVEL: 'debug' }, spec, 'chat')).toEqual([
+      'LOG_LEVEL is deprecated; set SWITCHBOARD_LOG_LEVEL instead (LOG_LEVEL will stop being read)',
+    ]);
+    expect(configWarnings({ SWITCHBOARD_LOG_LEVEL: 'debug' }, spec, 'chat')).toEqual([]);
+    // The problem names the variable that holds the wrong value; the current name wins when both are set.
+    expect(() => readServiceConfig({ LOG_LEVEL: 'loud' }, spec)).toThrow(
+      /^ {2}LOG_LEVEL: "loud" is not one of/m,
+    );
+    expect(readServiceConfig({ SWITCHBOARD_LOG_LEVEL: 'warn', LOG_LEVEL: 'loud' }, spec).level).toBe('warn');
+  });
+
+  it('reports unknown SWITCHBOARD_* variables with the closest setting, but not tooling ones', () => {
+    const spec = { level: logLevel(), secret: jwtSecret() };
+    expect(
+      configWarnings(
+        { SWITCHBOARD_LOG_LEVL: 'info', SWITCHBOARD_TEST_BROKERS: 'host', OTHER: 'x' },
+        spec,
+        'the web page',
+      ),
+    ).toEqual([
+      'SWITCHBOARD_LOG_LEVL is not a setting of the web page and is ignored; did you mean SWITCHBOARD_LOG_LEVEL?',
+    ]);
+  });
+
+  it('applies one secret-length rule wherever SWITCHBOARD_JWT_SECRET is read', () => {
+    const spec = { secret: jwtSecret() };
+    expect(readServiceConfig({}, spec).secret).toBeUndefined();
+    expect(readServiceConfig({ SWITCHBOARD_JWT_SECRET: 'x'.repeat(32) }, spec).secret).toBe('x'.repeat(32));
+    expect(() => readServiceConfig({ SWITCHBOARD_JWT_SECRET: 'short' }, spec)).toThrow(
+      'SWITCHBOARD_JWT_SECRET: is 5 characters; use at least 32',
+    );
   });
 });

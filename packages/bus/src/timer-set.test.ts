@@ -26,4 +26,14 @@ describe('TimerSet', () => {
     expect(timers.size).toBe(0);
     expect(ticks).toBe(0);
   });
+
+  it('sleep tells an elapsed wait (true) from one cut short by clear (false)', async () => {
+    const timers = new TimerSet();
+    expect(await timers.sleep(1)).toBe(true);
+    expect(timers.size).toBe(0);
+    const waiting = timers.sleep(60_000);
+    timers.clear();
+    expect(await waiting).toBe(false);
+    expect(await timers.sleep(60_000)).toBe(false);
+  });
 });
