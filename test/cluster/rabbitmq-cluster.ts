@@ -21,10 +21,10 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { portAccepts } from '../support/ports.js';
 
 const run = promisify(execFile);
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -97,7 +97,8 @@ export class RabbitCluster {
   /** Starts node i (fresh or on its data) and resolves once its AMQP port accepts connections. */
   async start(index: number): Promise<void> {
     const node = this.node(index);
-    if (await answers(node.port)) throw new Error(`port ${node.port} is in use: cannot start ${node.name}`);
+    if (await portAccepts(node.port))
+      throw new Error(`port ${node.port} is in use: cannot start ${node.name}`);
     const log = openSync(join(node.dir, 'console.log'), 'a');
     const child = spawn(SERVER, [], {
       detached: true,
@@ -119,13 +120,16 @@ export class RabbitCluster {
     });
     child.unref();
     this.#children.set(index, child);
-    await this.#until(`${node.name} to accept AMQP connections`, () => answers(node.port));
+    await this.#until(`${node.name} to accept AMQP connections`, () => portAccepts(node.port));
   }
 
   /** SIGKILL of node i's Erlang VM; resolves once its port refuses. */
   async kill(index: number): Promise<void> {
     this.#signal(index, 'SIGKILL');
-    await this.#until(`${this.node(index).name} to die`, async () => !(await answers(this.node(index).port)));
+    await this.#until(
+      `${this.node(index).name} to die`,
+      async () => !(await portAccepts(this.node(index).port)),
+    );
   }
 
   /** A clean stop of node i (SIGTERM); resolves once the VM has exited. */
@@ -229,7 +233,7 @@ export class RabbitCluster {
   }
 
   async #anyRunning(): Promise<number> {
-    for (const node of this.nodes) if (await answers(node.port)) return node.index;
+    for (const node of this.nodes) if (await portAccepts(node.port)) return node.index;
     throw new Error('no cluster node is running');
   }
 
@@ -262,17 +266,4 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }

@@ -9,10 +9,10 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { portAccepts } from '../support/ports.js';
 
 const run = promisify(execFile);
 const NAME = 'sbprimary';
@@ -114,7 +114,7 @@ export class RedisSentinelGroup {
     const port = await this.primaryPort();
     const pid = Number(readFileSync(join(this.#base, `redis-${port}.pid`), 'utf8').trim());
     process.kill(pid, 'SIGKILL');
-    await this.#until(`redis ${port} to die`, async () => !(await answers(port)));
+    await this.#until(`redis ${port} to die`, async () => !(await portAccepts(port)));
     return port;
   }
 
@@ -146,7 +146,8 @@ export class RedisSentinelGroup {
   }
 
   async #server(port: number, extra: string[]): Promise<void> {
-    if (await answers(port)) throw new Error(`port ${port} is in use: cannot start a Redis for the drill`);
+    if (await portAccepts(port))
+      throw new Error(`port ${port} is in use: cannot start a Redis for the drill`);
     const dir = join(this.#base, `redis-${port}`);
     mkdirSync(dir, { recursive: true });
     const pid = join(this.#base, `redis-${port}.pid`);
@@ -189,17 +190,4 @@ async function cli(port: number, ...args: string[]): Promise<string> {
     timeout: 5_000,
   });
   return stdout;
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }

@@ -11,8 +11,8 @@
  * (SWITCHBOARD_TEST_BROKERS=local / AMQP_URL), like that handle's restart().
  */
 import { execFile } from 'node:child_process';
-import { connect } from 'node:net';
 import { promisify } from 'node:util';
+import { portAccepts } from '../support/ports.js';
 import { testContainer } from './container-outage.js';
 
 const run = promisify(execFile);
@@ -84,16 +84,7 @@ async function untilAnswering(url: string): Promise<void> {
   const address = { host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || 5672) };
   const deadline = Date.now() + CTL_TIMEOUT_MS;
   for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(address);
-      const done = (answered: boolean) => {
-        socket.destroy();
-        resolve(answered);
-      };
-      socket.setTimeout(1_000, () => done(false));
-      socket.once('connect', () => done(true));
-      socket.once('error', () => done(false));
-    });
+    const ok = await portAccepts(address);
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`RabbitMQ did not accept connections again at ${url}`);
     await new Promise((resolve) => setTimeout(resolve, 100));

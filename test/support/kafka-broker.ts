@@ -63,7 +63,17 @@ export async function startKafkaProcess(): Promise<KafkaHandle> {
   const [port = 0, controllerPort = 0] = await freePorts(2);
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-kafka-'));
   const config = join(dir, 'server.properties');
-  writeFileSync(config, serverProperties(dir, port, controllerPort));
+  writeFileSync(
+    config,
+    brokerProperties({
+      nodeId: 1,
+      port,
+      controllerPort,
+      voters: `1@127.0.0.1:${controllerPort}`,
+      dataDir: join(dir, 'data'),
+      copies: 1,
+    }),
+  );
   const classpath = `${libs}/*`;
   const { stdout: uuid } = await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']);
   await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', uuid.trim(), '-c', config]);
@@ -99,27 +109,40 @@ export async function startKafkaProcess(): Promise<KafkaHandle> {
   };
 }
 
-function serverProperties(dir: string, port: number, controllerPort: number): string {
+export interface BrokerSettings {
+  readonly nodeId: number;
+  readonly port: number;
+  readonly controllerPort: number;
+  /** `id@host:port` of every controller of the quorum. */
+  readonly voters: string;
+  readonly dataDir: string;
+  /** Replicas of internal and default topics (1 alone, 3 in a cluster); min in-sync is one less, at least 1. */
+  readonly copies: number;
+}
+
+/** server.properties of a KRaft node in combined broker+controller mode (one alone, or one of a cluster). */
+export function brokerProperties(b: BrokerSettings): string {
+  const minInsync = Math.max(1, b.copies - 1);
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `node.id=${b.nodeId}`,
+    `controller.quorum.voters=${b.voters}`,
+    `listeners=PLAINTEXT://127.0.0.1:${b.port},CONTROLLER://127.0.0.1:${b.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${b.port}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    `log.dirs=${join(dir, 'data')}`,
+    `log.dirs=${b.dataDir}`,
     'num.partitions=1',
-    'default.replication.factor=1',
-    'min.insync.replicas=1',
-    'offsets.topic.replication.factor=1',
+    `default.replication.factor=${b.copies}`,
+    `min.insync.replicas=${minInsync}`,
+    `offsets.topic.replication.factor=${b.copies}`,
     // Few offset partitions: the first group coordinator lookup creates them all.
     'offsets.topic.num.partitions=4',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
+    `transaction.state.log.replication.factor=${b.copies}`,
+    `transaction.state.log.min.isr=${minInsync}`,
+    `share.coordinator.state.topic.replication.factor=${b.copies}`,
+    `share.coordinator.state.topic.min.isr=${minInsync}`,
     'group.initial.rebalance.delay.ms=0',
     // Transports create their topics explicitly; a missing one is a bug to see, not to paper over.
     'auto.create.topics.enable=false',

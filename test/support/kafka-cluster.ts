@@ -10,7 +10,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fetchLibs, freePorts, kafkajs, kill, spawnBroker, waitUntilAnswering } from './kafka-broker.js';
+import {
+  brokerProperties,
+  fetchLibs,
+  freePorts,
+  kafkajs,
+  kill,
+  spawnBroker,
+  waitUntilAnswering,
+} from './kafka-broker.js';
 
 const run = promisify(execFile);
 const READY_TIMEOUT_MS = 120_000;
@@ -49,34 +57,6 @@ interface Node {
   child: ChildProcess | undefined;
 }
 
-function properties(node: Node, voters: string): string {
-  return [
-    'process.roles=broker,controller',
-    `node.id=${node.id}`,
-    `controller.quorum.voters=${voters}`,
-    `listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${node.port}`,
-    'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    `log.dirs=${join(node.dir, 'data')}`,
-    'num.partitions=1',
-    'default.replication.factor=3',
-    'min.insync.replicas=2',
-    'offsets.topic.replication.factor=3',
-    'offsets.topic.num.partitions=4',
-    'transaction.state.log.replication.factor=3',
-    'transaction.state.log.min.isr=2',
-    'share.coordinator.state.topic.replication.factor=3',
-    'share.coordinator.state.topic.min.isr=2',
-    'group.initial.rebalance.delay.ms=0',
-    'auto.create.topics.enable=false',
-    'num.network.threads=2',
-    'num.io.threads=2',
-    '',
-  ].join('\n');
-}
-
 export async function startKafkaCluster(size = 3): Promise<KafkaCluster> {
   const libs = await fetchLibs();
   const classpath = `${libs}/*`;
@@ -98,7 +78,17 @@ export async function startKafkaCluster(size = 3): Promise<KafkaCluster> {
   const brokers = nodes.map((n) => `127.0.0.1:${n.port}`);
   const { stdout: uuid } = await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']);
   for (const node of nodes) {
-    writeFileSync(node.config, properties(node, voters));
+    writeFileSync(
+      node.config,
+      brokerProperties({
+        nodeId: node.id,
+        port: node.port,
+        controllerPort: node.controllerPort,
+        voters,
+        dataDir: join(node.dir, 'data'),
+        copies: 3,
+      }),
+    );
     await run('java', [
       '-cp',
       classpath,

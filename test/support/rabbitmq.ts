@@ -6,9 +6,9 @@
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import type * as Amqplib from '../../packages/bus/node_modules/@types/amqplib/index.js';
+import { portAccepts } from './ports.js';
 
 // amqplib is a dependency of packages/bus only, so it is loaded from there.
 const amqplib = createRequire(new URL('../../packages/bus/package.json', import.meta.url))(
@@ -33,7 +33,7 @@ export async function startLocalRabbit(): Promise<RabbitHandle> {
   const { hostname, port } = new URL(url);
   const address = { host: hostname, port: Number(port || 5672) };
   let startedHere = false;
-  if (!(await answers(address))) {
+  if (!(await portAccepts(address))) {
     // The node may be up with its app stopped (another run's restart() in progress): then only wait.
     // Starting (and later stopping) it here would take the broker away from that run.
     if (!(await nodeRunning())) {
@@ -100,23 +100,10 @@ async function awaitStartup(): Promise<void> {
 
 async function waitUntilAnswering(address: { host: string; port: number }): Promise<void> {
   const deadline = Date.now() + STARTUP_TIMEOUT_S * 1000;
-  while (!(await answers(address))) {
+  while (!(await portAccepts(address))) {
     if (Date.now() > deadline) throw new Error(`RabbitMQ did not open ${address.host}:${address.port}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-function answers(address: { host: string; port: number }): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(address);
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 /** Deletes `queues` on the broker at `url` (a suite's durable queues, once nothing consumes them). */
