@@ -32,7 +32,12 @@ export {
   MIN_JWT_SECRET_LENGTH,
   redisUrl,
 } from './config/settings.js';
-export { closestName, TOOLING_VARIABLES, unknownVariableWarnings } from './config/unknown-variables.js';
+export {
+  closestName,
+  RUNTIME_VARIABLES,
+  TOOLING_VARIABLES,
+  unknownVariableWarnings,
+} from './config/unknown-variables.js';
 export {
   closeCodeOf,
   ErrorCodes,
@@ -67,3 +72,20 @@ export {
   startFailure,
 } from './process.js';
 export { addToSetMap, deleteFromSetMap } from './set-map.js';
+export {
+  type CreateTracingOptions,
+  createTracing,
+  formatTraceparent,
+  NO_TRACING,
+  parseTraceparent,
+  processTracing,
+  type SpanStart,
+  shutdownProcessTracing,
+  TRACING_VARIABLE,
+  type TraceSpan,
+  type TraceSpanKind,
+  type Tracing,
+  tracingConfigured,
+  tracingFromEnv,
+  unsampledTraceparent,
+} from './tracing.js';

@@ -4,6 +4,7 @@
  * drain, then close stores and the bus), bounded in time, and exit with one of the codes below.
  */
 import { ConfigError } from './config/config-error.js';
+import { shutdownProcessTracing } from './tracing.js';
 
 /** The exit codes of every Switchboard process (docs/operations.md lists them). */
 export const ExitCode = {
@@ -60,7 +61,9 @@ export function shutdownOnSignals(
       return stopping;
     }
     log.info({ signal: reason }, 'shutting down');
-    stopping = runSteps(log, steps, timeoutMs).then(exit);
+    // Spans last: the steps before (draining, stopping services) still make some.
+    const all = [...steps, { name: 'export the last spans', run: shutdownProcessTracing }];
+    stopping = runSteps(log, all, timeoutMs).then(exit);
     return stopping;
   };
   const signals = options.signals ?? process;

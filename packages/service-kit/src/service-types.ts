@@ -5,6 +5,7 @@
 import type { Transport } from '@switchboard/bus';
 import type { ErrorName, ErrorSpec, Inbound, LifecycleEvent } from '@switchboard/protocol';
 import type { Payload, Publisher } from '@switchboard/publisher';
+import type { Tracing } from '@switchboard/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { PayloadDecoder } from './payloads.js';
@@ -29,6 +30,8 @@ export interface ServiceOptions {
   readonly stopTimeoutMs?: number;
   /** Default: a Publisher on `transport`. */
   readonly publisher?: Publisher;
+  /** Handler and reply spans (tracing.ts). Default: the process's, from the environment. */
+  readonly tracing?: Tracing;
 }
 
 /** What a handler gets for one Inbound message. */

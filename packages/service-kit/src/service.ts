@@ -29,7 +29,13 @@ import {
   ServiceNames,
 } from '@switchboard/protocol';
 import { type Payload, Publisher, toPayloadBytes } from '@switchboard/publisher';
-import { type HealthServer, silentLogger, startHealthServer } from '@switchboard/runtime';
+import {
+  type HealthServer,
+  processTracing,
+  silentLogger,
+  startHealthServer,
+  type Tracing,
+} from '@switchboard/runtime';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Drain } from './drain.js';
@@ -45,6 +51,7 @@ import type {
   Service,
   ServiceOptions,
 } from './service-types.js';
+import { sendAnswer, startHandlerSpan, traced } from './tracing.js';
 
 /** The work topic of the edges' lifecycle events (defined once in @switchboard/protocol). */
 export const LIFECYCLE_TOPIC = ServiceNames.lifecycle;
@@ -76,6 +83,7 @@ class ServiceImpl implements Service {
   readonly #consumers: Closable[] = [];
   readonly #drain = new Drain();
   readonly #options: ServiceOptions;
+  readonly #tracing: Tracing;
   #server: HealthServer | undefined;
   #port: number | undefined;
   #state: State = 'new';
@@ -98,6 +106,7 @@ class ServiceImpl implements Service {
     this.metrics = options.metricsRegistry ?? new Registry();
     this.#stats = new ServiceMetrics(this.metrics, options.name);
     this.publisher = options.publisher ?? new Publisher(options.transport);
+    this.#tracing = options.tracing ?? processTracing(`switchboard-${options.name}`);
   }
 
   get ready(): boolean {
@@ -132,7 +141,7 @@ class ServiceImpl implements Service {
 
   async reply(inbound: Inbound, type: string, payload: Payload): Promise<boolean> {
     if (!inbound.requestId || !inbound.connectionId) return false;
-    await this.publisher.send({
+    await sendAnswer(this.#tracing, this.publisher, this.name, inbound, {
       connection: inbound.connectionId,
       service: this.name, // the edge accepts an answer only from the service its request went to
       publishedAtMs: Date.now(),
@@ -145,7 +154,7 @@ class ServiceImpl implements Service {
   async replyError(inbound: Inbound, code: ErrorName | ErrorSpec, message?: string): Promise<boolean> {
     if (!inbound.requestId || !inbound.connectionId) return false;
     const spec: ErrorSpec = typeof code === 'string' ? ErrorCodes[code] : code;
-    await this.publisher.send({
+    await sendAnswer(this.#tracing, this.publisher, this.name, inbound, {
       connection: inbound.connectionId,
       service: this.name,
       publishedAtMs: Date.now(),
@@ -279,7 +288,10 @@ class ServiceImpl implements Service {
       reply: (type, body) => this.reply(inbound, type, body),
       replyError: (code, text) => this.replyError(inbound, code, text),
     };
-    await this.#run(inbound.type, message.attempt, log, () => registration.handler(context), inbound);
+    const handle = () =>
+      this.#run(inbound.type, message.attempt, log, () => registration.handler(context), inbound);
+    if (!this.#tracing.enabled) return handle();
+    await traced(startHandlerSpan(this.#tracing, this.name, inbound, message.attempt), handle);
   }
 
   async #onLifecycle(message: WorkMessage): Promise<void> {

@@ -47,7 +47,14 @@ export { ChatTypes };
 export interface ChatServiceOptions
   extends Pick<
     ServiceOptions,
-    'logger' | 'httpPort' | 'httpHost' | 'stopTimeoutMs' | 'metricsRegistry' | 'prefetch' | 'maxAttempts'
+    | 'logger'
+    | 'httpPort'
+    | 'httpHost'
+    | 'stopTimeoutMs'
+    | 'metricsRegistry'
+    | 'prefetch'
+    | 'maxAttempts'
+    | 'tracing'
   > {
   readonly transport: Transport;
   readonly store: ChatStore;
@@ -100,6 +107,7 @@ export function createChatService(options: ChatServiceOptions): Service {
     metricsRegistry: options.metricsRegistry,
     prefetch: options.prefetch,
     maxAttempts: options.maxAttempts,
+    tracing: options.tracing,
   });
   const publisher = service.publisher;
 

@@ -10,8 +10,12 @@
  * history, a presence list) arrive as the answer to one of its own. The timeout answers for the service, so
  * the client never waits in silence, and a bound on pending requests per connection keeps one client from
  * holding unbounded timers.
+ *
+ * Tracing: with tracing on, each request is the root span of a trace (`relay <service>/<type>`, ended when
+ * the broker confirmed), and its W3C traceparent goes in Inbound.trace_id for the service's handler span to
+ * continue. With tracing off, trace_id still gets a fresh traceparent, flagged not sampled: logs correlate by
+ * it, and services downstream record nothing.
  */
-import { randomBytes } from 'node:crypto';
 import type { Transport } from '@switchboard/bus';
 import {
   type Delivery,
@@ -21,6 +25,7 @@ import {
   Origin,
   SwitchboardError,
 } from '@switchboard/protocol';
+import { NO_TRACING, type Tracing, unsampledTraceparent } from '@switchboard/runtime';
 import type { Connection } from './connection.js';
 
 /** How the answer to a request comes back to the client. */
@@ -69,13 +74,22 @@ export class Relay {
   readonly #maxPending: number;
   readonly #pending = new Map<number, Pending>();
   readonly #byConnection = new Map<Connection, Set<number>>();
+  /** Also the tracing of the delivery fan-out (fan-out.ts): one per edge node. */
+  readonly tracing: Tracing;
   #lastCorrelation = 0;
 
-  constructor(transport: Transport, nodeId: string, timeoutMs: number, maxPendingPerConnection = 32) {
+  constructor(
+    transport: Transport,
+    nodeId: string,
+    timeoutMs: number,
+    maxPendingPerConnection = 32,
+    tracing: Tracing = NO_TRACING,
+  ) {
     this.#transport = transport;
     this.#nodeId = nodeId;
     this.#timeoutMs = timeoutMs;
     this.#maxPending = maxPendingPerConnection;
+    this.tracing = tracing;
   }
 
   get pending(): number {
@@ -88,12 +102,23 @@ export class Relay {
    */
   async publish(connection: Connection, request: RelayRequest): Promise<void> {
     const correlation = request.expect ? this.#register(connection, request) : 0;
+    const span = this.tracing.enabled
+      ? this.tracing.startSpan(`relay ${request.service}/${request.type}`, undefined, {
+          kind: 'producer',
+          attributes: {
+            'messaging.destination.name': request.service,
+            'switchboard.type': request.type,
+            'switchboard.connection': connection.id,
+            'switchboard.node': this.#nodeId,
+          },
+        })
+      : undefined;
     const bytes = encodeInbound({
       connectionId: connection.id,
       userId: connection.userId,
       nodeId: this.#nodeId,
       timeMs: Date.now(),
-      traceId: randomBytes(8).toString('hex'),
+      traceId: span?.traceparent ?? unsampledTraceparent(),
       service: request.service,
       type: request.type,
       payload: request.payload,
@@ -105,7 +130,10 @@ export class Relay {
       await this.#transport.publishWork(request.service, request.key || connection.id, bytes);
     } catch (error) {
       if (correlation) this.#clear(correlation);
+      span?.fail(error);
       throw error;
+    } finally {
+      span?.end();
     }
   }
 

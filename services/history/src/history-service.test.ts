@@ -9,6 +9,8 @@ import {
   switchboard,
 } from '@switchboard/protocol';
 import { HISTORY_PUBLISH_TYPE, HISTORY_TOPIC, Publisher } from '@switchboard/publisher';
+import { parseTraceparent } from '@switchboard/runtime';
+import { memoryTracing } from '@switchboard/runtime/testing';
 import type { Service } from '@switchboard/service-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHistoryService, type HistoryServiceOptions } from './history-service.js';
@@ -119,6 +121,19 @@ describe('history service on the memory bus', () => {
     expect(one[0]!.publication?.epoch).not.toBe(two[0]!.publication?.epoch);
     expect(one[0]!.publication?.epoch).not.toBe('');
     expect([...one, ...two].every((d) => d.durable)).toBe(true);
+  });
+
+  it("publishes a durable publication as a child of its handler span, in the publisher's trace", async () => {
+    const traced = memoryTracing('history');
+    await start(1000, {}, { tracing: traced.tracing });
+    const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await publisher.toChannel('room-1', 'msg', 'hello', { durable: true, traceId: parent });
+    await waitFor('the publication', () => published('room-1').length === 1);
+    const [handler] = traced.spans().filter((s) => s.name === 'handle history/history.publish');
+    expect(handler?.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(handler?.parentSpanId).toBe('b7ad6b7169203331');
+    expect(parseTraceparent(published('room-1')[0]?.traceId)?.spanId).toBe(handler?.spanId);
+    await traced.tracing.shutdown();
   });
 
   it('keeps except_connection, trace id and publish time through the detour', async () => {

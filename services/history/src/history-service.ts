@@ -3,7 +3,8 @@
  *
  * - `history.publish` (from Publisher.toChannel(..., { durable: true })): the payload is the whole
  *   Delivery; the Publication gets the channel's next offset and its epoch, is stored, and the Delivery goes
- *   to the channel route with `except_connection`, `trace_id` and `published_at_ms` as they came, durable.
+ *   to the channel route with `except_connection` and `published_at_ms` as they came, durable, and the
+ *   Inbound's `trace_id` (a W3C traceparent: the handler's span with tracing on, else as it came).
  * - `history.recover` (from an edge, for every Subscribe to a durable channel): answers the connection with
  *   Subscribed{position = the stream top} on the client's frame id; when the Subscribe had `since`, also
  *   `was_recovering`, `recovered` and the publications since that position (rules in recovery.ts). A
@@ -104,7 +105,9 @@ export function createHistoryService(options: HistoryServiceOptions): Service {
         exceptConnection: delivery.exceptConnection,
         durable: true,
         publishedAtMs: delivery.publishedAtMs,
-        traceId: delivery.traceId,
+        // The traceparent the kit put in the Inbound (this handler's span, with tracing on; else the one the
+        // publisher sent, which Publisher.toChannel also puts in the Delivery): edge writes continue from it.
+        traceId: inbound.traceId || delivery.traceId,
         publication: { ...publication, offset: position.offset, epoch: position.epoch },
       });
     },

@@ -3,6 +3,7 @@
  * ignored and the process runs with the default — for an allow-list, with none. Reported as warnings (not
  * errors) so that one environment can be shared by several processes and tools.
  */
+import { TRACING_VARIABLE } from '../tracing.js';
 
 /**
  * Names that Switchboard's tools (tests, the CLI, docker-compose, CI) read from the same shell: never
@@ -34,6 +35,9 @@ export const TOOLING_VARIABLES: readonly string[] = Object.freeze([
   'SWITCHBOARD_PHP_GEN',
   'SWITCHBOARD_CONSUMER',
 ]);
+
+/** Settings the runtime itself reads in every process (not part of any one process's config spec). */
+export const RUNTIME_VARIABLES: readonly string[] = Object.freeze([TRACING_VARIABLE]);
 
 /** Edit distance (insert, delete, substitute), for "did you mean". */
 function distance(a: string, b: string): number {
@@ -71,7 +75,7 @@ export function unknownVariableWarnings(
   processName: string,
 ): string[] {
   const settings = new Set(known);
-  const ignored = new Set([...settings, ...TOOLING_VARIABLES]);
+  const ignored = new Set([...settings, ...TOOLING_VARIABLES, ...RUNTIME_VARIABLES]);
   return Object.keys(env)
     .filter((name) => name.startsWith('SWITCHBOARD_') && !ignored.has(name))
     .sort()
