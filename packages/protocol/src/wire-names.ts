@@ -34,7 +34,11 @@ export const HistoryTypes = {
   recover: 'history.recover',
   query: 'history.query',
 } as const;
-export const PresenceTypes = { query: 'presence.query' } as const;
+export const PresenceTypes = {
+  query: 'presence.query',
+  /** Live edge nodes with their connections and busiest channels (the HTTP API's admin view). */
+  nodes: 'presence.nodes',
+} as const;
 export const NotificationTypes = { ack: 'inbox.ack' } as const;
 
 /**

@@ -418,12 +418,13 @@ describe('documents and probes', () => {
     const served = [
       ...routes.map((r) => `${r.method} ${r.path}`),
       'GET /v1/openapi.json',
+      'GET /admin',
       'GET /healthz',
       'GET /readyz',
       'GET /metrics',
     ];
     expect(new Set(documented)).toEqual(new Set(served));
-    expect(served).toHaveLength(13);
+    expect(served).toHaveLength(15);
   });
 
   it('healthz, readyz and metrics', async () => {

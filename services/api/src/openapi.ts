@@ -161,6 +161,18 @@ export const openApiDocument = {
         responses: { '200': jsonResponse('Presence', ref('Presence')), ...QUERY_ERRORS },
       },
     },
+    '/v1/admin/nodes': {
+      get: {
+        operationId: 'adminNodes',
+        summary: 'Live edge nodes, their connections and busiest channels (the admin page)',
+        description:
+          'Asked of the presence service, which keeps the last heartbeat of every node whose lease is live. ' +
+          'Each node reports its own 10 busiest channels by local subscribers; `busiestChannels` sums them ' +
+          "across nodes (a lower bound for a channel outside some node's top 10). The admin page itself is " +
+          '`GET /admin` (static, no key; it sends the key the operator pastes as a Bearer token).',
+        responses: { '200': jsonResponse('Nodes', ref('Nodes')), ...QUERY_ERRORS },
+      },
+    },
     '/v1/history/{channel}': {
       get: {
         operationId: 'history',
@@ -189,6 +201,18 @@ export const openApiDocument = {
         summary: 'This document',
         security: [],
         responses: { '200': jsonResponse('OpenAPI 3.1 document', { type: 'object' }) },
+      },
+    },
+    '/admin': {
+      get: {
+        operationId: 'adminPage',
+        summary: 'The admin page (HTML; its script and style are /admin/admin.js and /admin/admin.css)',
+        description:
+          'Static and free of secrets, so it needs no key. The operator pastes an API key; the page keeps ' +
+          'it in sessionStorage and sends it as a Bearer token to the /v1 routes. Served with a strict ' +
+          "Content-Security-Policy (only this origin's script, style and fetches).",
+        security: [],
+        responses: { '200': { description: 'The page', content: { 'text/html': {} } } },
       },
     },
     '/healthz': {
@@ -305,6 +329,40 @@ export const openApiDocument = {
       Presence: {
         type: 'object',
         properties: { channel: ref('Channel'), clients: { type: 'array', items: ref('ClientInfo') } },
+      },
+      ChannelLoad: {
+        type: 'object',
+        properties: { channel: ref('Channel'), subscribers: { type: 'integer' } },
+      },
+      Node: {
+        type: 'object',
+        properties: {
+          nodeId: { type: 'string' },
+          connections: { type: 'integer' },
+          startedAtMs: { type: 'integer' },
+          leaseMs: { type: 'integer', description: 'Silent this long, the node counts as dead' },
+          lastHeartbeatMs: { type: 'integer', description: "Presence service's clock" },
+          busiestChannels: { type: 'array', maxItems: 10, items: ref('ChannelLoad') },
+        },
+      },
+      Nodes: {
+        type: 'object',
+        properties: {
+          nodes: { type: 'array', items: ref('Node') },
+          connections: { type: 'integer', description: 'Sum over nodes' },
+          busiestChannels: {
+            type: 'array',
+            maxItems: 20,
+            items: {
+              type: 'object',
+              properties: {
+                channel: ref('Channel'),
+                subscribers: { type: 'integer' },
+                nodes: { type: 'integer', description: 'Nodes it was counted on' },
+              },
+            },
+          },
+        },
       },
       Publication: {
         type: 'object',

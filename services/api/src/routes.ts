@@ -13,6 +13,7 @@ import {
   switchboard,
 } from '@switchboard/protocol';
 import type { Payload, Publisher } from '@switchboard/publisher';
+import { nodesJson } from './admin-nodes.js';
 import { readJsonObject } from './body.js';
 import type { BusQuerier } from './query.js';
 import { historyJson, presenceJson } from './results.js';
@@ -169,6 +170,18 @@ export const routes: readonly Route[] = [
       payload: switchboard.v1.PresenceRequest.encode({ channel }).finish(),
     });
     return { status: 200, body: presenceJson(answer) };
+  }),
+
+  // The admin view's node list. Internal to the presence service (not client-callable); any key will do,
+  // a fixed one keeps every such query on one partition.
+  route('GET', '/v1/admin/nodes', async (ctx) => {
+    const answer = await ctx.querier.query({
+      service: ServiceNames.presence,
+      type: PresenceTypes.nodes,
+      key: PresenceTypes.nodes,
+      payload: new Uint8Array(0),
+    });
+    return { status: 200, body: nodesJson(answer) };
   }),
 
   route('GET', '/v1/history/{channel}', async (ctx, request) => {

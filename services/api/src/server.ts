@@ -1,6 +1,7 @@
 /**
  * `startApi`: the HTTP server of the publish API. Routing, auth and error mapping live here; the `/v1`
- * handlers live in routes.ts. `/healthz`, `/readyz`, `/metrics` and `/v1/openapi.json` need no key.
+ * handlers live in routes.ts. `/healthz`, `/readyz`, `/metrics`, `/v1/openapi.json` and the admin page's
+ * static assets (`/admin`, admin-page.ts; its fetches to `/v1` carry a key) need no key.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -18,6 +19,7 @@ import {
 } from '@switchboard/runtime';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { isAdminAsset, serveAdminAsset } from './admin-page.js';
 import { createAuthenticator } from './auth.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_QUERY_TIMEOUT_MS } from './config.js';
 import { HttpError } from './errors.js';
@@ -102,6 +104,10 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       if (path === '/v1/openapi.json') {
         labelled(path);
         return send(res, 200, openApiDocument);
+      }
+      if (isAdminAsset(path)) {
+        labelled(path);
+        return serveAdminAsset(path, method, res);
       }
       const match = matchRoute(method, path);
       if (!match) throw new HttpError(RuntimeErrorCodes.NotFound, `no route ${path}`);

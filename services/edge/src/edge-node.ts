@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { InterestIndex, type NodeSubscription, type Transport } from '@switchboard/bus';
 import { type ClientFrame, CloseCode, DecodeError, ErrorCodes, parseChannel } from '@switchboard/protocol';
+import { processTracing, type Tracing } from '@switchboard/runtime';
 import { type Logger, pino } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { Authenticator } from './auth.js';
@@ -23,7 +24,7 @@ import { createDeliveryHandler } from './fan-out.js';
 import { type FrameError, onFrameError } from './frame-errors.js';
 import { limitHandshakeTime } from './handshake-timeout.js';
 import { createHttpHandler, type HttpFallback } from './http-routes.js';
-import { Lifecycle } from './lifecycle.js';
+import { HEARTBEAT_CHANNELS, Lifecycle } from './lifecycle.js';
 import { checkLiveness } from './liveness.js';
 import { LocalIndex } from './local-index.js';
 import { EdgeMetrics } from './metrics.js';
@@ -46,6 +47,8 @@ export interface EdgeNodeDeps {
    * pages on the same port). Without it they get 404.
    */
   readonly httpFallback?: HttpFallback;
+  /** Spans of relayed requests and written deliveries. Default: the process's, from the environment. */
+  readonly tracing?: Tracing;
 }
 
 export interface DrainResult {
@@ -98,6 +101,7 @@ export class EdgeNode {
       this.nodeId,
       this.options.requestTimeoutMs,
       this.options.limits.maxPendingRequests,
+      deps.tracing ?? processTracing('switchboard-edge'),
     );
     this.#callable = new ClientCallable(this.options.clientCallable);
     this.#lifecycle = new Lifecycle(this.#transport, this.nodeId, this.#log);
@@ -206,7 +210,10 @@ export class EdgeNode {
       () => checkLiveness(this.#live, this.options, this.metrics),
       this.options.pingIntervalMs,
     );
-    this.#lifecycle.startHeartbeat(this.options.nodeHeartbeatMs, () => this.#live.size);
+    this.#lifecycle.startHeartbeat(this.options.nodeHeartbeatMs, () => ({
+      connections: this.#live.size,
+      busiestChannels: this.#index?.busiestChannels(HEARTBEAT_CHANNELS) ?? [],
+    }));
     this.#ready = true;
     this.#log.info({ port: this.port }, 'edge listening');
   }

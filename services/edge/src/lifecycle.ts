@@ -19,6 +19,15 @@ export const LIFECYCLE_TOPIC = ServiceNames.lifecycle;
 /** Events per message at most: a turn with more leaves as several messages (~100 bytes an event). */
 export const MAX_BATCH_EVENTS = 1000;
 
+/** Busiest channels a heartbeat carries at most (bus.proto NodeHeartbeat.busiest_channels). */
+export const HEARTBEAT_CHANNELS = 10;
+
+/** What a node heartbeat reports. */
+export interface NodeStatus {
+  readonly connections: number;
+  readonly busiestChannels: readonly { channel: string; subscribers: number }[];
+}
+
 type Event = Omit<ILifecycleEvent, 'nodeId' | 'timeMs' | 'batch'>;
 
 export class Lifecycle {
@@ -81,17 +90,27 @@ export class Lifecycle {
     this.#queue({ unsubscribed: { connectionId: c.id, userId: c.userId, channel } });
   }
 
-  /** Heartbeats now and every `intervalMs`; the lease is three intervals. Not coalesced: it is the clock. */
-  startHeartbeat(intervalMs: number, connections: () => number): void {
-    const beat = () =>
+  /**
+   * Heartbeats now and every `intervalMs`; the lease is three intervals. Not coalesced: it is the clock.
+   * `status` is read at each beat: connections and the busiest channels (at most HEARTBEAT_CHANNELS).
+   */
+  startHeartbeat(intervalMs: number, status: () => NodeStatus): void {
+    const beat = () => {
+      const { connections, busiestChannels } = status();
       this.#send(
         {
           nodeId: this.#nodeId,
           timeMs: Date.now(),
-          heartbeat: { connections: connections(), startedAtMs: this.#startedAt, leaseMs: intervalMs * 3 },
+          heartbeat: {
+            connections,
+            startedAtMs: this.#startedAt,
+            leaseMs: intervalMs * 3,
+            busiestChannels: busiestChannels.slice(0, HEARTBEAT_CHANNELS),
+          },
         },
         1,
       );
+    };
     beat();
     this.#timer = setInterval(beat, intervalMs);
     this.#timer.unref();

@@ -38,6 +38,24 @@ export class LocalIndex {
     return this.#users.get(userId);
   }
 
+  /**
+   * The `limit` channels with the most local subscribers, busiest first (ties by name, so the answer is
+   * stable). One pass keeping a small sorted list: the heartbeat calls it on nodes with many channels.
+   */
+  busiestChannels(limit: number): { channel: string; subscribers: number }[] {
+    const top: { channel: string; subscribers: number }[] = [];
+    if (limit <= 0) return top;
+    for (const [channel, connections] of this.#channels) {
+      const entry = { channel, subscribers: connections.size };
+      if (top.length === limit && !busier(entry, top[limit - 1]!)) continue;
+      let at = top.length;
+      while (at > 0 && busier(entry, top[at - 1]!)) at--;
+      top.splice(at, 0, entry);
+      if (top.length > limit) top.pop();
+    }
+    return top;
+  }
+
   userConnections(userId: string): number {
     return this.#users.get(userId)?.size ?? 0;
   }
@@ -74,3 +92,6 @@ export class LocalIndex {
       await this.#interest.release(channelRoute(channel));
   }
 }
+
+const busier = (a: { channel: string; subscribers: number }, b: { channel: string; subscribers: number }) =>
+  a.subscribers > b.subscribers || (a.subscribers === b.subscribers && a.channel < b.channel);

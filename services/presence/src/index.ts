@@ -6,9 +6,11 @@ export {
   type PresenceConfig,
 } from './config.js';
 export { MemoryPresenceStore } from './memory-presence-store.js';
+export { type ChannelLoad, liveNodes, MAX_NODE_CHANNELS, type NodeView } from './node-view.js';
 export {
   type ExpiredNode,
   isPresenceChannel,
+  PRESENCE_NODES,
   PRESENCE_QUERY,
   PRESENCE_SERVICE,
   PresenceService,

@@ -21,6 +21,7 @@ interface NodeState {
   readonly firstSeenMs: number;
   lastHeartbeatMs: number;
   leaseMs: number;
+  status: Uint8Array | undefined;
   readonly connections: Set<string>;
 }
 
@@ -68,10 +69,11 @@ export class MemoryPresenceStore implements PresenceStore {
     return (this.#users.get(userId)?.size ?? 0) > 0;
   }
 
-  async heartbeat(nodeId: string, leaseMs: number, nowMs: number): Promise<void> {
+  async heartbeat(nodeId: string, leaseMs: number, nowMs: number, status?: Uint8Array): Promise<void> {
     const node = this.#node(nodeId, nowMs);
     node.lastHeartbeatMs = nowMs;
     node.leaseMs = leaseMs;
+    if (status) node.status = status.slice();
   }
 
   async nodes(): Promise<NodeRecord[]> {
@@ -81,6 +83,7 @@ export class MemoryPresenceStore implements PresenceStore {
       lastHeartbeatMs: n.lastHeartbeatMs,
       leaseMs: n.leaseMs,
       connections: n.connections.size,
+      ...(n.status ? { status: n.status.slice() } : {}),
     }));
   }
 
@@ -103,7 +106,13 @@ export class MemoryPresenceStore implements PresenceStore {
   #node(nodeId: string, nowMs: number): NodeState {
     let node = this.#nodes.get(nodeId);
     if (!node) {
-      node = { firstSeenMs: nowMs, lastHeartbeatMs: 0, leaseMs: 0, connections: new Set() };
+      node = {
+        firstSeenMs: nowMs,
+        lastHeartbeatMs: 0,
+        leaseMs: 0,
+        status: undefined,
+        connections: new Set(),
+      };
       this.#nodes.set(nodeId, node);
     }
     return node;

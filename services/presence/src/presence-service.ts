@@ -11,6 +11,9 @@
  * - `presence.query` (Inbound, payload PresenceRequest, request_id = decimal frame id): answered with a
  *   Delivery {connection: inbound.connection_id, frame_id, presence: PresenceResult}, or {error} for a bad
  *   payload or a non-presence channel. The API asks the same way, with a connection id on its own node.
+ * - `presence.nodes` (internal, the HTTP API's admin view): answered with a Delivery {connection, frame_id,
+ *   reply: {type: presence.nodes, payload: NodesResult}} — every node with a live lease as its last
+ *   heartbeat described it (node-view.ts; the heartbeat is kept in the store, so any instance answers).
  * - Expiry: `sweep()` (every `sweepMs`) expires each node whose last sign of life — its last heartbeat,
  *   else the first time it was seen — is older than max(leaseMs, the heartbeat's lease_ms), and publishes
  *   Leave for its memberships. For the first `graceMs` (default leaseMs) after start nothing is expired,
@@ -33,6 +36,7 @@ import {
   type LifecycleContext,
   type Service,
 } from '@switchboard/service-kit';
+import { liveNodes } from './node-view.js';
 import type { ConnectionRef, Member, PresenceStore, RemovedConnection } from './presence-store.js';
 
 const v1 = switchboard.v1;
@@ -40,6 +44,7 @@ type Logger = Service['log'];
 
 export const PRESENCE_SERVICE = ServiceNames.presence;
 export const PRESENCE_QUERY = PresenceTypes.query;
+export const PRESENCE_NODES = PresenceTypes.nodes;
 const MAX_FRAME_ID = 0xffff_ffff;
 
 export interface PresenceServiceOptions {
@@ -98,6 +103,7 @@ export class PresenceService {
     });
     this.service.onLifecycle((event, context) => this.handleLifecycle(event, context));
     this.service.on(PRESENCE_QUERY, (context) => this.#query(context));
+    this.service.on(PRESENCE_NODES, (context) => this.#nodesQuery(context));
   }
 
   get log(): Logger {
@@ -159,7 +165,10 @@ export class PresenceService {
         return;
       }
       case 'heartbeat': {
-        if (nodeId) await this.store.heartbeat(nodeId, event.heartbeat!.leaseMs ?? 0, now);
+        if (!nodeId) return;
+        const heartbeat = event.heartbeat!;
+        const status = v1.NodeHeartbeat.encode(heartbeat).finish(); // kept for the admin view
+        await this.store.heartbeat(nodeId, heartbeat.leaseMs ?? 0, now, status);
         return;
       }
     }
@@ -210,17 +219,18 @@ export class PresenceService {
     await this.service.publisher.send({ channel, publishedAtMs: this.#now(), [body]: { channel, info } });
   }
 
-  async #query(context: InboundContext<Uint8Array>): Promise<void> {
+  /** Sends a query's answer to the asking connection, or undefined when the query names nobody to answer. */
+  #answerer(context: InboundContext<Uint8Array>): ((body: Partial<IDelivery>) => Promise<void>) | undefined {
     const inbound = context.inbound;
     const frameId = parseFrameId(inbound.requestId);
     if (!inbound.connectionId || frameId === undefined) {
       context.log.warn(
-        { requestId: inbound.requestId },
-        'presence.query without connection id or numeric request id: nobody to answer',
+        { requestId: inbound.requestId, type: inbound.type },
+        'presence query without connection id or numeric request id: nobody to answer',
       );
-      return;
+      return undefined;
     }
-    const answer = (body: Partial<IDelivery>) =>
+    return (body) =>
       this.service.publisher.send({
         connection: inbound.connectionId,
         frameId,
@@ -229,6 +239,19 @@ export class PresenceService {
         publishedAtMs: this.#now(),
         ...body,
       });
+  }
+
+  async #nodesQuery(context: InboundContext<Uint8Array>): Promise<void> {
+    const answer = this.#answerer(context);
+    if (!answer) return;
+    const nodes = liveNodes(await this.store.nodes(), this.#now(), this.#leaseMs);
+    const payload = v1.NodesResult.encode({ nodes }).finish();
+    await answer({ reply: { requestId: context.inbound.requestId, type: PRESENCE_NODES, payload } });
+  }
+
+  async #query(context: InboundContext<Uint8Array>): Promise<void> {
+    const answer = this.#answerer(context);
+    if (!answer) return;
     const fail = (spec: ErrorSpec, message: string) =>
       answer({ error: { code: spec.wire, message, temporary: spec.temporary } });
     let channel: string;

@@ -35,6 +35,11 @@ export interface NodeRecord {
   readonly leaseMs: number;
   /** Connections the store holds for the node. */
   readonly connections: number;
+  /**
+   * The last heartbeat as the node sent it (encoded NodeHeartbeat: its own connection count and busiest
+   * channels), for the admin view; undefined before the first heartbeat that carried one.
+   */
+  readonly status?: Uint8Array;
 }
 
 export interface ConnectionRef {
@@ -57,8 +62,8 @@ export interface PresenceStore {
   /** Connections of a user across all nodes, ordered by connection id. */
   userConnections(userId: string): Promise<Member[]>;
   userOnline(userId: string): Promise<boolean>;
-  /** Records a node heartbeat at `nowMs` (service clock). */
-  heartbeat(nodeId: string, leaseMs: number, nowMs: number): Promise<void>;
+  /** Records a node heartbeat at `nowMs` (service clock), with the heartbeat itself as `status` when given. */
+  heartbeat(nodeId: string, leaseMs: number, nowMs: number, status?: Uint8Array): Promise<void>;
   nodes(): Promise<NodeRecord[]>;
   /**
    * Removes the node with its connections and memberships. With `aliveBefore`, only when the node's last

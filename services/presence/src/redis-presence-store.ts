@@ -7,7 +7,8 @@
  *   conn:<id>:ch      set   presence channels the connection is a member of
  *   ch:<channel>      set   member connection ids
  *   user:<user>       set   connection ids of the user
- *   node:<node>       hash  first (first seen ms), hb (last heartbeat ms), lease (its lease_ms)
+ *   node:<node>       hash  first (first seen ms), hb (last heartbeat ms), lease (its lease_ms),
+ *                           status (its last NodeHeartbeat, base64: the admin view)
  *   node:<node>:conns set   connection ids on the node
  *   nodes             set   known node ids
  *
@@ -206,12 +207,14 @@ export class RedisPresenceStore implements PresenceStore {
     return (await this.redis.scard(`${this.prefix}user:${userId}`)) > 0;
   }
 
-  async heartbeat(nodeId: string, leaseMs: number, nowMs: number): Promise<void> {
+  async heartbeat(nodeId: string, leaseMs: number, nowMs: number, status?: Uint8Array): Promise<void> {
     const key = `${this.prefix}node:${nodeId}`;
+    const fields = ['hb', String(nowMs), 'lease', String(leaseMs)];
+    if (status) fields.push('status', Buffer.from(status).toString('base64'));
     await this.redis
       .multi()
       .hsetnx(key, 'first', String(nowMs))
-      .hset(key, 'hb', String(nowMs), 'lease', String(leaseMs))
+      .hset(key, ...fields)
       .sadd(`${this.prefix}nodes`, nodeId)
       .exec();
   }
@@ -221,7 +224,7 @@ export class RedisPresenceStore implements PresenceStore {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) {
-      pipeline.hmget(`${this.prefix}node:${id}`, 'first', 'hb', 'lease');
+      pipeline.hmget(`${this.prefix}node:${id}`, 'first', 'hb', 'lease', 'status');
       pipeline.scard(`${this.prefix}node:${id}:conns`);
     }
     const results = await pipeline.exec();
@@ -230,7 +233,7 @@ export class RedisPresenceStore implements PresenceStore {
       const [error, fields] = results?.[2 * i] ?? [];
       const [countError, count] = results?.[2 * i + 1] ?? [];
       if (error || countError) throw error ?? countError;
-      const [first, hb, lease] = fields as (string | null)[];
+      const [first, hb, lease, status] = fields as (string | null)[];
       if (first == null && hb == null) return; // expired between the two reads
       out.push({
         nodeId,
@@ -238,6 +241,7 @@ export class RedisPresenceStore implements PresenceStore {
         lastHeartbeatMs: Number(hb ?? 0),
         leaseMs: Number(lease ?? 0),
         connections: Number(count),
+        ...(status ? { status: new Uint8Array(Buffer.from(status, 'base64')) } : {}),
       });
     });
     return out;

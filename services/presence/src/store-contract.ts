@@ -81,6 +81,22 @@ export function presenceStoreContract(make: () => Promise<PresenceStore>): void 
   );
 
   it(
+    'keeps the last heartbeat status of a node, and drops it with the node',
+    withStore(async (store) => {
+      await store.heartbeat('nodeB', 9_000, 200, new Uint8Array([1, 2, 3]));
+      await store.heartbeat('nodeB', 9_000, 300); // a heartbeat without status keeps the last one
+      expect((await store.nodes()).map((n) => [n.nodeId, n.status && [...n.status]])).toEqual([
+        ['nodeB', [1, 2, 3]],
+      ]);
+      await store.heartbeat('nodeB', 9_000, 400, new Uint8Array([0, 255]));
+      expect((await store.nodes()).map((n) => n.status && [...n.status])).toEqual([[0, 255]]);
+      await store.expireNode('nodeB');
+      await store.heartbeat('nodeB', 9_000, 500);
+      expect((await store.nodes()).map((n) => n.status)).toEqual([undefined]);
+    }),
+  );
+
+  it(
     'expireNode removes the node with its connections, only when silent since aliveBefore, once',
     withStore(async (store) => {
       await store.join(a1, 'presence-room', 100);

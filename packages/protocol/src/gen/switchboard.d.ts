@@ -4243,6 +4243,9 @@ export namespace switchboard {
             /** NodeHeartbeat leaseMs. */
             leaseMs: number;
 
+            /** NodeHeartbeat busiestChannels. */
+            busiestChannels: switchboard.v1.ChannelLoad.$Properties[];
+
             /**
              * Creates a new NodeHeartbeat instance using the specified properties.
              * @param [properties] Properties to set
@@ -4319,12 +4322,351 @@ export namespace switchboard {
                 /** NodeHeartbeat leaseMs */
                 leaseMs?: (number|null);
 
+                /** NodeHeartbeat busiestChannels */
+                busiestChannels?: (switchboard.v1.ChannelLoad.$Properties[]|null);
+
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
             }
 
             /** Shape of a NodeHeartbeat. */
             type $Shape = switchboard.v1.NodeHeartbeat.$Properties;
+        }
+
+        /**
+         * Properties of a ChannelLoad.
+         * @deprecated Use switchboard.v1.ChannelLoad.$Properties instead.
+         */
+        interface IChannelLoad extends switchboard.v1.ChannelLoad.$Properties {
+        }
+
+        /** Represents a ChannelLoad. */
+        class ChannelLoad {
+
+            /**
+             * Constructs a new ChannelLoad.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.ChannelLoad.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ChannelLoad channel. */
+            channel: string;
+
+            /** ChannelLoad subscribers. */
+            subscribers: number;
+
+            /**
+             * Creates a new ChannelLoad instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ChannelLoad instance
+             */
+            static create(properties: switchboard.v1.ChannelLoad.$Shape): switchboard.v1.ChannelLoad & switchboard.v1.ChannelLoad.$Shape;
+            static create(properties?: switchboard.v1.ChannelLoad.$Properties): switchboard.v1.ChannelLoad;
+
+            /**
+             * Encodes the specified ChannelLoad message. Does not implicitly {@link switchboard.v1.ChannelLoad.verify|verify} messages.
+             * @param message ChannelLoad message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.ChannelLoad.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ChannelLoad message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.ChannelLoad & switchboard.v1.ChannelLoad.$Shape} ChannelLoad
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.ChannelLoad & switchboard.v1.ChannelLoad.$Shape;
+
+            /**
+             * Verifies a ChannelLoad message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a ChannelLoad message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns ChannelLoad
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.ChannelLoad;
+
+            /**
+             * Creates a plain object from a ChannelLoad message. Also converts values to other types if specified.
+             * @param message ChannelLoad
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.ChannelLoad, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this ChannelLoad to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for ChannelLoad
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ChannelLoad {
+
+            /** Properties of a ChannelLoad. */
+            interface $Properties {
+
+                /** ChannelLoad channel */
+                channel?: (string|null);
+
+                /** ChannelLoad subscribers */
+                subscribers?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ChannelLoad. */
+            type $Shape = switchboard.v1.ChannelLoad.$Properties;
+        }
+
+        /**
+         * Properties of a NodesResult.
+         * @deprecated Use switchboard.v1.NodesResult.$Properties instead.
+         */
+        interface INodesResult extends switchboard.v1.NodesResult.$Properties {
+        }
+
+        /** Represents a NodesResult. */
+        class NodesResult {
+
+            /**
+             * Constructs a new NodesResult.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.NodesResult.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** NodesResult nodes. */
+            nodes: switchboard.v1.NodeStatus.$Properties[];
+
+            /**
+             * Creates a new NodesResult instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns NodesResult instance
+             */
+            static create(properties: switchboard.v1.NodesResult.$Shape): switchboard.v1.NodesResult & switchboard.v1.NodesResult.$Shape;
+            static create(properties?: switchboard.v1.NodesResult.$Properties): switchboard.v1.NodesResult;
+
+            /**
+             * Encodes the specified NodesResult message. Does not implicitly {@link switchboard.v1.NodesResult.verify|verify} messages.
+             * @param message NodesResult message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.NodesResult.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a NodesResult message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.NodesResult & switchboard.v1.NodesResult.$Shape} NodesResult
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.NodesResult & switchboard.v1.NodesResult.$Shape;
+
+            /**
+             * Verifies a NodesResult message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a NodesResult message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns NodesResult
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.NodesResult;
+
+            /**
+             * Creates a plain object from a NodesResult message. Also converts values to other types if specified.
+             * @param message NodesResult
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.NodesResult, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this NodesResult to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for NodesResult
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace NodesResult {
+
+            /** Properties of a NodesResult. */
+            interface $Properties {
+
+                /** NodesResult nodes */
+                nodes?: (switchboard.v1.NodeStatus.$Properties[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a NodesResult. */
+            type $Shape = switchboard.v1.NodesResult.$Properties;
+        }
+
+        /**
+         * Properties of a NodeStatus.
+         * @deprecated Use switchboard.v1.NodeStatus.$Properties instead.
+         */
+        interface INodeStatus extends switchboard.v1.NodeStatus.$Properties {
+        }
+
+        /** Represents a NodeStatus. */
+        class NodeStatus {
+
+            /**
+             * Constructs a new NodeStatus.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.NodeStatus.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** NodeStatus nodeId. */
+            nodeId: string;
+
+            /** NodeStatus connections. */
+            connections: number;
+
+            /** NodeStatus startedAtMs. */
+            startedAtMs: number;
+
+            /** NodeStatus leaseMs. */
+            leaseMs: number;
+
+            /** NodeStatus lastHeartbeatMs. */
+            lastHeartbeatMs: number;
+
+            /** NodeStatus busiestChannels. */
+            busiestChannels: switchboard.v1.ChannelLoad.$Properties[];
+
+            /**
+             * Creates a new NodeStatus instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns NodeStatus instance
+             */
+            static create(properties: switchboard.v1.NodeStatus.$Shape): switchboard.v1.NodeStatus & switchboard.v1.NodeStatus.$Shape;
+            static create(properties?: switchboard.v1.NodeStatus.$Properties): switchboard.v1.NodeStatus;
+
+            /**
+             * Encodes the specified NodeStatus message. Does not implicitly {@link switchboard.v1.NodeStatus.verify|verify} messages.
+             * @param message NodeStatus message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.NodeStatus.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a NodeStatus message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.NodeStatus & switchboard.v1.NodeStatus.$Shape} NodeStatus
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.NodeStatus & switchboard.v1.NodeStatus.$Shape;
+
+            /**
+             * Verifies a NodeStatus message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a NodeStatus message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns NodeStatus
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.NodeStatus;
+
+            /**
+             * Creates a plain object from a NodeStatus message. Also converts values to other types if specified.
+             * @param message NodeStatus
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.NodeStatus, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this NodeStatus to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for NodeStatus
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace NodeStatus {
+
+            /** Properties of a NodeStatus. */
+            interface $Properties {
+
+                /** NodeStatus nodeId */
+                nodeId?: (string|null);
+
+                /** NodeStatus connections */
+                connections?: (number|null);
+
+                /** NodeStatus startedAtMs */
+                startedAtMs?: (number|null);
+
+                /** NodeStatus leaseMs */
+                leaseMs?: (number|null);
+
+                /** NodeStatus lastHeartbeatMs */
+                lastHeartbeatMs?: (number|null);
+
+                /** NodeStatus busiestChannels */
+                busiestChannels?: (switchboard.v1.ChannelLoad.$Properties[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a NodeStatus. */
+            type $Shape = switchboard.v1.NodeStatus.$Properties;
         }
 
         /**

@@ -12614,6 +12614,7 @@ export const switchboard = $root.switchboard = (() => {
              * @property {number|null} [connections] NodeHeartbeat connections
              * @property {number|null} [startedAtMs] NodeHeartbeat startedAtMs
              * @property {number|null} [leaseMs] NodeHeartbeat leaseMs
+             * @property {Array.<switchboard.v1.ChannelLoad.$Properties>|null} [busiestChannels] NodeHeartbeat busiestChannels
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -12639,6 +12640,7 @@ export const switchboard = $root.switchboard = (() => {
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
             const NodeHeartbeat = function (properties) {
+                this.busiestChannels = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -12668,6 +12670,14 @@ export const switchboard = $root.switchboard = (() => {
              * @instance
              */
             NodeHeartbeat.prototype.leaseMs = 0;
+
+            /**
+             * NodeHeartbeat busiestChannels.
+             * @member {Array.<switchboard.v1.ChannelLoad.$Properties>} busiestChannels
+             * @memberof switchboard.v1.NodeHeartbeat
+             * @instance
+             */
+            NodeHeartbeat.prototype.busiestChannels = $util.emptyArray;
 
             /**
              * Creates a new NodeHeartbeat instance using the specified properties.
@@ -12707,6 +12717,9 @@ export const switchboard = $root.switchboard = (() => {
                     writer.uint32(/* id 2, wireType 0 =*/16).int64(message.startedAtMs);
                 if (message.leaseMs != null && $Object.hasOwnProperty.call(message, "leaseMs") && message.leaseMs !== 0)
                     writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.leaseMs);
+                if (message.busiestChannels != null && message.busiestChannels.length)
+                    for (let i = 0; i < message.busiestChannels.length; ++i)
+                        $root.switchboard.v1.ChannelLoad.encode(message.busiestChannels[i], writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -12778,6 +12791,14 @@ export const switchboard = $root.switchboard = (() => {
                                 delete message.leaseMs;
                             continue;
                         }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.busiestChannels && message.busiestChannels.length))
+                                message.busiestChannels = [];
+                            message.busiestChannels.push($root.switchboard.v1.ChannelLoad.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -12819,6 +12840,15 @@ export const switchboard = $root.switchboard = (() => {
                 if (message.leaseMs != null && $Object.hasOwnProperty.call(message, "leaseMs"))
                     if (!$util.isInteger(message.leaseMs))
                         return "leaseMs: integer expected";
+                if (message.busiestChannels != null && $Object.hasOwnProperty.call(message, "busiestChannels")) {
+                    if (!$Array.isArray(message.busiestChannels))
+                        return "busiestChannels: array expected";
+                    for (let i = 0; i < message.busiestChannels.length; ++i) {
+                        let error = $root.switchboard.v1.ChannelLoad.verify(message.busiestChannels[i], _depth + 1);
+                        if (error)
+                            return "busiestChannels." + error;
+                    }
+                }
                 return null;
             };
 
@@ -12856,6 +12886,16 @@ export const switchboard = $root.switchboard = (() => {
                 if (object.leaseMs != null)
                     if ($Number(object.leaseMs) !== 0)
                         message.leaseMs = object.leaseMs >>> 0;
+                if (object.busiestChannels) {
+                    if (!$Array.isArray(object.busiestChannels))
+                        throw $TypeError(".switchboard.v1.NodeHeartbeat.busiestChannels: array expected");
+                    message.busiestChannels = $Array(object.busiestChannels.length);
+                    for (let i = 0; i < object.busiestChannels.length; ++i) {
+                        if (!$util.isObject(object.busiestChannels[i]))
+                            throw $TypeError(".switchboard.v1.NodeHeartbeat.busiestChannels: object expected");
+                        message.busiestChannels[i] = $root.switchboard.v1.ChannelLoad.fromObject(object.busiestChannels[i], _depth + 1);
+                    }
+                }
                 return message;
             };
 
@@ -12876,6 +12916,8 @@ export const switchboard = $root.switchboard = (() => {
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
                 let object = {};
+                if (options.arrays || options.defaults)
+                    object.busiestChannels = [];
                 if (options.defaults) {
                     object.connections = 0;
                     if ($util.Long) {
@@ -12896,6 +12938,11 @@ export const switchboard = $root.switchboard = (() => {
                         object.startedAtMs = options.longs === $String ? $util.Long.prototype.toString.call(message.startedAtMs) : options.longs === $Number ? new $util.LongBits(message.startedAtMs.low >>> 0, message.startedAtMs.high >>> 0).toNumber() : message.startedAtMs;
                 if (message.leaseMs != null && $Object.hasOwnProperty.call(message, "leaseMs"))
                     object.leaseMs = message.leaseMs;
+                if (message.busiestChannels && message.busiestChannels.length) {
+                    object.busiestChannels = $Array(message.busiestChannels.length);
+                    for (let j = 0; j < message.busiestChannels.length; ++j)
+                        object.busiestChannels[j] = $root.switchboard.v1.ChannelLoad.toObject(message.busiestChannels[j], options, _depth + 1);
+                }
                 return object;
             };
 
@@ -12925,6 +12972,987 @@ export const switchboard = $root.switchboard = (() => {
             };
 
             return NodeHeartbeat;
+        })();
+
+        v1.ChannelLoad = (function() {
+
+            /**
+             * Properties of a ChannelLoad.
+             * @typedef {Object} switchboard.v1.ChannelLoad.$Properties
+             * @property {string|null} [channel] ChannelLoad channel
+             * @property {number|null} [subscribers] ChannelLoad subscribers
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ChannelLoad.
+             * @memberof switchboard.v1
+             * @interface IChannelLoad
+             * @augments switchboard.v1.ChannelLoad.$Properties
+             * @deprecated Use switchboard.v1.ChannelLoad.$Properties instead.
+             */
+
+            /**
+             * Shape of a ChannelLoad.
+             * @typedef {switchboard.v1.ChannelLoad.$Properties} switchboard.v1.ChannelLoad.$Shape
+             */
+
+            /**
+             * Constructs a new ChannelLoad.
+             * @memberof switchboard.v1
+             * @classdesc Represents a ChannelLoad.
+             * @constructor
+             * @param {switchboard.v1.ChannelLoad.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ChannelLoad = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ChannelLoad channel.
+             * @member {string} channel
+             * @memberof switchboard.v1.ChannelLoad
+             * @instance
+             */
+            ChannelLoad.prototype.channel = "";
+
+            /**
+             * ChannelLoad subscribers.
+             * @member {number} subscribers
+             * @memberof switchboard.v1.ChannelLoad
+             * @instance
+             */
+            ChannelLoad.prototype.subscribers = 0;
+
+            /**
+             * Creates a new ChannelLoad instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.ChannelLoad
+             * @static
+             * @param {switchboard.v1.ChannelLoad.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.ChannelLoad} ChannelLoad instance
+             * @type {{
+             *   (properties: switchboard.v1.ChannelLoad.$Shape): switchboard.v1.ChannelLoad & switchboard.v1.ChannelLoad.$Shape;
+             *   (properties?: switchboard.v1.ChannelLoad.$Properties): switchboard.v1.ChannelLoad;
+             * }}
+             */
+            ChannelLoad.create = function(properties) {
+                return new ChannelLoad(properties);
+            };
+
+            /**
+             * Encodes the specified ChannelLoad message. Does not implicitly {@link switchboard.v1.ChannelLoad.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.ChannelLoad
+             * @static
+             * @param {switchboard.v1.ChannelLoad.$Properties} message ChannelLoad message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ChannelLoad.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.channel != null && $Object.hasOwnProperty.call(message, "channel") && message.channel !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.channel);
+                if (message.subscribers != null && $Object.hasOwnProperty.call(message, "subscribers") && message.subscribers !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.subscribers);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ChannelLoad message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.ChannelLoad
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.ChannelLoad & switchboard.v1.ChannelLoad.$Shape} ChannelLoad
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ChannelLoad.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.ChannelLoad();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.channel = value;
+                            else
+                                delete message.channel;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.subscribers = value;
+                            else
+                                delete message.subscribers;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies a ChannelLoad message.
+             * @function verify
+             * @memberof switchboard.v1.ChannelLoad
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            ChannelLoad.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.channel != null && $Object.hasOwnProperty.call(message, "channel"))
+                    if (!$util.isString(message.channel))
+                        return "channel: string expected";
+                if (message.subscribers != null && $Object.hasOwnProperty.call(message, "subscribers"))
+                    if (!$util.isInteger(message.subscribers))
+                        return "subscribers: integer expected";
+                return null;
+            };
+
+            /**
+             * Creates a ChannelLoad message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.ChannelLoad
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.ChannelLoad} ChannelLoad
+             */
+            ChannelLoad.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.ChannelLoad)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.ChannelLoad: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.ChannelLoad();
+                if (object.channel != null)
+                    if (typeof object.channel !== "string" || object.channel.length)
+                        message.channel = $String(object.channel);
+                if (object.subscribers != null)
+                    if ($Number(object.subscribers) !== 0)
+                        message.subscribers = object.subscribers >>> 0;
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a ChannelLoad message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.ChannelLoad
+             * @static
+             * @param {switchboard.v1.ChannelLoad} message ChannelLoad
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ChannelLoad.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.channel = "";
+                    object.subscribers = 0;
+                }
+                if (message.channel != null && $Object.hasOwnProperty.call(message, "channel"))
+                    object.channel = message.channel;
+                if (message.subscribers != null && $Object.hasOwnProperty.call(message, "subscribers"))
+                    object.subscribers = message.subscribers;
+                return object;
+            };
+
+            /**
+             * Converts this ChannelLoad to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.ChannelLoad
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ChannelLoad.prototype.toJSON = function() {
+                return ChannelLoad.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for ChannelLoad
+             * @function getTypeUrl
+             * @memberof switchboard.v1.ChannelLoad
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ChannelLoad.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.ChannelLoad";
+            };
+
+            return ChannelLoad;
+        })();
+
+        v1.NodesResult = (function() {
+
+            /**
+             * Properties of a NodesResult.
+             * @typedef {Object} switchboard.v1.NodesResult.$Properties
+             * @property {Array.<switchboard.v1.NodeStatus.$Properties>|null} [nodes] NodesResult nodes
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a NodesResult.
+             * @memberof switchboard.v1
+             * @interface INodesResult
+             * @augments switchboard.v1.NodesResult.$Properties
+             * @deprecated Use switchboard.v1.NodesResult.$Properties instead.
+             */
+
+            /**
+             * Shape of a NodesResult.
+             * @typedef {switchboard.v1.NodesResult.$Properties} switchboard.v1.NodesResult.$Shape
+             */
+
+            /**
+             * Constructs a new NodesResult.
+             * @memberof switchboard.v1
+             * @classdesc Represents a NodesResult.
+             * @constructor
+             * @param {switchboard.v1.NodesResult.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const NodesResult = function (properties) {
+                this.nodes = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * NodesResult nodes.
+             * @member {Array.<switchboard.v1.NodeStatus.$Properties>} nodes
+             * @memberof switchboard.v1.NodesResult
+             * @instance
+             */
+            NodesResult.prototype.nodes = $util.emptyArray;
+
+            /**
+             * Creates a new NodesResult instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.NodesResult
+             * @static
+             * @param {switchboard.v1.NodesResult.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.NodesResult} NodesResult instance
+             * @type {{
+             *   (properties: switchboard.v1.NodesResult.$Shape): switchboard.v1.NodesResult & switchboard.v1.NodesResult.$Shape;
+             *   (properties?: switchboard.v1.NodesResult.$Properties): switchboard.v1.NodesResult;
+             * }}
+             */
+            NodesResult.create = function(properties) {
+                return new NodesResult(properties);
+            };
+
+            /**
+             * Encodes the specified NodesResult message. Does not implicitly {@link switchboard.v1.NodesResult.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.NodesResult
+             * @static
+             * @param {switchboard.v1.NodesResult.$Properties} message NodesResult message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            NodesResult.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.nodes != null && message.nodes.length)
+                    for (let i = 0; i < message.nodes.length; ++i)
+                        $root.switchboard.v1.NodeStatus.encode(message.nodes[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a NodesResult message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.NodesResult
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.NodesResult & switchboard.v1.NodesResult.$Shape} NodesResult
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            NodesResult.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.NodesResult();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.nodes && message.nodes.length))
+                                message.nodes = [];
+                            message.nodes.push($root.switchboard.v1.NodeStatus.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies a NodesResult message.
+             * @function verify
+             * @memberof switchboard.v1.NodesResult
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            NodesResult.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.nodes != null && $Object.hasOwnProperty.call(message, "nodes")) {
+                    if (!$Array.isArray(message.nodes))
+                        return "nodes: array expected";
+                    for (let i = 0; i < message.nodes.length; ++i) {
+                        let error = $root.switchboard.v1.NodeStatus.verify(message.nodes[i], _depth + 1);
+                        if (error)
+                            return "nodes." + error;
+                    }
+                }
+                return null;
+            };
+
+            /**
+             * Creates a NodesResult message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.NodesResult
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.NodesResult} NodesResult
+             */
+            NodesResult.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.NodesResult)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.NodesResult: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.NodesResult();
+                if (object.nodes) {
+                    if (!$Array.isArray(object.nodes))
+                        throw $TypeError(".switchboard.v1.NodesResult.nodes: array expected");
+                    message.nodes = $Array(object.nodes.length);
+                    for (let i = 0; i < object.nodes.length; ++i) {
+                        if (!$util.isObject(object.nodes[i]))
+                            throw $TypeError(".switchboard.v1.NodesResult.nodes: object expected");
+                        message.nodes[i] = $root.switchboard.v1.NodeStatus.fromObject(object.nodes[i], _depth + 1);
+                    }
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a NodesResult message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.NodesResult
+             * @static
+             * @param {switchboard.v1.NodesResult} message NodesResult
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            NodesResult.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.nodes = [];
+                if (message.nodes && message.nodes.length) {
+                    object.nodes = $Array(message.nodes.length);
+                    for (let j = 0; j < message.nodes.length; ++j)
+                        object.nodes[j] = $root.switchboard.v1.NodeStatus.toObject(message.nodes[j], options, _depth + 1);
+                }
+                return object;
+            };
+
+            /**
+             * Converts this NodesResult to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.NodesResult
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            NodesResult.prototype.toJSON = function() {
+                return NodesResult.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for NodesResult
+             * @function getTypeUrl
+             * @memberof switchboard.v1.NodesResult
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            NodesResult.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.NodesResult";
+            };
+
+            return NodesResult;
+        })();
+
+        v1.NodeStatus = (function() {
+
+            /**
+             * Properties of a NodeStatus.
+             * @typedef {Object} switchboard.v1.NodeStatus.$Properties
+             * @property {string|null} [nodeId] NodeStatus nodeId
+             * @property {number|null} [connections] NodeStatus connections
+             * @property {number|null} [startedAtMs] NodeStatus startedAtMs
+             * @property {number|null} [leaseMs] NodeStatus leaseMs
+             * @property {number|null} [lastHeartbeatMs] NodeStatus lastHeartbeatMs
+             * @property {Array.<switchboard.v1.ChannelLoad.$Properties>|null} [busiestChannels] NodeStatus busiestChannels
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a NodeStatus.
+             * @memberof switchboard.v1
+             * @interface INodeStatus
+             * @augments switchboard.v1.NodeStatus.$Properties
+             * @deprecated Use switchboard.v1.NodeStatus.$Properties instead.
+             */
+
+            /**
+             * Shape of a NodeStatus.
+             * @typedef {switchboard.v1.NodeStatus.$Properties} switchboard.v1.NodeStatus.$Shape
+             */
+
+            /**
+             * Constructs a new NodeStatus.
+             * @memberof switchboard.v1
+             * @classdesc Represents a NodeStatus.
+             * @constructor
+             * @param {switchboard.v1.NodeStatus.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const NodeStatus = function (properties) {
+                this.busiestChannels = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * NodeStatus nodeId.
+             * @member {string} nodeId
+             * @memberof switchboard.v1.NodeStatus
+             * @instance
+             */
+            NodeStatus.prototype.nodeId = "";
+
+            /**
+             * NodeStatus connections.
+             * @member {number} connections
+             * @memberof switchboard.v1.NodeStatus
+             * @instance
+             */
+            NodeStatus.prototype.connections = 0;
+
+            /**
+             * NodeStatus startedAtMs.
+             * @member {number} startedAtMs
+             * @memberof switchboard.v1.NodeStatus
+             * @instance
+             */
+            NodeStatus.prototype.startedAtMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * NodeStatus leaseMs.
+             * @member {number} leaseMs
+             * @memberof switchboard.v1.NodeStatus
+             * @instance
+             */
+            NodeStatus.prototype.leaseMs = 0;
+
+            /**
+             * NodeStatus lastHeartbeatMs.
+             * @member {number} lastHeartbeatMs
+             * @memberof switchboard.v1.NodeStatus
+             * @instance
+             */
+            NodeStatus.prototype.lastHeartbeatMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * NodeStatus busiestChannels.
+             * @member {Array.<switchboard.v1.ChannelLoad.$Properties>} busiestChannels
+             * @memberof switchboard.v1.NodeStatus
+             * @instance
+             */
+            NodeStatus.prototype.busiestChannels = $util.emptyArray;
+
+            /**
+             * Creates a new NodeStatus instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.NodeStatus
+             * @static
+             * @param {switchboard.v1.NodeStatus.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.NodeStatus} NodeStatus instance
+             * @type {{
+             *   (properties: switchboard.v1.NodeStatus.$Shape): switchboard.v1.NodeStatus & switchboard.v1.NodeStatus.$Shape;
+             *   (properties?: switchboard.v1.NodeStatus.$Properties): switchboard.v1.NodeStatus;
+             * }}
+             */
+            NodeStatus.create = function(properties) {
+                return new NodeStatus(properties);
+            };
+
+            /**
+             * Encodes the specified NodeStatus message. Does not implicitly {@link switchboard.v1.NodeStatus.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.NodeStatus
+             * @static
+             * @param {switchboard.v1.NodeStatus.$Properties} message NodeStatus message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            NodeStatus.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.nodeId != null && $Object.hasOwnProperty.call(message, "nodeId") && message.nodeId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.nodeId);
+                if (message.connections != null && $Object.hasOwnProperty.call(message, "connections") && message.connections !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.connections);
+                if (message.startedAtMs != null && $Object.hasOwnProperty.call(message, "startedAtMs") && (typeof message.startedAtMs === "object" ? message.startedAtMs.low || message.startedAtMs.high : message.startedAtMs !== 0))
+                    writer.uint32(/* id 3, wireType 0 =*/24).int64(message.startedAtMs);
+                if (message.leaseMs != null && $Object.hasOwnProperty.call(message, "leaseMs") && message.leaseMs !== 0)
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.leaseMs);
+                if (message.lastHeartbeatMs != null && $Object.hasOwnProperty.call(message, "lastHeartbeatMs") && (typeof message.lastHeartbeatMs === "object" ? message.lastHeartbeatMs.low || message.lastHeartbeatMs.high : message.lastHeartbeatMs !== 0))
+                    writer.uint32(/* id 5, wireType 0 =*/40).int64(message.lastHeartbeatMs);
+                if (message.busiestChannels != null && message.busiestChannels.length)
+                    for (let i = 0; i < message.busiestChannels.length; ++i)
+                        $root.switchboard.v1.ChannelLoad.encode(message.busiestChannels[i], writer.uint32(/* id 6, wireType 2 =*/50).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a NodeStatus message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.NodeStatus
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.NodeStatus & switchboard.v1.NodeStatus.$Shape} NodeStatus
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            NodeStatus.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.NodeStatus();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.nodeId = value;
+                            else
+                                delete message.nodeId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.connections = value;
+                            else
+                                delete message.connections;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.startedAtMs = value;
+                            else
+                                delete message.startedAtMs;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.leaseMs = value;
+                            else
+                                delete message.leaseMs;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.lastHeartbeatMs = value;
+                            else
+                                delete message.lastHeartbeatMs;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.busiestChannels && message.busiestChannels.length))
+                                message.busiestChannels = [];
+                            message.busiestChannels.push($root.switchboard.v1.ChannelLoad.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies a NodeStatus message.
+             * @function verify
+             * @memberof switchboard.v1.NodeStatus
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            NodeStatus.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.nodeId != null && $Object.hasOwnProperty.call(message, "nodeId"))
+                    if (!$util.isString(message.nodeId))
+                        return "nodeId: string expected";
+                if (message.connections != null && $Object.hasOwnProperty.call(message, "connections"))
+                    if (!$util.isInteger(message.connections))
+                        return "connections: integer expected";
+                if (message.startedAtMs != null && $Object.hasOwnProperty.call(message, "startedAtMs"))
+                    if (!$util.isInteger(message.startedAtMs) && !(message.startedAtMs && $util.isInteger(message.startedAtMs.low) && $util.isInteger(message.startedAtMs.high)))
+                        return "startedAtMs: integer|Long expected";
+                if (message.leaseMs != null && $Object.hasOwnProperty.call(message, "leaseMs"))
+                    if (!$util.isInteger(message.leaseMs))
+                        return "leaseMs: integer expected";
+                if (message.lastHeartbeatMs != null && $Object.hasOwnProperty.call(message, "lastHeartbeatMs"))
+                    if (!$util.isInteger(message.lastHeartbeatMs) && !(message.lastHeartbeatMs && $util.isInteger(message.lastHeartbeatMs.low) && $util.isInteger(message.lastHeartbeatMs.high)))
+                        return "lastHeartbeatMs: integer|Long expected";
+                if (message.busiestChannels != null && $Object.hasOwnProperty.call(message, "busiestChannels")) {
+                    if (!$Array.isArray(message.busiestChannels))
+                        return "busiestChannels: array expected";
+                    for (let i = 0; i < message.busiestChannels.length; ++i) {
+                        let error = $root.switchboard.v1.ChannelLoad.verify(message.busiestChannels[i], _depth + 1);
+                        if (error)
+                            return "busiestChannels." + error;
+                    }
+                }
+                return null;
+            };
+
+            /**
+             * Creates a NodeStatus message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.NodeStatus
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.NodeStatus} NodeStatus
+             */
+            NodeStatus.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.NodeStatus)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.NodeStatus: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.NodeStatus();
+                if (object.nodeId != null)
+                    if (typeof object.nodeId !== "string" || object.nodeId.length)
+                        message.nodeId = $String(object.nodeId);
+                if (object.connections != null)
+                    if ($Number(object.connections) !== 0)
+                        message.connections = object.connections >>> 0;
+                if (object.startedAtMs != null)
+                    if (typeof object.startedAtMs === "object" ? object.startedAtMs.low || object.startedAtMs.high : $Number(object.startedAtMs) !== 0)
+                        if ($util.Long)
+                            message.startedAtMs = $util.Long.fromValue(object.startedAtMs, false);
+                        else if (typeof object.startedAtMs === "string")
+                            message.startedAtMs = $parseInt(object.startedAtMs, 10);
+                        else if (typeof object.startedAtMs === "number")
+                            message.startedAtMs = object.startedAtMs;
+                        else if (typeof object.startedAtMs === "object")
+                            message.startedAtMs = new $util.LongBits(object.startedAtMs.low >>> 0, object.startedAtMs.high >>> 0).toNumber();
+                if (object.leaseMs != null)
+                    if ($Number(object.leaseMs) !== 0)
+                        message.leaseMs = object.leaseMs >>> 0;
+                if (object.lastHeartbeatMs != null)
+                    if (typeof object.lastHeartbeatMs === "object" ? object.lastHeartbeatMs.low || object.lastHeartbeatMs.high : $Number(object.lastHeartbeatMs) !== 0)
+                        if ($util.Long)
+                            message.lastHeartbeatMs = $util.Long.fromValue(object.lastHeartbeatMs, false);
+                        else if (typeof object.lastHeartbeatMs === "string")
+                            message.lastHeartbeatMs = $parseInt(object.lastHeartbeatMs, 10);
+                        else if (typeof object.lastHeartbeatMs === "number")
+                            message.lastHeartbeatMs = object.lastHeartbeatMs;
+                        else if (typeof object.lastHeartbeatMs === "object")
+                            message.lastHeartbeatMs = new $util.LongBits(object.lastHeartbeatMs.low >>> 0, object.lastHeartbeatMs.high >>> 0).toNumber();
+                if (object.busiestChannels) {
+                    if (!$Array.isArray(object.busiestChannels))
+                        throw $TypeError(".switchboard.v1.NodeStatus.busiestChannels: array expected");
+                    message.busiestChannels = $Array(object.busiestChannels.length);
+                    for (let i = 0; i < object.busiestChannels.length; ++i) {
+                        if (!$util.isObject(object.busiestChannels[i]))
+                            throw $TypeError(".switchboard.v1.NodeStatus.busiestChannels: object expected");
+                        message.busiestChannels[i] = $root.switchboard.v1.ChannelLoad.fromObject(object.busiestChannels[i], _depth + 1);
+                    }
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a NodeStatus message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.NodeStatus
+             * @static
+             * @param {switchboard.v1.NodeStatus} message NodeStatus
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            NodeStatus.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.busiestChannels = [];
+                if (options.defaults) {
+                    object.nodeId = "";
+                    object.connections = 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.startedAtMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.startedAtMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.leaseMs = 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.lastHeartbeatMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.lastHeartbeatMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                }
+                if (message.nodeId != null && $Object.hasOwnProperty.call(message, "nodeId"))
+                    object.nodeId = message.nodeId;
+                if (message.connections != null && $Object.hasOwnProperty.call(message, "connections"))
+                    object.connections = message.connections;
+                if (message.startedAtMs != null && $Object.hasOwnProperty.call(message, "startedAtMs"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.startedAtMs = typeof message.startedAtMs === "number" ? $BigInt(message.startedAtMs) : $util.Long.fromBits(message.startedAtMs.low >>> 0, message.startedAtMs.high >>> 0, false).toBigInt();
+                    else if (typeof message.startedAtMs === "number")
+                        object.startedAtMs = options.longs === $String ? $String(message.startedAtMs) : message.startedAtMs;
+                    else
+                        object.startedAtMs = options.longs === $String ? $util.Long.prototype.toString.call(message.startedAtMs) : options.longs === $Number ? new $util.LongBits(message.startedAtMs.low >>> 0, message.startedAtMs.high >>> 0).toNumber() : message.startedAtMs;
+                if (message.leaseMs != null && $Object.hasOwnProperty.call(message, "leaseMs"))
+                    object.leaseMs = message.leaseMs;
+                if (message.lastHeartbeatMs != null && $Object.hasOwnProperty.call(message, "lastHeartbeatMs"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.lastHeartbeatMs = typeof message.lastHeartbeatMs === "number" ? $BigInt(message.lastHeartbeatMs) : $util.Long.fromBits(message.lastHeartbeatMs.low >>> 0, message.lastHeartbeatMs.high >>> 0, false).toBigInt();
+                    else if (typeof message.lastHeartbeatMs === "number")
+                        object.lastHeartbeatMs = options.longs === $String ? $String(message.lastHeartbeatMs) : message.lastHeartbeatMs;
+                    else
+                        object.lastHeartbeatMs = options.longs === $String ? $util.Long.prototype.toString.call(message.lastHeartbeatMs) : options.longs === $Number ? new $util.LongBits(message.lastHeartbeatMs.low >>> 0, message.lastHeartbeatMs.high >>> 0).toNumber() : message.lastHeartbeatMs;
+                if (message.busiestChannels && message.busiestChannels.length) {
+                    object.busiestChannels = $Array(message.busiestChannels.length);
+                    for (let j = 0; j < message.busiestChannels.length; ++j)
+                        object.busiestChannels[j] = $root.switchboard.v1.ChannelLoad.toObject(message.busiestChannels[j], options, _depth + 1);
+                }
+                return object;
+            };
+
+            /**
+             * Converts this NodeStatus to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.NodeStatus
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            NodeStatus.prototype.toJSON = function() {
+                return NodeStatus.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for NodeStatus
+             * @function getTypeUrl
+             * @memberof switchboard.v1.NodeStatus
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            NodeStatus.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.NodeStatus";
+            };
+
+            return NodeStatus;
         })();
 
         v1.OrderEvent = (function() {

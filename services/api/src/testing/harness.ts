@@ -115,7 +115,7 @@ export class EdgeObserver {
 export async function answeringService(
   transport: MemoryTransport,
   topic: string,
-  answer: (inbound: Inbound) => Pick<IDelivery, 'presence' | 'history' | 'error'>,
+  answer: (inbound: Inbound) => Pick<IDelivery, 'presence' | 'history' | 'error' | 'reply'>,
 ): Promise<{ readonly received: Inbound[]; readonly consumer: Closable }> {
   const publisher = new Publisher(transport);
   const received: Inbound[] = [];
