@@ -8,7 +8,7 @@
  * the longest request waited for its answer.
  */
 import { ServerError } from '../../packages/client/src/index.js';
-import { hex, json, type Topology } from '../failover/harness.js';
+import { hex, json, readHistoryPage, type Topology } from '../failover/harness.js';
 import type { SideLoad } from '../failover/outage-scenario.js';
 
 /** The chat service's per-user rate limit is not what a drill is about. */
@@ -125,8 +125,7 @@ async function firstOffsets(t: Topology, channel: string): Promise<Map<string, n
   let before = 0;
   for (;;) {
     const query = `limit=100${before ? `&before=${before}` : ''}`;
-    const r = await t.api('GET', `/v1/history/${encodeURIComponent(channel)}?${query}`);
-    if (r.status !== 200) throw new Error(`history ${channel}: ${r.status} ${JSON.stringify(r.json)}`);
+    const r = await readHistoryPage(t, channel, query);
     const pubs = (r.json as { publications: { offset: number; type: string; data?: { text?: string } }[] })
       .publications;
     for (const p of pubs) {

@@ -335,3 +335,23 @@ export const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(
 export const parse = (bytes: Uint8Array) =>
   JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
 export const hex = (bytes = 4) => randomBytes(bytes).toString('hex');
+
+/** A checker asks again on a temporary error, as a client would: up to this long per page. */
+const HISTORY_READ_PATIENCE_MS = 30_000;
+
+/**
+ * One page of GET /v1/history through the topology's API, for the drills' final checks. A 502/503/504 is a
+ * temporary error: the checker retries it for up to 30 s, so that a request failing with an error — which the
+ * drills allow — is not taken for lost data; history still unreadable after that fails the drill. Seen in a CI
+ * run of the RabbitMQ node-kill drill: one history query answered 504 ~23 s after the kill.
+ */
+export async function readHistoryPage(t: Topology, channel: string, query: string) {
+  const deadline = Date.now() + HISTORY_READ_PATIENCE_MS;
+  for (;;) {
+    const r = await t.api('GET', `/v1/history/${encodeURIComponent(channel)}?${query}`);
+    if (r.status === 200) return r;
+    if (![502, 503, 504].includes(r.status) || Date.now() > deadline)
+      throw new Error(`history ${channel}: ${r.status} ${JSON.stringify(r.json)}`);
+    await sleep(500);
+  }
+}

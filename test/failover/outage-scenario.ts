@@ -21,7 +21,16 @@ import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import type { Publication } from '../../packages/client/src/index.js';
 import { sign } from '../../services/edge/src/testing/harness.js';
 import { itWithinBudget, type Steps } from './budget.js';
-import { type Brokers, type BusKind, hex, parse, sleep, Topology, waitFor } from './harness.js';
+import {
+  type Brokers,
+  type BusKind,
+  hex,
+  parse,
+  readHistoryPage,
+  sleep,
+  Topology,
+  waitFor,
+} from './harness.js';
 import { ProtocolSubscriber } from './protocol-subscriber.js';
 import { SteadyPublisher } from './steady-publisher.js';
 import { type Got, NO_FAULTS, streamFaults, summarise } from './stream-check.js';
@@ -387,8 +396,7 @@ async function historyNumbers(t: Topology, channel: string): Promise<Map<number,
   let before = 0;
   for (;;) {
     const query = `limit=1000${before ? `&before=${before}` : ''}`;
-    const r = await t.api('GET', `/v1/history/${encodeURIComponent(channel)}?${query}`);
-    if (r.status !== 200) throw new Error(`history ${channel}: ${r.status} ${JSON.stringify(r.json)}`);
+    const r = await readHistoryPage(t, channel, query);
     const page = (r.json as { publications: { offset: number; type: string; data?: { n?: number } }[] })
       .publications;
     for (const p of page) if (p.type === TYPE) stored.set(p.offset, p.data?.n ?? 0);
