@@ -1,5 +1,5 @@
 /**
- * One load-generator process (forked by bench/run.mjs): opens its share of the connections to the peer,
+ * One load-generator process (forked by lib/clients.mjs): opens its share of the connections to the peer,
  * counts data frames ("lean": headers only), optionally decodes them ("verify": full decode + order check)
  * or peeks at the send stamp ("peek", on every `probeEvery`-th connection), and reports over IPC.
  * Connections are spread over the loopback source addresses it is given (127.0.0.2 …) via localAddress.

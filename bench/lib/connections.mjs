@@ -15,9 +15,9 @@ const BROKER_OF = {
   socketio: ['redis-server', 6379],
 };
 
-/** `ctx`: the runner's helpers (cfg, withPeer, Clients, sleep, progress, endProgress, procStat, table, k, save). */
+/** `ctx`: the runner's helpers (cfg, withPeer, startClients, sleep, progress, endProgress, procStat, table, k, save). */
 export async function connectionsScenario(ctx) {
-  const { cfg, withPeer, Clients, sleep, progress, endProgress, procStat, table, k, save } = ctx;
+  const { cfg, withPeer, startClients, sleep, progress, endProgress, procStat, table, k, save } = ctx;
   const jwtModes = cfg.jwt === 'both' ? [false, true] : [cfg.jwt === 'on'];
   const results = [];
   for (let round = 1; round <= cfg.rounds; round++)
@@ -27,7 +27,7 @@ export async function connectionsScenario(ctx) {
         const rows = await withPeer(peer, async (p, keep) => {
           await sleep(1000);
           const before = p.servers.map((s) => procStat(s.pid).rss);
-          const clients = keep(await Clients.start(p, cfg.connections, { jwt }));
+          const clients = keep(await startClients(p, cfg.connections, { jwt }));
           const brokerComm = BROKER_OF[peer];
           const meter = new CpuMeter({
             server: p.servers.map((s) => s.pid),

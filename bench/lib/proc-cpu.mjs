@@ -19,6 +19,19 @@ export function cpuSeconds(pid) {
   }
 }
 
+/** utime+stime in seconds and RSS in bytes of one process (both 0 once it is gone). */
+export function procStat(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpu = (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+    return { cpu, rss };
+  } catch {
+    return { cpu: 0, rss: 0 };
+  }
+}
+
 /** Inodes of the sockets listening on `port` (IPv4 and IPv6), from /proc/net/tcp*. */
 function listeningInodes(port) {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');

@@ -1,5 +1,5 @@
 /**
- * The publishing loop every peer's publisher uses, driven over IPC by bench/run.mjs:
+ * The publishing loop every peer's publisher uses, driven over IPC by bench/lib/publish-step.mjs:
  *   {type:'run', rate:'max'|number}   start (max: as fast as credit, in-flight and canSend allow)
  *   {type:'credit', allow}            total messages the publisher may have sent so far (flow control:
  *                                     the runner grants delivered-per-subscriber + a window, so "max"

@@ -17,7 +17,7 @@ const BROKER_OF = {
   socketio: ['redis-server', 6379],
 };
 
-/** `ctx`: the runner's helpers (cfg, startPeer, stopPeer, spawnProc, waitFor, stopProc, sleep, progress, endProgress, table, save, scenario, jwtSecret). */
+/** `ctx`: the runner's helpers (cfg, clientProcs, startPeer, stopPeer, spawnProc, waitFor, stopProc, sleep, progress, endProgress, table, save, scenario, jwtSecret). */
 export async function stormScenario(ctx) {
   const { cfg, table, save } = ctx;
   const results = [];
@@ -64,7 +64,7 @@ async function stormOnce(ctx, peer, run) {
     p = await startPeer(peer);
     server = p.servers[0];
     const port = server.port;
-    const nProcs = Math.max(1, Number(cfg.clientProcs ?? Math.ceil(cfg.connections / cfg.perProc)));
+    const nProcs = Math.max(1, Number(ctx.clientProcs ?? Math.ceil(cfg.connections / cfg.perProc)));
     const per = Math.ceil(cfg.connections / nProcs);
     const localAddresses = Array.from({ length: cfg.sources }, (_, i) => `127.0.0.${i + 2}`);
     for (let i = 0; i < nProcs; i++) {
