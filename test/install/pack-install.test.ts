@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../e2e/browser.js';
 import { type RedisHandle, startRedis } from '../support/brokers.js';
+import { sleep } from '../support/wait.js';
 import { createScratchProject, type ScratchProject } from './scratch-project.js';
 
 async function freePort(): Promise<number> {
@@ -49,7 +50,7 @@ async function waitForHealthy(url: string, server: ChildProcess, output: () => s
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   throw new Error(`switchboard start did not answer ${url} in 30 s:\n${output()}`);
 }

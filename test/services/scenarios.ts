@@ -19,6 +19,7 @@ import {
 } from '../../packages/protocol/src/index.js';
 import { ORDERS_TOPIC, RECEIPTS_TOPIC } from '../../services/notifications/src/index.js';
 import { type MakeTransport, record, runId } from '../edge/edge-fixtures.js';
+import { sleep } from '../support/wait.js';
 import { API_KEY, API_MAX_BODY_BYTES, type Stack, startStack } from './stack.js';
 
 const encoder = new TextEncoder();
@@ -409,7 +410,7 @@ export function runServiceScenarios(
         // about a second on RabbitMQ and Redis, a rebalance on Kafka), keep going, paced and bounded.
         while (second.handled.length === 0 && rounds < 300) {
           await round(rounds++);
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await sleep(100);
         }
         const handledBy = (chat: typeof first) => chat.handled.length - (chat === first ? firstBefore : 0);
         expect(handledBy(first)).toBeGreaterThan(0);

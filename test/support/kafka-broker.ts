@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 // kafkajs is a dependency of packages/bus only (not hoisted to the root), so it is loaded from there.
 import type * as KafkaJs from '../../packages/bus/node_modules/kafkajs/types/index.js';
+import { sleep } from './wait.js';
 
 /**
  * KafkaTransport group timings for tests: rebalances (a member joining, leaving or stuck in a handler) take
@@ -240,7 +241,7 @@ export async function waitUntilAnswering(
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   throw new Error(
     `the Kafka broker at ${brokers.join(',')} did not answer within ${timeoutMs} ms: ${lastError}`,

@@ -5,10 +5,12 @@
  * `start_app`), which drops every client connection but keeps durable queues and persistent messages.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import type * as Amqplib from '../../packages/bus/node_modules/@types/amqplib/index.js';
 import { portAccepts } from './ports.js';
+import { sleep } from './wait.js';
 
 // amqplib is a dependency of packages/bus only, so it is loaded from there.
 const amqplib = createRequire(new URL('../../packages/bus/package.json', import.meta.url))(
@@ -93,7 +95,7 @@ async function awaitStartup(): Promise<void> {
       return;
     } catch (error) {
       if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await sleep(1000);
     }
   }
 }
@@ -102,7 +104,7 @@ async function waitUntilAnswering(address: { host: string; port: number }): Prom
   const deadline = Date.now() + STARTUP_TIMEOUT_S * 1000;
   while (!(await portAccepts(address))) {
     if (Date.now() > deadline) throw new Error(`RabbitMQ did not open ${address.host}:${address.port}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
 }
 
@@ -117,4 +119,24 @@ export async function deleteQueues(url: string, queues: readonly string[]): Prom
   } finally {
     await connection.close();
   }
+}
+
+/**
+ * The broker at `url` with a vhost of its own (`<prefix>-<random>`, guest may do anything in it) when that
+ * broker is this machine's, shared with other test runs (AMQP_URL, SWITCHBOARD_TEST_BROKERS=local): work
+ * queues of fixed names (a service's) then meet no other run's consumers. A container of the test's own is
+ * returned as it is. `remove` deletes the vhost with everything in it.
+ */
+export async function ownVhost(
+  url: string,
+  prefix: string,
+): Promise<{ url: string; remove(): Promise<void> }> {
+  const shared = Boolean(process.env.AMQP_URL) || process.env.SWITCHBOARD_TEST_BROKERS?.trim() === 'local';
+  if (!shared) return { url, remove: async () => undefined };
+  const vhost = `${prefix}-${randomBytes(4).toString('hex')}`;
+  await rabbitmqctl('-q', 'add_vhost', vhost);
+  await rabbitmqctl('-q', 'set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
+  const own = new URL(url);
+  own.pathname = `/${vhost}`;
+  return { url: own.toString(), remove: () => rabbitmqctl('-q', 'delete_vhost', vhost) };
 }

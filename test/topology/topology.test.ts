@@ -214,6 +214,18 @@ describe('pnpm topology up|status|down', () => {
     expect((await fetch(`${base}/`)).status).toBe(200);
     expect(await (await fetch(`${base}/config.json`)).json()).toEqual({ wsUrl: '/ws', apiBase: '/api' });
     expect((await fetch(`${base}/v1/openapi.json`)).status).toBe(200);
+    // The API's operator page too (its assets with it); a path that only starts like it stays the web's.
+    const admin = await fetch(`${base}/admin`);
+    expect(admin.status).toBe(200);
+    expect(admin.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await admin.text()).toContain('<script src="/admin/admin.js" defer></script>');
+    const adminScript = await fetch(`${base}/admin/admin.js`);
+    expect(adminScript.status).toBe(200);
+    expect(adminScript.headers.get('content-type')).toContain('text/javascript');
+    // The API would answer {error: {code: 'SB_ERR_NOT_FOUND', …}}; the web answers its own 404.
+    const lookalike = await fetch(`${base}/administration`);
+    expect(lookalike.status).toBe(404);
+    expect(await lookalike.json()).toEqual({ error: 'not found' });
 
     // Two users, each on another edge.
     const url = `ws://127.0.0.1:${state.port}/ws`;

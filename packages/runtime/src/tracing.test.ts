@@ -1,5 +1,5 @@
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from './config/config-error.js';
 import { unknownVariableWarnings } from './config/unknown-variables.js';
 import {
@@ -134,9 +134,59 @@ describe('createTracing', () => {
     await tracing.shutdown();
   });
 
+  it('stamps each span with the process: service.name and process.pid', async () => {
+    const { exporter, tracing } = setUp();
+    tracing.startSpan('relay', undefined).end();
+    const [finished] = exporter.getFinishedSpans();
+    expect(finished?.resource.attributes).toMatchObject({
+      'service.name': 'unit',
+      'process.pid': process.pid,
+    });
+    await tracing.shutdown();
+  });
+
   it('makes nothing when off', () => {
     const span = NO_TRACING.startSpan('relay', VALID);
     expect(NO_TRACING.enabled).toBe(false);
     expect(span.traceparent).toBe('');
+  });
+});
+
+describe('batch export interval', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  // Only the batch timer is faked: what is exported after how long is then exact, whatever the machine's load.
+  const batched = (env: NodeJS.ProcessEnv) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const exporter = new InMemorySpanExporter();
+    const tracing = createTracing({ serviceName: 'unit', exporter, env });
+    tracing.startSpan('relay', undefined).end();
+    return { exporter, tracing };
+  };
+
+  it('follows OTEL_BSP_SCHEDULE_DELAY', async () => {
+    const { exporter, tracing } = batched({ OTEL_BSP_SCHEDULE_DELAY: '100' });
+    await vi.advanceTimersByTimeAsync(50);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['relay']);
+    await tracing.shutdown();
+  });
+
+  it('exports every 5 s without it', async () => {
+    const { exporter, tracing } = batched({});
+    await vi.advanceTimersByTimeAsync(4_900);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['relay']);
+    await tracing.shutdown();
+  });
+
+  it('names the variable when its value is not a number of milliseconds', () => {
+    const make = () => createTracing({ serviceName: 'unit', env: { OTEL_BSP_SCHEDULE_DELAY: 'soon' } });
+    expect(make).toThrow(ConfigError);
+    expect(make).toThrow(/OTEL_BSP_SCHEDULE_DELAY/);
   });
 });

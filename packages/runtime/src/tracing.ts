@@ -28,6 +28,7 @@ import { ConfigError } from './config/config-error.js';
 
 /** Switches tracing on (`true`) or off (`false`, even with an OTLP endpoint set). */
 export const TRACING_VARIABLE = 'SWITCHBOARD_TRACING';
+const BATCH_DELAY_VARIABLE = 'OTEL_BSP_SCHEDULE_DELAY';
 const ENDPOINT_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] as const;
 
 export type TraceSpanKind = 'internal' | 'producer' | 'consumer' | 'server' | 'client';
@@ -154,13 +155,19 @@ export function createTracing(options: CreateTracingOptions): Tracing {
     '@opentelemetry/resources',
   ) as typeof import('@opentelemetry/resources');
   const env = options.env ?? process.env;
+  const delayMs = batchDelayMs(env);
   const exporter = options.exporter ?? otlpExporter();
   const processor: SpanProcessor = options.immediate
     ? new sdk.SimpleSpanProcessor({ exporter })
-    : new sdk.BatchSpanProcessor({ exporter });
+    : new sdk.BatchSpanProcessor({
+        exporter,
+        ...(delayMs !== undefined ? { scheduledDelayMillis: delayMs } : {}),
+      });
   const provider = new sdk.TracerProvider({
     resource: resourceFromAttributes({
       'service.name': env.OTEL_SERVICE_NAME?.trim() || options.serviceName,
+      // Two processes of one service (two edges) export under the same name: the pid tells them apart.
+      'process.pid': process.pid,
     }),
     spanProcessors: [processor],
   });
@@ -183,6 +190,20 @@ export function createTracing(options: CreateTracingOptions): Tracing {
     forceFlush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
+}
+
+/**
+ * OTEL_BSP_SCHEDULE_DELAY, the OpenTelemetry variable for the batch interval in ms: the SDK no longer reads
+ * it itself, so it is read here. Unset: the SDK's default (5 s).
+ */
+function batchDelayMs(env: NodeJS.ProcessEnv): number | undefined {
+  const value = env[BATCH_DELAY_VARIABLE]?.trim();
+  if (!value) return undefined;
+  if (!/^\d+$/.test(value))
+    throw new ConfigError([
+      { variable: BATCH_DELAY_VARIABLE, problem: `"${value}" is not a whole number of milliseconds` },
+    ]);
+  return Number(value);
 }
 
 /** `createTracing` when `tracingConfigured(env)`, else NO_TRACING. */

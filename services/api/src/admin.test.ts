@@ -21,55 +21,36 @@ const nodesReply = (nodes: switchboard.v1.INodeStatus[]) => ({
   },
 });
 
+/** Two live edges sharing the channel `sport`: what presence reports, and what the API passes on as is. */
+const twoNodes = () => [
+  {
+    nodeId: 'edge-a',
+    connections: 3,
+    startedAtMs: 100,
+    leaseMs: 15_000,
+    lastHeartbeatMs: 200,
+    busiestChannels: [
+      { channel: 'news', subscribers: 2 },
+      { channel: 'sport', subscribers: 1 },
+    ],
+  },
+  {
+    nodeId: 'edge-b',
+    connections: 1,
+    startedAtMs: 150,
+    leaseMs: 15_000,
+    lastHeartbeatMs: 250,
+    busiestChannels: [{ channel: 'sport', subscribers: 1 }],
+  },
+];
+
 describe('GET /v1/admin/nodes', () => {
   it('relays the presence service node list and sums the busiest channels across nodes', async () => {
-    const service = await answeringService(h.services, 'presence', () =>
-      nodesReply([
-        {
-          nodeId: 'edge-a',
-          connections: 3,
-          startedAtMs: 100,
-          leaseMs: 15_000,
-          lastHeartbeatMs: 200,
-          busiestChannels: [
-            { channel: 'news', subscribers: 2 },
-            { channel: 'sport', subscribers: 1 },
-          ],
-        },
-        {
-          nodeId: 'edge-b',
-          connections: 1,
-          startedAtMs: 150,
-          leaseMs: 15_000,
-          lastHeartbeatMs: 250,
-          busiestChannels: [{ channel: 'sport', subscribers: 1 }],
-        },
-      ]),
-    );
+    const service = await answeringService(h.services, 'presence', () => nodesReply(twoNodes()));
     const answer = await h.call('GET', '/v1/admin/nodes');
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
-      nodes: [
-        {
-          nodeId: 'edge-a',
-          connections: 3,
-          startedAtMs: 100,
-          leaseMs: 15_000,
-          lastHeartbeatMs: 200,
-          busiestChannels: [
-            { channel: 'news', subscribers: 2 },
-            { channel: 'sport', subscribers: 1 },
-          ],
-        },
-        {
-          nodeId: 'edge-b',
-          connections: 1,
-          startedAtMs: 150,
-          leaseMs: 15_000,
-          lastHeartbeatMs: 250,
-          busiestChannels: [{ channel: 'sport', subscribers: 1 }],
-        },
-      ],
+      nodes: twoNodes(),
       connections: 4,
       busiestChannels: [
         { channel: 'news', subscribers: 2, nodes: 1 },

@@ -34,7 +34,8 @@ export const openApiDocument = {
       'history from any backend. Publishing endpoints answer 202 once the message broker has accepted the ' +
       'message; 503 (SB_ERR_BUS_*) when it has not (not published: retrying is safe); 504 ' +
       '(SB_ERR_BUS_OUTCOME_UNKNOWN) when the broker connection died before it confirmed (the message may have ' +
-      'been delivered). Every error body is {"error":{"code","message","field?"}}.',
+      'been delivered). Every error body is {"error":{"code","message","field?"}}. A valid W3C `traceparent` ' +
+      "header is continued: what the request publishes or asks over the bus belongs to the caller's trace.",
   },
   servers: [{ url: 'http://127.0.0.1:8090' }],
   security: [{ bearer: [] }, { apiKey: [] }],

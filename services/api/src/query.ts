@@ -1,8 +1,9 @@
 /**
  * Presence and history queries over the bus. The API opens its own node inbox and asks services exactly as
  * an edge does: an Inbound on the service's work topic from a connection `<apiNode>.<random>` with the frame
- * id as `request_id`; the service answers with a Delivery to that connection carrying the frame id, which
- * the bus routes to the API's node. No answer within the timeout: 504.
+ * id as `request_id` and the API request's traceparent as `trace_id`; the service answers with a Delivery to
+ * that connection carrying the frame id, which the bus routes to the API's node. No answer within the
+ * timeout: 504.
  */
 import { randomBytes } from 'node:crypto';
 import type { NodeSubscription, Transport } from '@switchboard/bus';
@@ -21,6 +22,8 @@ export interface QueryRequest {
   /** Work key (ordering/sharding), e.g. the channel. */
   readonly key: string;
   readonly payload: Uint8Array;
+  /** The W3C traceparent of the API request (request-trace.ts), for the Inbound's trace_id. */
+  readonly traceparent: string;
 }
 
 const MAX_FRAME_ID = 0xffffffff;
@@ -77,7 +80,7 @@ export class BusQuerier {
       connectionId,
       nodeId: this.nodeId,
       timeMs: Date.now(),
-      traceId: randomBytes(8).toString('hex'),
+      traceId: request.traceparent,
       service: request.service,
       type: request.type,
       payload: request.payload,

@@ -56,6 +56,8 @@ export interface RouteRequest {
   readonly req: IncomingMessage;
   readonly params: readonly string[];
   readonly query: URLSearchParams;
+  /** The W3C traceparent the request's envelopes carry (request-trace.ts). */
+  readonly traceparent: string;
 }
 
 export interface Route {
@@ -80,8 +82,9 @@ const accepted = (body: unknown = { status: 'accepted' }): RouteResult => ({ sta
 const body = (ctx: RouteContext, request: RouteRequest, optional = false) =>
   readJsonObject(request.req, ctx.maxBodyBytes, optional);
 
-function publish(ctx: RouteContext, item: PublishItem): Promise<void> {
+function publish(ctx: RouteContext, request: RouteRequest, item: PublishItem): Promise<void> {
   return ctx.publisher.toChannel(item.channel, item.type, item.data as Payload, {
+    traceId: request.traceparent,
     ...(item.durable !== undefined ? { durable: item.durable } : {}),
     ...(item.except !== undefined ? { except: item.except } : {}),
   });
@@ -92,13 +95,17 @@ async function disconnectBody(ctx: RouteContext, request: RouteRequest) {
   onlyFields(b, ['reason', 'reconnect']);
   const reason = optionalReason(b.reason);
   const reconnect = optionalBoolean(b.reconnect, 'reconnect');
-  return { ...(reason !== undefined ? { reason } : {}), ...(reconnect !== undefined ? { reconnect } : {}) };
+  return {
+    traceId: request.traceparent,
+    ...(reason !== undefined ? { reason } : {}),
+    ...(reconnect !== undefined ? { reconnect } : {}),
+  };
 }
 
 export const routes: readonly Route[] = [
   route('POST', '/v1/publish', async (ctx, request) => {
     const item = publishItem(await body(ctx, request));
-    await publish(ctx, item);
+    await publish(ctx, request, item);
     return accepted();
   }),
 
@@ -106,7 +113,7 @@ export const routes: readonly Route[] = [
   // 202 when the broker accepted every item, 207 with each item's outcome otherwise.
   route('POST', '/v1/publish/batch', async (ctx, request) => {
     const items = publishBatch(await body(ctx, request));
-    const outcomes = await Promise.allSettled(items.map((item) => publish(ctx, item)));
+    const outcomes = await Promise.allSettled(items.map((item) => publish(ctx, request, item)));
     const results = outcomes.map((outcome, index) =>
       outcome.status === 'fulfilled'
         ? { index, status: 'accepted' }
@@ -121,6 +128,7 @@ export const routes: readonly Route[] = [
     onlyFields(b, ['type', 'data', 'except']);
     const except = optionalConnection(b.except, 'except');
     const id = await ctx.publisher.toAll(messageType(b.type), data(b.data) as Payload, {
+      traceId: request.traceparent,
       ...(except !== undefined ? { except } : {}),
     });
     return accepted({ id });
@@ -135,6 +143,7 @@ export const routes: readonly Route[] = [
     const requiresAck = optionalBoolean(b.requiresAck, 'requiresAck');
     const except = optionalConnection(b.except, 'except');
     const id = await ctx.publisher.toUser(user, type, payload, {
+      traceId: request.traceparent,
       ...(requiresAck !== undefined ? { requiresAck } : {}),
       ...(except !== undefined ? { except } : {}),
     });
@@ -168,18 +177,20 @@ export const routes: readonly Route[] = [
       type: PresenceTypes.query,
       key: channel,
       payload: switchboard.v1.PresenceRequest.encode({ channel }).finish(),
+      traceparent: request.traceparent,
     });
     return { status: 200, body: presenceJson(answer) };
   }),
 
   // The admin view's node list. Internal to the presence service (not client-callable); any key will do,
   // a fixed one keeps every such query on one partition.
-  route('GET', '/v1/admin/nodes', async (ctx) => {
+  route('GET', '/v1/admin/nodes', async (ctx, request) => {
     const answer = await ctx.querier.query({
       service: ServiceNames.presence,
       type: PresenceTypes.nodes,
       key: PresenceTypes.nodes,
       payload: new Uint8Array(0),
+      traceparent: request.traceparent,
     });
     return { status: 200, body: nodesJson(answer) };
   }),
@@ -193,6 +204,7 @@ export const routes: readonly Route[] = [
       type: HistoryTypes.query,
       key: channel,
       payload: switchboard.v1.HistoryRequest.encode({ channel, limit, beforeOffset }).finish(),
+      traceparent: request.traceparent,
     });
     return { status: 200, body: historyJson(answer) };
   }),

@@ -12,10 +12,12 @@ import { Publisher, PublisherError } from '@switchboard/publisher';
 import {
   closeServer,
   healthRoutes,
+  processTracing,
   RuntimeErrorCodes,
   SwitchboardError,
   silentLogger,
   specOf,
+  type Tracing,
 } from '@switchboard/runtime';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -26,6 +28,7 @@ import { HttpError } from './errors.js';
 import { ApiMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { BusQuerier } from './query.js';
+import { type RequestTrace, startRequestTrace } from './request-trace.js';
 import { matchRoute, type RouteContext } from './routes.js';
 
 export interface ApiOptions {
@@ -42,6 +45,8 @@ export interface ApiOptions {
   readonly nodeId?: string;
   readonly logger?: Logger;
   readonly registry?: Registry;
+  /** A server span per authenticated `/v1` request (request-trace.ts). Default: the process's. */
+  readonly tracing?: Tracing;
 }
 
 export interface RunningApi {
@@ -57,6 +62,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const log = options.logger ?? silentLogger();
   const registry = options.registry ?? new Registry();
   const metrics = new ApiMetrics(registry);
+  const tracing = options.tracing ?? processTracing('switchboard-api');
   const auth = createAuthenticator(options.keys ?? undefined);
   const nodeId = options.nodeId ?? `api-${randomBytes(6).toString('hex')}`;
   const querier = await BusQuerier.open(
@@ -99,6 +105,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     const url = new URL(req.url ?? '/', 'http://api');
     const method = req.method ?? 'GET';
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    let trace: RequestTrace | undefined;
     try {
       if (health(req, res)) return labelled(path);
       if (path === '/v1/openapi.json') {
@@ -124,10 +131,19 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
             headers: { 'www-authenticate': 'Bearer realm="switchboard"' },
           },
         );
-      const result = await match.route.handle(ctx, { req, params: match.params, query: url.searchParams });
+      // Only once the key is checked: an unauthenticated caller's traceparent is not continued.
+      trace = startRequestTrace(tracing, method, match.route.path, req.headers.traceparent);
+      const result = await match.route.handle(ctx, {
+        req,
+        params: match.params,
+        query: url.searchParams,
+        traceparent: trace.traceparent,
+      });
       send(res, result.status, result.body);
+      trace.end(result.status);
     } catch (error) {
       const httpError = toHttpError(error);
+      trace?.end(httpError.status, error);
       if (httpError.status >= 500)
         log.warn(
           error instanceof HttpError ? { code: error.code, path } : { err: error, path },
