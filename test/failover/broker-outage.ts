@@ -12,24 +12,15 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { type OutageTimes, testContainer } from '../support/container-outage.js';
 import { portAccepts } from '../support/ports.js';
-import { testContainer } from './container-outage.js';
 
 const run = promisify(execFile);
 /** stop_app / start_app with durable queues to recover: generous, a stuck call is named by the error. */
 const CTL_TIMEOUT_MS = 120_000;
 
-/** When each part of the outage happened (Date.now() values). */
-export interface OutageTimes {
-  /** stop_app was called. */
-  readonly stopAt: number;
-  /** stop_app returned: connections closed, the port refuses. */
-  readonly downAt: number;
-  /** start_app was called. */
-  readonly startAt: number;
-  /** start_app returned and the AMQP port accepts connections again. */
-  readonly backAt: number;
-}
+/** stopAt / downAt: stop_app called / returned; startAt: start_app called; backAt: the AMQP port accepts again. */
+export type { OutageTimes };
 
 type Ctl = (args: string[]) => Promise<void>;
 

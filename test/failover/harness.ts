@@ -24,10 +24,11 @@ import {
   startRabbit,
   startRedis,
 } from '../support/brokers.js';
+import { kafkaOutage, redisOutage } from '../support/container-outage.js';
 import { groupMembers } from '../support/processes.js';
+import { ownVhost } from '../support/rabbitmq.js';
 import { waitFor as pollUntil, sleep } from '../support/wait.js';
 import { type OutageTimes, rabbitOutage } from './broker-outage.js';
-import { kafkaOutage, redisOutage } from './container-outage.js';
 
 const run = promisify(execFile);
 /** An API call through nginx gives up after this: the API answers within its bus timeout (10 s) or fails. */
@@ -51,7 +52,8 @@ export interface Brokers {
   restartBroker(): Promise<void>;
   /**
    * The broker down for `downMs` (connections refused), then up again with its data: RabbitMQ's app stopped
-   * and started (broker-outage.ts), Kafka's or the bus Redis's container stopped and started (container-outage.ts).
+   * and started (broker-outage.ts), Kafka's or the bus Redis's container stopped and started
+   * (test/support/container-outage.ts).
    */
   brokerOutage(downMs: number): Promise<OutageTimes>;
   stop(): Promise<void>;
@@ -60,77 +62,64 @@ export interface Brokers {
 const hostRabbit = () =>
   Boolean(process.env.AMQP_URL) || process.env.SWITCHBOARD_TEST_BROKERS?.trim() === 'local';
 
+/** The bus's own broker: what a drill may restart or take down, apart from the stores' Redis. */
+type BusBroker = Pick<Brokers, 'busUrl' | 'restartBroker' | 'brokerOutage' | 'stop'>;
+
 export async function startBrokers(kind: BusKind): Promise<Brokers> {
   const redis = await startRedis();
-  if (kind === 'kafka') {
-    let kafka: KafkaHandle;
-    try {
-      kafka = await startKafka();
-    } catch (error) {
-      await redis.stop();
-      throw error;
-    }
-    return {
-      kind,
-      redis,
-      busUrl: async () => `kafka://${kafka.brokers.join(',')}`,
-      restartBroker: () => kafka.restart(),
-      brokerOutage: (downMs) => kafkaOutage(kafka.brokers[0] ?? '', downMs),
-      stop: async () => {
-        await kafka.stop();
-        await redis.stop();
-      },
-    };
-  }
-  if (kind === 'redis') {
-    // Not the stores' Redis: an outage of the bus must leave history's store up, as on RabbitMQ and Kafka.
-    let bus: RedisHandle;
-    try {
-      bus = await startRedis();
-    } catch (error) {
-      await redis.stop();
-      throw error;
-    }
-    return {
-      kind,
-      redis,
-      busUrl: async () => bus.url,
-      restartBroker: () => bus.restart(),
-      brokerOutage: (downMs) => redisOutage(bus.url, downMs),
-      stop: async () => {
-        await bus.stop();
-        await redis.stop();
-      },
-    };
-  }
-  let rabbit: RabbitHandle;
+  let bus: BusBroker;
   try {
-    rabbit = await startRabbit();
+    bus = await startBusBroker(kind);
   } catch (error) {
     await redis.stop();
     throw error;
   }
-  const vhosts: string[] = [];
   return {
     kind,
     redis,
+    busUrl: () => bus.busUrl(),
+    restartBroker: () => bus.restartBroker(),
+    brokerOutage: (downMs) => bus.brokerOutage(downMs),
+    stop: async () => {
+      await bus.stop();
+      await redis.stop();
+    },
+  };
+}
+
+async function startBusBroker(kind: BusKind): Promise<BusBroker> {
+  if (kind === 'kafka') {
+    const kafka: KafkaHandle = await startKafka();
+    return {
+      busUrl: async () => `kafka://${kafka.brokers.join(',')}`,
+      restartBroker: () => kafka.restart(),
+      brokerOutage: (downMs) => kafkaOutage(kafka.brokers[0] ?? '', downMs),
+      stop: () => kafka.stop(),
+    };
+  }
+  if (kind === 'redis') {
+    // Not the stores' Redis: an outage of the bus must leave history's store up, as on RabbitMQ and Kafka.
+    const bus: RedisHandle = await startRedis();
+    return {
+      busUrl: async () => bus.url,
+      restartBroker: () => bus.restart(),
+      brokerOutage: (downMs) => redisOutage(bus.url, downMs),
+      stop: () => bus.stop(),
+    };
+  }
+  const rabbit: RabbitHandle = await startRabbit();
+  const vhosts: { remove(): Promise<void> }[] = [];
+  return {
     busUrl: async () => {
-      if (!hostRabbit()) return rabbit.url; // a container of our own: its default vhost
-      const vhost = `sb-failover-${randomBytes(4).toString('hex')}`;
-      await run('rabbitmqctl', ['-q', 'add_vhost', vhost]);
-      await run('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*']);
-      vhosts.push(vhost);
-      const url = new URL(rabbit.url);
-      url.pathname = `/${vhost}`;
-      return url.toString();
+      const own = await ownVhost(rabbit.url, 'sb-failover'); // the host's shared broker: a fresh vhost each time
+      vhosts.push(own);
+      return own.url;
     },
     restartBroker: () => rabbit.restart(),
     brokerOutage: (downMs) => rabbitOutage(rabbit.url, hostRabbit(), downMs),
     stop: async () => {
-      for (const vhost of vhosts)
-        await run('rabbitmqctl', ['-q', 'delete_vhost', vhost]).catch(() => undefined);
+      for (const vhost of vhosts) await vhost.remove().catch(() => undefined);
       await rabbit.stop();
-      await redis.stop();
     },
   };
 }

@@ -6,9 +6,9 @@
  * The bus has a Redis of its own, apart from the services' stores (harness.ts), as on RabbitMQ and Kafka:
  * the outage takes down the bus only, and what is measured is the race of issue 18 (an edge's inbox gone
  * while publishing goes on), not the history store failing too. The outage is that Redis's container
- * stopped (Redis saves its data set on SIGTERM) and started again (container-outage.ts): containers only —
- * with REDIS_URL or SWITCHBOARD_TEST_BROKERS=local the outage is refused, naming that. Needs nginx(-light)
- * like test/topology.
+ * stopped (Redis saves its data set on SIGTERM) and started again (test/support/container-outage.ts):
+ * containers only — with REDIS_URL or SWITCHBOARD_TEST_BROKERS=local the outage is refused, naming that.
+ * Needs nginx(-light) like test/topology.
  */
 import { startBrokers } from './harness.js';
 import { outageTests } from './outage-scenario.js';

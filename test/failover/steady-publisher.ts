@@ -5,6 +5,8 @@
  * broker has it), 503 = refused (it must never show up later), 504 = outcome unknown (the broker connection
  * died before it confirmed: it may or may not show up), anything else breaks the API's contract.
  */
+
+import { sleep } from '../support/wait.js';
 import type { Topology } from './harness.js';
 
 export interface Sent {
@@ -70,7 +72,7 @@ export class SteadyPublisher {
     while (this.#running) {
       const now = Date.now();
       if (now < due) {
-        await new Promise((resolve) => setTimeout(resolve, due - now));
+        await sleep(due - now);
         continue;
       }
       // A stalled event loop does not turn into a burst: at most a few ticks are caught up.

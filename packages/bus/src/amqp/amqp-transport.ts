@@ -1,7 +1,7 @@
 /**
  * The RabbitMQ Transport. Work streams go through the topic exchange `sb.work` to per-group queues
  * (sharded with single-active-consumer when ordered, the shards shared out between the group's live
- * instances: see work-consumer.ts and membership.ts); deliveries go through the direct exchange
+ * instances: see ordered-work.ts and membership.ts); deliveries go through the direct exchange
  * `sb.deliveries` to per-node exclusive inboxes bound by interest. See topology.ts for every name.
  */
 import { BusClosedError } from '../errors.js';

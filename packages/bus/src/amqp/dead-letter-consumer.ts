@@ -5,11 +5,11 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Closable, DeadLetter, DeadLetterHandler } from '../transport.js';
 import type { ConnectionManager, SessionResource } from './connection-manager.js';
+import { headerString } from './message-headers.js';
 import type { ResolvedOptions } from './options.js';
 import { deadLetterQueueArguments, isPreconditionFailed } from './queue-declarer.js';
 import type { Session } from './session.js';
 import { deadLetterQueue, HEADER_ATTEMPTS, HEADER_ERROR, HEADER_KEY } from './topology.js';
-import { headerString } from './work-consumer.js';
 
 const PREFETCH = 16;
 

@@ -6,8 +6,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testContainer } from '../../../../test/failover/container-outage.js';
 import { type RabbitHandle, startRabbit } from '../../../../test/support/brokers.js';
+import { testContainer } from '../../../../test/support/container-outage.js';
 import { bytes, text, uniqueName, waitFor } from '../conformance/wait.js';
 import type { TransportEvent } from '../transport.js';
 import { AmqpTransport } from './index.js';

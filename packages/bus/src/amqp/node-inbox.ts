@@ -14,12 +14,12 @@ import { DeliveryRefusals } from '../refusals.js';
 import { parseRouteKey, routeKey } from '../routes.js';
 import type { DeliveryHandler, NodeSubscription, Route } from '../transport.js';
 import type { ConnectionManager, SessionResource } from './connection-manager.js';
+import { headerString } from './message-headers.js';
 import type { ResolvedOptions } from './options.js';
 import { bindPipelined } from './pipelined-bind.js';
 import { deliveryRoutingKey } from './routing-key.js';
 import type { Session } from './session.js';
 import { DELIVERY_EXCHANGE, declareNodeQueue, HEADER_ROUTE, nodeQueue } from './topology.js';
-import { headerString } from './work-consumer.js';
 
 /** Channels a large binding batch is spread over, and the fewest bindings worth a channel of their own. */
 const BIND_CHANNELS = 4;

@@ -12,7 +12,7 @@ import { bytes, text, uniqueName, waitFor } from '../conformance/wait.js';
 import { channelRoute, hashKey } from '../routes.js';
 import type { DeadLetter, Route } from '../transport.js';
 import { RedisTransport } from './index.js';
-import { MISSING_BODY } from './work-consumer.js';
+import { MISSING_BODY } from './work-delivery.js';
 
 describe('redis: a foreign backend publishing by the bus contract', () => {
   let redis: RedisHandle;

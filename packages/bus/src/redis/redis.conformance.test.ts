@@ -1,5 +1,5 @@
-import { redisOutage } from '../../../../test/failover/container-outage.js';
 import { startRedis } from '../../../../test/support/brokers.js';
+import { redisOutage } from '../../../../test/support/container-outage.js';
 import { runTransportConformance } from '../conformance/index.js';
 import { RedisTransport } from './index.js';
 

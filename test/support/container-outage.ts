@@ -6,9 +6,13 @@
  * metadata with a controller, Redis a PING — not merely once the port accepts: an engine's port proxy may
  * accept while nothing listens behind it.
  *
- * RabbitMQ's outage is broker-outage.ts (stop_app / start_app inside the container, without the VM's boot).
- * The brokers of SWITCHBOARD_TEST_BROKERS=local, KAFKA_BROKERS or REDIS_URL are not containers of the
- * tests: the outage refuses them, naming the way that works.
+ * RabbitMQ's outage is test/failover/broker-outage.ts (stop_app / start_app inside the container, without
+ * the VM's boot; it finds that container with testContainer() below). The brokers of
+ * SWITCHBOARD_TEST_BROKERS=local, KAFKA_BROKERS or REDIS_URL are not containers of the tests: the outage
+ * refuses them, naming the way that works.
+ *
+ * Here in test/support, not test/failover, because broker tests outside the failover drills use it too
+ * (the Redis bus conformance restart, the AMQP node-inbox deletion test).
  */
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
@@ -16,8 +20,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // kafkajs is a dependency of packages/bus only (not hoisted to the root), so it is loaded from there.
 import type * as KafkaJs from '../../packages/bus/node_modules/kafkajs/types/index.js';
-import { containerEngine } from '../support/containers.js';
-import type { OutageTimes } from './broker-outage.js';
+import { containerEngine } from './containers.js';
+
+/** When each part of an outage happened (Date.now() values); broker-outage.ts measures RabbitMQ's the same way. */
+export interface OutageTimes {
+  /** The broker was told to stop (its container, or RabbitMQ's stop_app). */
+  readonly stopAt: number;
+  /** The stop returned: connections closed, the port refuses. */
+  readonly downAt: number;
+  /** The broker was told to start again. */
+  readonly startAt: number;
+  /** It serves clients again (answers its protocol; for RabbitMQ, its AMQP port accepts). */
+  readonly backAt: number;
+}
 
 /** The engine may let the broker shut down cleanly for this long, then kills it (Kafka's clean stop: seconds). */
 const STOP_GRACE_MS = 20_000;
