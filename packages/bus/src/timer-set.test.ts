@@ -36,4 +36,16 @@ describe('TimerSet', () => {
     expect(await waiting).toBe(false);
     expect(await timers.sleep(60_000)).toBe(false);
   });
+
+  it('a pause can be ended early by the function handed to onWake, and forgets its timer', async () => {
+    const timers = new TimerSet();
+    let wake: () => void = () => undefined;
+    const waiting = timers.sleep(60_000, (w) => {
+      wake = w;
+    });
+    expect(timers.size).toBe(1);
+    wake();
+    expect(await waiting).toBe(false);
+    expect(timers.size).toBe(0);
+  });
 });

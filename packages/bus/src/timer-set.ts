@@ -1,7 +1,7 @@
 /**
  * Every timer a transport starts goes through one TimerSet, so close() can clear them all: pending waits
  * resolve at once, races time out, intervals stop, and nothing starts afterwards. Shared by the AMQP and
- * Kafka transports.
+ * Kafka transports and the Redis work consumer.
  */
 export class TimerSet {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
@@ -13,8 +13,12 @@ export class TimerSet {
     await this.sleep(ms);
   }
 
-  /** Resolves true after `ms`, or false at once when the set is cleared (a retry loop's cue to stop). */
-  sleep(ms: number): Promise<boolean> {
+  /**
+   * Resolves true after `ms`, or false at once when the set is cleared (a retry loop's cue to stop).
+   * `onWake` gets a function that ends this pause early (false), for a loop that also waits for an event
+   * (the Redis ordered consumer sleeps until a full shard makes room).
+   */
+  sleep(ms: number, onWake?: (wake: () => void) => void): Promise<boolean> {
     if (this.#cleared) return Promise.resolve(false);
     return new Promise((resolve) => {
       const end = (elapsed: boolean) => {
@@ -27,6 +31,7 @@ export class TimerSet {
       const timer = setTimeout(() => end(true), ms);
       this.#timers.add(timer);
       this.#wakers.add(wake);
+      onWake?.(wake);
     });
   }
 

@@ -146,14 +146,14 @@ export class OrderedWork {
   }
 
   /** Resolves when a shard's handler finished an entry (its queue has room), after `ms`, or at close. */
-  #waitForSpace(ms: number): Promise<void> {
-    return this.#context.timers
-      .sleep(ms, (wake) => {
+  async #waitForSpace(ms: number): Promise<void> {
+    try {
+      await this.#context.timers.sleep(ms, (wake) => {
         this.#spaceMade = wake;
-      })
-      .finally(() => {
-        this.#spaceMade = undefined;
       });
+    } finally {
+      this.#spaceMade = undefined;
+    }
   }
 
   /** Claims everything pending on a shard we now own (other owners' leftovers), in stream order. */

@@ -8,11 +8,11 @@
  * - unordered-work.ts (`ordered: false`): competing consumers on every shard, dead consumers' entries
  *   reclaimed;
  * - work-delivery.ts: each entry's handler run, retries counted by Redis, dead letters;
- * - group-reader.ts: XREADGROUP on the dedicated connection; consumer-timers.ts: the pauses close() ends.
+ * - group-reader.ts: XREADGROUP on the dedicated connection; ../timer-set.ts: the pauses close() ends.
  */
 import { randomUUID } from 'node:crypto';
+import { TimerSet } from '../timer-set.js';
 import type { Closable } from '../transport.js';
-import { ConsumerTimers } from './consumer-timers.js';
 import { ensureGroups } from './group-reader.js';
 import { OrderedWork } from './ordered-work.js';
 import { workStream } from './redis-names.js';
@@ -25,7 +25,7 @@ export class RedisWorkConsumer implements Closable {
   readonly name: string;
   readonly #c: WorkConsumerConfig;
   readonly #context: WorkContext;
-  readonly #timers = new ConsumerTimers();
+  readonly #timers = new TimerSet();
   readonly #work: OrderedWork | UnorderedWork;
   #closed = false;
   #loop: Promise<void> | undefined;
@@ -46,6 +46,9 @@ export class RedisWorkConsumer implements Closable {
 
   async start(): Promise<void> {
     await ensureGroups(this.#context);
+    // close() may have run while the groups were being created: start no heartbeat and no loop then
+    // (the cleared TimerSet would refuse the interval anyway).
+    if (this.#closed) return;
     if (this.#c.ordered) await this.#tick();
     this.#timers.every(this.#c.options.heartbeatIntervalMs, () => void this.#tick());
     this.#loop = this.#work
@@ -58,7 +61,7 @@ export class RedisWorkConsumer implements Closable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#timers.close();
+    this.#timers.clear();
     this.#c.reader.disconnect();
     await this.#loop;
     await this.#work.close();

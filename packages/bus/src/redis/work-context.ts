@@ -4,8 +4,8 @@
  * work the readers hand to the delivery code.
  */
 import type { Redis } from 'ioredis';
+import type { TimerSet } from '../timer-set.js';
 import type { WorkHandler } from '../transport.js';
-import type { ConsumerTimers } from './consumer-timers.js';
 import type { RedisBusLogger, ResolvedRedisOptions } from './redis-options.js';
 import type { StreamEntry } from './redis-streams.js';
 
@@ -30,7 +30,7 @@ export interface WorkContext {
   readonly name: string;
   /** The topic's shard streams, shard by shard. */
   readonly streams: readonly string[];
-  readonly timers: ConsumerTimers;
+  readonly timers: TimerSet;
   /** True once close() was called. */
   readonly closed: () => boolean;
 }
