@@ -26,6 +26,15 @@ describe('routeOfDeliveryBytes', () => {
     });
   });
 
+  it('routes a node target (a node command) to that node', () => {
+    const reannounce = { reannounce: { nodeId: 'edge-1' } };
+    expect(routeOfDeliveryBytes(encodeDelivery({ node: 'edge-1', ...reannounce }))).toEqual({
+      kind: 'node',
+      node: 'edge-1',
+    });
+    expect(routeOfDeliveryBytes(encodeDelivery({ node: 'bad node', ...reannounce }))).toBeUndefined();
+  });
+
   it('finds no route where the bytes give none', () => {
     expect(routeOfDeliveryBytes(encodeDelivery({ ...push }))).toBeUndefined(); // no target
     expect(routeOfDeliveryBytes(encodeDelivery({ all: false, ...push }))).toBeUndefined();

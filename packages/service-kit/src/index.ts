@@ -34,6 +34,16 @@ export {
   ServiceKitErrorCodes,
   ServiceKitErrors,
 } from './errors.js';
+export {
+  classify,
+  type GapReason,
+  type LifecycleCursor,
+  type LifecycleCursorStore,
+  MemoryLifecycleCursors,
+  type RedisEval,
+  RedisLifecycleCursors,
+  type SequenceVerdict,
+} from './lifecycle-sequence.js';
 export { json, type PayloadDecoder, text } from './payloads.js';
 export { defineService, LIFECYCLE_TOPIC } from './service.js';
 export type * from './service-types.js';

@@ -17,7 +17,8 @@ export type Outcome =
   | 'unknown_type'
   | 'malformed'
   | 'bad_payload'
-  | 'not_callable';
+  | 'not_callable'
+  | 'stale';
 
 const PREFIX = 'switchboard_service_';
 
@@ -89,6 +90,55 @@ export class ServiceMetrics {
       end();
       this.inFlight.dec({ service: this.#service });
     };
+  }
+}
+
+/**
+ * Lifecycle stream health (lifecycle-resync.ts): holes found in nodes' lifecycle streams, by why they were
+ * noticed, and the re-announce requests sent and the snapshots applied in answer.
+ */
+export class LifecycleMetrics {
+  readonly gaps: Counter<'service' | 'reason'>;
+  readonly resyncs: Counter<'service' | 'stage'>;
+  readonly #service: string;
+
+  constructor(registry: Registry, service: string) {
+    this.#service = service;
+    const registers = [registry];
+    this.gaps = reuse(
+      registry,
+      `${PREFIX}lifecycle_gaps_total`,
+      (name) =>
+        new Counter({
+          name,
+          help: 'Lifecycle events found missing, by how (hole, incarnation, unknown_node, behind_heartbeat, snapshot_cut)',
+          labelNames: ['service', 'reason'],
+          registers,
+        }),
+    );
+    this.resyncs = reuse(
+      registry,
+      `${PREFIX}lifecycle_resyncs_total`,
+      (name) =>
+        new Counter({
+          name,
+          help: 'Node re-syncs: re-announce requests sent (requested) and complete snapshots applied (applied)',
+          labelNames: ['service', 'stage'],
+          registers,
+        }),
+    );
+  }
+
+  gap(reason: string): void {
+    this.gaps.inc({ service: this.#service, reason });
+  }
+
+  requested(): void {
+    this.resyncs.inc({ service: this.#service, stage: 'requested' });
+  }
+
+  applied(): void {
+    this.resyncs.inc({ service: this.#service, stage: 'applied' });
   }
 }
 

@@ -8,6 +8,7 @@ import type { Payload, Publisher } from '@switchboard/publisher';
 import type { Tracing } from '@switchboard/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { LifecycleCursorStore } from './lifecycle-sequence.js';
 import type { PayloadDecoder } from './payloads.js';
 
 export interface ServiceOptions {
@@ -32,6 +33,33 @@ export interface ServiceOptions {
   readonly publisher?: Publisher;
   /** Handler and reply spans (tracing.ts). Default: the process's, from the environment. */
   readonly tracing?: Tracing;
+  /** Gap detection on the lifecycle topic (lifecycle-resync.ts). */
+  readonly lifecycleSequence?: LifecycleSequenceOptions;
+}
+
+export interface LifecycleSequenceOptions {
+  /**
+   * Where the per-node cursors live: next to the consumer's state (RedisLifecycleCursors when that is on
+   * Redis). Default: in memory.
+   */
+  readonly cursors?: LifecycleCursorStore;
+  /** Least time between two re-announce requests to one node (its heartbeat's lease when longer). Default 15 000. */
+  readonly resyncIntervalMs?: number;
+  /** Clock of the rate limit. Default Date.now. */
+  readonly now?: () => number;
+}
+
+/** How far a node's snapshot (LifecycleEvent.snapshot) got, given with each of its chunks. */
+export interface SnapshotProgress {
+  /** This chunk is the snapshot's last. */
+  readonly last: boolean;
+  /**
+   * The last chunk, and every chunk of the snapshot arrived in order: the node's connections are exactly
+   * `connectionIds`, so the handler drops the others. False: upsert what the chunk holds, drop nothing.
+   */
+  readonly complete: boolean;
+  /** Connection ids of the snapshot's chunks so far (this one included). */
+  readonly connectionIds: ReadonlySet<string>;
 }
 
 /** What a handler gets for one Inbound message. */
@@ -55,6 +83,8 @@ export interface LifecycleContext {
   readonly attempt: number;
   readonly redelivered: boolean;
   readonly log: Logger;
+  /** On a snapshot chunk only. */
+  readonly snapshot?: SnapshotProgress;
 }
 
 export type LifecycleHandler = (event: LifecycleEvent, context: LifecycleContext) => Promise<void> | void;
@@ -82,6 +112,11 @@ export interface Service {
   readonly httpPort: number | undefined;
   on<T = Uint8Array>(type: string, handler: InboundHandler<T>, options?: HandlerOptions<T>): Service;
   onLifecycle(handler: LifecycleHandler): Service;
+  /**
+   * A node expired (its lease ran out): forgets its lifecycle cursor, so the node, if it comes back, is
+   * re-synced instead of trusted.
+   */
+  forgetNode(nodeId: string): Promise<void>;
   reply(inbound: Inbound, type: string, payload: Payload): Promise<boolean>;
   replyError(inbound: Inbound, code: ErrorName | ErrorSpec, message?: string): Promise<boolean>;
   start(): Promise<void>;

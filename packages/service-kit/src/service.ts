@@ -40,6 +40,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Drain } from './drain.js';
 import { ServiceKitError, ServiceKitErrorCodes } from './errors.js';
+import { type LifecycleResync, serviceLifecycleResync, UNCHECKED } from './lifecycle-resync.js';
 import { ServiceMetrics } from './metrics.js';
 import type { PayloadDecoder } from './payloads.js';
 import type {
@@ -84,6 +85,7 @@ class ServiceImpl implements Service {
   readonly #drain = new Drain();
   readonly #options: ServiceOptions;
   readonly #tracing: Tracing;
+  readonly #resync: LifecycleResync;
   #server: HealthServer | undefined;
   #port: number | undefined;
   #state: State = 'new';
@@ -107,6 +109,7 @@ class ServiceImpl implements Service {
     this.#stats = new ServiceMetrics(this.metrics, options.name);
     this.publisher = options.publisher ?? new Publisher(options.transport);
     this.#tracing = options.tracing ?? processTracing(`switchboard-${options.name}`);
+    this.#resync = serviceLifecycleResync(options, this.metrics, this.log);
   }
 
   get ready(): boolean {
@@ -137,6 +140,10 @@ class ServiceImpl implements Service {
     this.#assertNotStarted('onLifecycle()');
     this.#lifecycle.push(handler);
     return this;
+  }
+
+  forgetNode(nodeId: string): Promise<void> {
+    return this.#resync.forget(nodeId);
   }
 
   async reply(inbound: Inbound, type: string, payload: Payload): Promise<boolean> {
@@ -305,16 +312,30 @@ class ServiceImpl implements Service {
       this.log.warn({ err: error, size: message.bytes.byteLength }, 'dropping malformed lifecycle event');
       return;
     }
+    // Checked per message (a batch is one): its sequence against the node's cursor (lifecycle-resync.ts).
+    // An unsequenced message (no incarnation: tests, tools, older edges) costs no await at all.
+    const check = event.incarnation ? await this.#resync.check(event) : UNCHECKED;
+    if (!check.apply) {
+      this.#stats.outcome(`lifecycle.${event.event}`, 'stale');
+      return;
+    }
     // A batch (one edge turn's events) is handled event by event, in order; a failure retries the whole
     // message, which handlers tolerate: lifecycle delivery is at least once already.
     for (const one of expandLifecycle(event)) {
       const type = `lifecycle.${one.event}`;
       const log = this.log.child({ type, nodeId: one.nodeId });
-      const context: LifecycleContext = { attempt: message.attempt, redelivered: message.redelivered, log };
+      const context: LifecycleContext = {
+        attempt: message.attempt,
+        redelivered: message.redelivered,
+        log,
+        ...(check.snapshot ? { snapshot: check.snapshot } : {}),
+      };
       await this.#run(type, message.attempt, log, async () => {
         for (const handler of this.#lifecycle) await handler(one, context);
       });
     }
+    if (check.commit) await this.#resync.commit(event.nodeId, check.commit);
+    if (check.snapshot?.complete) this.#resync.snapshotApplied(event.nodeId);
   }
 
   /** Runs one handler attempt with metrics and in-flight tracking; rethrows so the bus retries. */

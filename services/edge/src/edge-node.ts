@@ -2,7 +2,8 @@
  * EdgeNode: one WebSocket gateway on the bus. It owns an HTTP server (`/ws` upgrades in ws `noServer` mode,
  * health, readiness, metrics), the node's bus inbox and local subscription index, and every connection.
  * Every close code comes from one table (disconnects.ts); the Connect step is connect.ts, the periodic
- * ping/expiry pass liveness.ts.
+ * ping/expiry pass liveness.ts, the graceful drain drain.ts, the answer to a lifecycle consumer's
+ * re-announce request reannounce.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -20,6 +21,7 @@ import { authenticate, safely } from './connect.js';
 import { Connection } from './connection.js';
 import { ChannelContinuity } from './continuity.js';
 import { Disconnects, disconnect, terminate } from './disconnects.js';
+import { type DrainResult, drainConnections } from './drain.js';
 import { createDeliveryHandler } from './fan-out.js';
 import { type FrameError, onFrameError } from './frame-errors.js';
 import { limitHandshakeTime } from './handshake-timeout.js';
@@ -29,8 +31,9 @@ import { checkLiveness } from './liveness.js';
 import { LocalIndex } from './local-index.js';
 import { EdgeMetrics } from './metrics.js';
 import { type EdgeNodeOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { Reannouncer } from './reannounce.js';
 import { Relay } from './relay.js';
-import { BusResync } from './resync.js';
+import { BusResync, watchBus } from './resync.js';
 import { chooseSubprotocol, decodeIncoming, formatOf } from './wire.js';
 
 /**
@@ -51,13 +54,6 @@ export interface EdgeNodeDeps {
   readonly tracing?: Tracing;
 }
 
-export interface DrainResult {
-  /** Connections told to reconnect elsewhere. */
-  readonly notified: number;
-  /** Connections still open at the bound and terminated. */
-  readonly forced: number;
-}
-
 export class EdgeNode {
   readonly options: ResolvedOptions;
   readonly nodeId: string;
@@ -70,6 +66,7 @@ export class EdgeNode {
   readonly #lifecycle: Lifecycle;
   readonly #continuity: ChannelContinuity;
   readonly #busResync: BusResync;
+  readonly #reannounce: Reannouncer;
   readonly #httpFallback: HttpFallback | undefined;
   readonly #live = new Set<Connection>();
   readonly #wss: WebSocketServer;
@@ -126,22 +123,19 @@ export class EdgeNode {
         : false,
       handleProtocols: (offered) => chooseSubprotocol(offered),
     });
-    this.#transport.on('event', (event) => {
-      if (this.#closed) return;
-      if (event.type === 'delivery-refused') {
-        // The transport already logs these, rate-limited; each one is counted (docs/bus-contract.md).
-        this.metrics.drops.inc({ reason: 'unroutable_delivery' });
-        return;
-      }
-      this.#log.warn(
-        { event: event.type, err: event.type === 'disconnected' ? event.error : undefined },
-        'bus',
-      );
-      if (event.type === 'disconnected') this.#busResync.disconnected();
-      if (event.type === 'reconnected') {
-        this.metrics.transportReconnects.inc();
-        void this.#resync();
-      }
+    watchBus(this.#transport, {
+      resync: this.#busResync,
+      metrics: this.metrics,
+      log: this.#log,
+      closed: () => this.#closed,
+    });
+    this.#reannounce = new Reannouncer({
+      nodeId: this.nodeId,
+      lifecycle: this.#lifecycle,
+      connections: () => this.#index?.all() ?? [],
+      minIntervalMs: this.options.nodeHeartbeatMs,
+      metrics: this.metrics,
+      log: this.#log,
     });
   }
 
@@ -171,6 +165,7 @@ export class EdgeNode {
       log: this.#log,
       continuity: this.#continuity,
       beforeDelivery: () => this.#busResync.beforeDelivery(),
+      reannounce: (request) => this.#reannounce.request(request),
     });
     this.#inbox = await this.#transport.openNode(this.nodeId, handler);
     this.#index = new LocalIndex(new InterestIndex(this.#inbox, { releaseDelayMs: ROUTE_RELEASE_DELAY_MS }));
@@ -216,13 +211,6 @@ export class EdgeNode {
     }));
     this.#ready = true;
     this.#log.info({ port: this.port }, 'edge listening');
-  }
-
-  /** See resync.ts: recover what this node may have missed while the bus was away. */
-  async #resync(): Promise<void> {
-    const result = await this.#busResync.reconnected();
-    // warn like the 'bus' events it follows: part of the same incident, and what clients were asked to do.
-    this.#log.warn(result, 'bus reconnected: connections announced again, durable subscriptions re-synced');
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -372,36 +360,13 @@ export class EdgeNode {
     c.log.debug({ code: closeCode }, 'closed');
   }
 
-  /**
-   * Graceful drain: readiness false, no new connections, every client told to reconnect elsewhere at a
-   * random moment of the jitter window, then a bounded wait; stragglers are terminated.
-   */
+  /** Graceful drain (drain.ts): readiness false, no new connections, every client moved elsewhere. */
   async drain(): Promise<DrainResult> {
     this.#ready = false;
     this.#draining = true;
-    const { drainTimeoutMs, reconnectDelayMaxMs } = this.options;
-    const jitter = Math.min(this.options.drainJitterMs, drainTimeoutMs / 2);
-    const connections = [...this.#live];
-    this.#log.info({ connections: connections.length }, 'draining');
-    const timers = connections.map((c) =>
-      setTimeout(
-        () => disconnect(c, Disconnects.shutdown, Math.floor(Math.random() * reconnectDelayMaxMs)),
-        Math.random() * jitter,
-      ),
-    );
-    let bound: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      if (this.#live.size === 0) return resolve();
-      this.#onEmpty = resolve;
-      bound = setTimeout(resolve, drainTimeoutMs);
+    return drainConnections(this.#live, this.options, this.#log, (onEmpty) => {
+      this.#onEmpty = onEmpty;
     });
-    clearTimeout(bound);
-    this.#onEmpty = undefined;
-    for (const timer of timers) clearTimeout(timer);
-    const forced = this.#live.size;
-    for (const c of this.#live) terminate(c, Disconnects.drainTimeout);
-    this.#log.info({ notified: connections.length, forced }, 'drained');
-    return { notified: connections.length, forced };
   }
 
   /** Closes every socket, timer, the bus inbox and the HTTP server. The transport belongs to the caller. */
@@ -411,6 +376,7 @@ export class EdgeNode {
     this.#ready = false;
     clearInterval(this.#heartbeat);
     this.#lifecycle.stop();
+    this.#reannounce.close();
     this.#relay.close();
     for (const c of this.#live) terminate(c, Disconnects.nodeClosing);
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));

@@ -3,7 +3,7 @@
  * most once per wire format, and queue the same bytes on every local target (except `except_connection`).
  * With tracing on, each delivery is an `edge write <body>` span, child of the traceparent in its trace_id.
  */
-import { type Delivery, decodeDelivery, type IServerFrame } from '@switchboard/protocol';
+import { type Delivery, decodeDelivery, type IServerFrame, type switchboard } from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Connection } from './connection.js';
 import { admitPublication, type ChannelContinuity, exceptOf, nextPageFrame } from './continuity.js';
@@ -22,6 +22,8 @@ export interface FanOutContext {
   readonly continuity?: ChannelContinuity;
   /** Runs before any delivery is written: the re-sync owed after a bus reconnect goes first (resync.ts). */
   readonly beforeDelivery?: () => void;
+  /** A lifecycle consumer's re-announce request (reannounce.ts); absent: such requests are dropped. */
+  readonly reannounce?: (request: switchboard.v1.ILifecycleReannounce) => void;
 }
 
 type Body = NonNullable<Delivery['body']>;
@@ -86,6 +88,11 @@ export function createDeliveryHandler(ctx: FanOutContext): (bytes: Uint8Array) =
 
 /** Writes one delivery to its local targets; returns the number of connections it was queued on. */
 function deliver(ctx: FanOutContext, index: LocalIndex, delivery: Delivery): number {
+  if (delivery.body === 'reannounce') {
+    // A command to the node itself (the request names the node it is for), never written to a client.
+    if (delivery.reannounce) ctx.reannounce?.(delivery.reannounce);
+    return 0;
+  }
   ctx.beforeDelivery?.();
   const frame = toServerFrame(delivery);
   if (!frame) {

@@ -8,9 +8,20 @@
  * persistent publish and one broker confirm per turn instead of two per connection. A turn with a single
  * event publishes it plain. Every message of a node is keyed by the node id, so consumers see one node's
  * events in the order it raised them (a connection's `opened` before its `closed`, across batches too).
+ *
+ * Every message but the heartbeat carries this process's incarnation and the next sequence number, with no
+ * holes; the heartbeat carries the last one sent. A consumer that finds a hole (the backlog bound dropped
+ * messages, a publish failed) asks for a snapshot (`snapshot`, see reannounce.ts) and replaces its picture
+ * of the node with it (docs/bus-contract.md, "Lifecycle sequence and re-announce").
  */
+import { randomBytes } from 'node:crypto';
 import type { Transport } from '@switchboard/bus';
-import { encodeLifecycleEvent, type ILifecycleEvent, ServiceNames } from '@switchboard/protocol';
+import {
+  encodeLifecycleEvent,
+  type ILifecycleEvent,
+  ServiceNames,
+  type switchboard,
+} from '@switchboard/protocol';
 import type { Logger } from 'pino';
 import type { Connection } from './connection.js';
 
@@ -30,11 +41,23 @@ export interface NodeStatus {
 
 type Event = Omit<ILifecycleEvent, 'nodeId' | 'timeMs' | 'batch'>;
 
+/** A registered connection as a snapshot describes it. */
+export interface SnapshotSource {
+  readonly id: string;
+  readonly userId: string;
+  readonly info?: Uint8Array;
+  readonly channels: readonly string[];
+}
+
 export class Lifecycle {
   readonly #transport: Transport;
   readonly #nodeId: string;
   readonly #log: Logger;
   readonly #startedAt = Date.now();
+  /** New for every process (and every Lifecycle): a restarted node's sequence starts again from 1. */
+  readonly incarnation = `${Date.now().toString(36)}-${randomBytes(6).toString('base64url')}`;
+  /** The sequence number of the last message sent (0: none yet). */
+  #seq = 0;
   #timer: NodeJS.Timeout | undefined;
   /** This turn's events, published together by #flush. */
   #pending: ILifecycleEvent[] = [];
@@ -64,8 +87,13 @@ export class Lifecycle {
         slice.length === 1
           ? { ...slice[0], nodeId: this.#nodeId }
           : { nodeId: this.#nodeId, timeMs: Date.now(), batch: { events: slice } };
-      this.#send(message, slice.length);
+      this.#sendNext(message, slice.length);
     }
+  }
+
+  /** Sends a state message (anything but a heartbeat) with the next sequence number. */
+  #sendNext(message: ILifecycleEvent, events: number): void {
+    this.#send({ ...message, incarnation: this.incarnation, seq: ++this.#seq }, events);
   }
 
   #send(message: ILifecycleEvent, events: number): void {
@@ -101,11 +129,13 @@ export class Lifecycle {
         {
           nodeId: this.#nodeId,
           timeMs: Date.now(),
+          incarnation: this.incarnation,
           heartbeat: {
             connections,
             startedAtMs: this.#startedAt,
             leaseMs: intervalMs * 3,
             busiestChannels: busiestChannels.slice(0, HEARTBEAT_CHANNELS),
+            lastSeq: this.#seq,
           },
         },
         1,
@@ -114,6 +144,48 @@ export class Lifecycle {
     beat();
     this.#timer = setInterval(beat, intervalMs);
     this.#timer.unref();
+  }
+
+  /**
+   * Publishes the node's state as it is now: every connection with its channels, in chunks of at most
+   * MAX_BATCH_EVENTS entries (a connection and each of its channels count one; a connection is never split,
+   * so a chunk is right on its own). This turn's pending events go first, and the chunks leave in this same
+   * synchronous call, so their sequence numbers are consecutive and no event of the node comes between
+   * them. Returns how many connections it announced.
+   */
+  snapshot(connections: Iterable<SnapshotSource>): number {
+    if (this.#pending.length > 0) this.#flush();
+    const chunks: switchboard.v1.ISnapshotConnection[][] = [[]];
+    let size = 0;
+    let count = 0;
+    for (const c of connections) {
+      const entries = 1 + c.channels.length;
+      if (size > 0 && size + entries > MAX_BATCH_EVENTS) {
+        chunks.push([]);
+        size = 0;
+      }
+      chunks[chunks.length - 1]!.push({
+        connectionId: c.id,
+        userId: c.userId,
+        info: c.info ?? null,
+        channels: [...c.channels],
+      });
+      size += entries;
+      count++;
+    }
+    const snapshotId = this.#seq + 1;
+    for (const [index, chunk] of chunks.entries()) {
+      const last = index === chunks.length - 1;
+      this.#sendNext(
+        {
+          nodeId: this.#nodeId,
+          timeMs: Date.now(),
+          snapshot: { snapshotId, chunk: index, last, connections: chunk },
+        },
+        chunk.length,
+      );
+    }
+    return count;
   }
 
   /** Stops the heartbeat and publishes what this turn still holds (a closing node's last events). */

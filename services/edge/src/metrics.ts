@@ -23,6 +23,7 @@ export class EdgeMetrics {
   readonly handshakeTimeouts: Counter;
   readonly closes: Counter<'code'>;
   readonly relayed: Counter<'result'>;
+  readonly reannounces: Counter<'outcome'>;
 
   constructor(nodeId: string) {
     const registers = [this.registry];
@@ -100,6 +101,12 @@ export class EdgeMetrics {
       name: `${p}relayed_total`,
       help: 'Client messages relayed to services, by result',
       labelNames: ['result'],
+      registers,
+    });
+    this.reannounces = new Counter({
+      name: `${p}lifecycle_reannounces_total`,
+      help: 'Re-announce requests of lifecycle consumers: snapshot published, deferred (rate limit), or ignored (not addressed to this node)',
+      labelNames: ['outcome'],
       registers,
     });
   }

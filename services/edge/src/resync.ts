@@ -19,6 +19,8 @@
  * walk the connections in slices so that a node with many sockets does not stall its event loop.
  */
 
+import type { Transport } from '@switchboard/bus';
+import type { Logger } from 'pino';
 import type { Connection } from './connection.js';
 import type { ChannelContinuity } from './continuity.js';
 import { resyncFrame } from './continuity.js';
@@ -109,6 +111,34 @@ export class BusResync {
     // the first publication after it for a second gap.
     this.#deps.continuity.reset();
   }
+}
+
+/**
+ * Follows the transport's connection events for the node: counts refused deliveries, logs the rest, and
+ * runs the re-sync (above) across a disconnect. `closed` turns it off once the node is closing.
+ */
+export function watchBus(
+  transport: Transport,
+  deps: { resync: BusResync; metrics: EdgeMetrics; log: Logger; closed: () => boolean },
+): void {
+  const { resync, metrics, log } = deps;
+  transport.on('event', (event) => {
+    if (deps.closed()) return;
+    if (event.type === 'delivery-refused') {
+      // The transport already logs these, rate-limited; each one is counted (docs/bus-contract.md).
+      metrics.drops.inc({ reason: 'unroutable_delivery' });
+      return;
+    }
+    log.warn({ event: event.type, err: event.type === 'disconnected' ? event.error : undefined }, 'bus');
+    if (event.type === 'disconnected') resync.disconnected();
+    if (event.type === 'reconnected') {
+      metrics.transportReconnects.inc();
+      void resync.reconnected().then((result) =>
+        // warn like the 'bus' events it follows: part of the same incident, and what clients were asked to do.
+        log.warn(result, 'bus reconnected: connections announced again, durable subscriptions re-synced'),
+      );
+    }
+  });
 }
 
 /** Announces every connection (and presence subscription) again; returns how many connections. */

@@ -33,7 +33,11 @@ export interface NodeRecord {
   readonly leaseMs: number;
 }
 
+import type { LifecycleCursorStore } from '@switchboard/service-kit';
+
 export interface ConnectionRegistry {
+  /** How far the service applied each node's lifecycle stream, kept next to the registry. */
+  readonly cursors: LifecycleCursorStore;
   /** Registers a connection (idempotent; moves it if its node or user changed). */
   opened(ref: ConnectionRef, nowMs: number): Promise<void>;
   /**
@@ -47,6 +51,8 @@ export interface ConnectionRegistry {
   heartbeat(nodeId: string, leaseMs: number, nowMs: number): Promise<void>;
   /** Every known node. */
   nodes(): Promise<NodeRecord[]>;
+  /** Connection ids registered on the node, sorted (a snapshot replaces them). */
+  nodeConnections(nodeId: string): Promise<string[]>;
   /**
    * Removes the node and its connections. With `aliveBefore`, only when the node's last sign of life is at
    * or before it — checked atomically with the removal. The removed connections (sorted by id), or

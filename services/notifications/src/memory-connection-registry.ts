@@ -1,6 +1,7 @@
 /** In-process ConnectionRegistry: the embedded default. One instance only; lost when the process exits. */
 
 import { addToSetMap, deleteFromSetMap } from '@switchboard/runtime';
+import { MemoryLifecycleCursors } from '@switchboard/service-kit';
 import {
   byConnectionId,
   type ConnectionRef,
@@ -16,6 +17,7 @@ interface NodeState {
 }
 
 export class MemoryConnectionRegistry implements ConnectionRegistry {
+  readonly cursors = new MemoryLifecycleCursors();
   readonly #connections = new Map<string, { nodeId: string; userId: string }>();
   readonly #users = new Map<string, Set<string>>();
   readonly #nodes = new Map<string, NodeState>();
@@ -52,6 +54,10 @@ export class MemoryConnectionRegistry implements ConnectionRegistry {
       lastHeartbeatMs: n.lastHeartbeatMs,
       leaseMs: n.leaseMs,
     }));
+  }
+
+  async nodeConnections(nodeId: string): Promise<string[]> {
+    return [...(this.#nodes.get(nodeId)?.connections ?? [])].sort();
   }
 
   async expireNode(nodeId: string, aliveBefore?: number): Promise<ConnectionRef[] | undefined> {

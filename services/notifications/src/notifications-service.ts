@@ -13,6 +13,9 @@
  *   notification of its user to that connection, in order, each followed by DELIVERED; connection_closed
  *   unregisters it; heartbeat records the node's last sign of life and its lease. The registry is shared
  *   (Redis) or per process (memory): see connection-registry.ts.
+ * - Lost lifecycle events: the kit checks each node's sequence (service-kit lifecycle-resync.ts, cursors
+ *   kept in the registry); a node found out of sync is asked to re-announce, and its snapshot replaces the
+ *   registry's connections of the node (node-snapshot.ts).
  * - Node expiry: `sweepNodes()` (every `nodeSweepIntervalMs`) drops the connections of every node whose
  *   last sign of life — its last heartbeat, else the first time it was seen — is older than
  *   max(leaseMs, the heartbeat's lease_ms), so a dead edge's connections stop counting as DELIVERED. For
@@ -31,10 +34,16 @@ import {
   ServiceNames,
   switchboard,
 } from '@switchboard/protocol';
-import { defineService, type Service, type ServiceOptions } from '@switchboard/service-kit';
+import {
+  defineService,
+  type LifecycleContext,
+  type Service,
+  type ServiceOptions,
+} from '@switchboard/service-kit';
 import type { ConnectionRef, ConnectionRegistry } from './connection-registry.js';
 import type { InboxStore, Notification } from './inbox-store.js';
 import { MemoryConnectionRegistry } from './memory-connection-registry.js';
+import { applySnapshot } from './node-snapshot.js';
 import { orderNotification } from './order-notifications.js';
 import { ReceiptPublisher } from './receipts.js';
 
@@ -95,7 +104,12 @@ export function createNotificationsService(options: NotificationsServiceOptions)
     ...serviceOptions
   } = options;
   const transport = serviceOptions.transport;
-  const service = defineService({ ...serviceOptions, name: NOTIFICATIONS_SERVICE });
+  const service = defineService({
+    ...serviceOptions,
+    name: NOTIFICATIONS_SERVICE,
+    // Cursors next to the registry, so a fresh instance on the same Redis carries on from them.
+    lifecycleSequence: { cursors: registry.cursors, resyncIntervalMs: leaseMs, now },
+  });
   const receipts = new ReceiptPublisher(transport, now);
   const log = service.log;
   const inFlight = new Set<Promise<void>>();
@@ -154,16 +168,23 @@ export function createNotificationsService(options: NotificationsServiceOptions)
       await receipts.publish(notification, 'DELIVERED', connectionId);
   };
 
-  const onLifecycle = async (event: LifecycleEvent): Promise<void> => {
+  /** The user's unacked notifications to a connection that just opened, each with DELIVERED. */
+  const sendInbox = async ({ connectionId, userId }: ConnectionRef): Promise<void> => {
+    for (const notification of await store.unacked(userId)) {
+      await push(notification, connectionId);
+      await receipts.publish(notification, 'DELIVERED', connectionId);
+    }
+  };
+
+  const onLifecycle = async (event: LifecycleEvent, context: LifecycleContext): Promise<void> => {
     const nodeId = event.nodeId ?? '';
     if (event.event === 'connectionOpened') {
       const { connectionId, userId } = event.connectionOpened!;
       if (!userId || !connectionId) return;
       await registry.opened({ nodeId, connectionId, userId }, now());
-      for (const notification of await store.unacked(userId)) {
-        await push(notification, connectionId);
-        await receipts.publish(notification, 'DELIVERED', connectionId);
-      }
+      await sendInbox({ nodeId, connectionId, userId });
+    } else if (event.event === 'snapshot') {
+      await applySnapshot(registry, event, context.snapshot, now(), sendInbox);
     } else if (event.event === 'connectionClosed') {
       const { connectionId, userId } = event.connectionClosed!;
       if (connectionId) await registry.closed({ nodeId, connectionId, userId: userId ?? '' });
@@ -214,6 +235,7 @@ export function createNotificationsService(options: NotificationsServiceOptions)
         { nodeId: node.nodeId, connections: connections.length, lastAliveMs: lastAlive, leaseMs: lease },
         'node lease expired; its connections no longer count as open',
       );
+      await service.forgetNode(node.nodeId);
       expired.push({ nodeId: node.nodeId, connections });
     }
     return expired;

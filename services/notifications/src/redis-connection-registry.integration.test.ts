@@ -22,6 +22,7 @@ import { MemoryInboxStore } from './memory-inbox-store.js';
 import { createNotificationsService } from './notifications-service.js';
 import { RedisConnectionRegistry } from './redis-connection-registry.js';
 import { describeConnectionRegistry } from './testing/connection-registry-contract.js';
+import { describeNotificationsResync } from './testing/resync-behaviour.js';
 
 let redis: RedisHandle;
 /** One prefix per run: suites share the server with other services' tests; removed at the end. */
@@ -45,6 +46,7 @@ afterAll(async () => {
 const registry = (keyPrefix = prefix) => new RedisConnectionRegistry({ url: redis.url, prefix: keyPrefix });
 
 describeConnectionRegistry('RedisConnectionRegistry', registry);
+describeNotificationsResync('RedisConnectionRegistry', () => registry());
 
 describe('RedisConnectionRegistry across instances', () => {
   it('shares connections and node expiry between two instances', async () => {

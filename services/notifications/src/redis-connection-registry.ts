@@ -8,6 +8,7 @@
  * - `<prefix>conns:<node>`    set: connection ids on the node
  * - `<prefix>node:<node>`     hash: `first` (first seen ms), `hb` (last heartbeat ms), `lease` (its lease_ms)
  * - `<prefix>nodes`           set: known node ids
+ * - `<prefix>cursor:<node>`   hash: `inc`, `seq`: how far the service applied the node's lifecycle stream
  *
  * Open, close and node expiry are Lua scripts (atomic: two instances sweeping the same dead node cannot
  * interleave with each other or with a heartbeat); a heartbeat is one MULTI. The scripts compute key names
@@ -15,6 +16,7 @@
  */
 
 import { createRedisClient } from '@switchboard/bus/redis-connection';
+import { RedisLifecycleCursors } from '@switchboard/service-kit';
 import type { Redis } from 'ioredis';
 import {
   byConnectionId,
@@ -101,6 +103,7 @@ export interface RedisConnectionRegistryOptions {
 }
 
 export class RedisConnectionRegistry implements ConnectionRegistry {
+  readonly cursors: RedisLifecycleCursors;
   readonly #redis: Redis & RegistryCommands;
   readonly #owned: boolean;
   readonly #prefix: string;
@@ -115,6 +118,7 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
     redis.defineCommand('sbConnClose', { numberOfKeys: 0, lua: CLOSE });
     redis.defineCommand('sbConnExpire', { numberOfKeys: 0, lua: EXPIRE });
     this.#redis = redis as Redis & RegistryCommands;
+    this.cursors = new RedisLifecycleCursors((script, args) => redis.eval(script, 0, ...args), this.#prefix);
   }
 
   async opened(ref: ConnectionRef, nowMs: number): Promise<void> {
@@ -161,6 +165,10 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
       });
     });
     return out;
+  }
+
+  async nodeConnections(nodeId: string): Promise<string[]> {
+    return (await this.#redis.smembers(`${this.#prefix}conns:${nodeId}`)).sort();
   }
 
   async expireNode(nodeId: string, aliveBefore?: number): Promise<ConnectionRef[] | undefined> {

@@ -1,6 +1,7 @@
 /** In-process PresenceStore: the embedded default. State is lost when the process exits. */
 
 import { addToSetMap, deleteFromSetMap } from '@switchboard/runtime';
+import { MemoryLifecycleCursors } from '@switchboard/service-kit';
 import {
   byConnectionId,
   type ConnectionRef,
@@ -28,6 +29,7 @@ interface NodeState {
 const EMPTY = new Uint8Array(0);
 
 export class MemoryPresenceStore implements PresenceStore {
+  readonly cursors = new MemoryLifecycleCursors();
   readonly #connections = new Map<string, ConnectionState>();
   readonly #channels = new Map<string, Set<string>>();
   readonly #users = new Map<string, Set<string>>();
@@ -85,6 +87,14 @@ export class MemoryPresenceStore implements PresenceStore {
       connections: n.connections.size,
       ...(n.status ? { status: n.status.slice() } : {}),
     }));
+  }
+
+  async nodeConnections(nodeId: string): Promise<string[]> {
+    return [...(this.#nodes.get(nodeId)?.connections ?? [])].sort();
+  }
+
+  async connectionChannels(connectionId: string): Promise<string[]> {
+    return [...(this.#connections.get(connectionId)?.channels ?? [])].sort();
   }
 
   async expireNode(nodeId: string, aliveBefore?: number): Promise<RemovedConnection[] | undefined> {

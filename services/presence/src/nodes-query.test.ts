@@ -1,5 +1,5 @@
 import type { NodeSubscription } from '@switchboard/bus';
-import { MemoryBroker, MemoryTransport } from '@switchboard/bus/memory';
+import type { MemoryTransport } from '@switchboard/bus/memory';
 import {
   type Delivery,
   decodeDelivery,
@@ -12,8 +12,8 @@ import {
   switchboard,
 } from '@switchboard/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryPresenceStore } from './memory-presence-store.js';
 import { PresenceService } from './presence-service.js';
+import { type PresenceOnMemoryBus, startPresenceOnMemoryBus } from './testing/memory-bus.js';
 
 const LEASE = 15_000;
 
@@ -24,29 +24,19 @@ describe('presence.nodes on the memory bus', () => {
   let presence: PresenceService;
   let asker: NodeSubscription;
   let answers: Delivery[];
+  let bus: PresenceOnMemoryBus;
 
   beforeEach(async () => {
     clock = 1_000_000;
-    const broker = new MemoryBroker();
-    edge = new MemoryTransport({ broker });
-    serviceTransport = new MemoryTransport({ broker });
-    presence = new PresenceService({
-      transport: serviceTransport,
-      store: new MemoryPresenceStore(),
-      leaseMs: LEASE,
-      now: () => clock,
-    });
-    await presence.start();
+    bus = await startPresenceOnMemoryBus(LEASE, () => clock);
+    ({ edge, serviceTransport, presence } = bus);
     answers = [];
     asker = await edge.openNode('api-1', (bytes) => answers.push(decodeDelivery(bytes)));
   });
 
   afterEach(async () => {
     await asker.close();
-    await presence.stop();
-    await presence.store.close();
-    await serviceTransport.close();
-    await edge.close();
+    await bus.close();
   });
 
   const lifecycle = (event: ILifecycleEvent) =>

@@ -1,5 +1,5 @@
 import { channelRoute, type NodeSubscription } from '@switchboard/bus';
-import { MemoryBroker, MemoryTransport } from '@switchboard/bus/memory';
+import type { MemoryTransport } from '@switchboard/bus/memory';
 import {
   type Delivery,
   decodeDelivery,
@@ -12,6 +12,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryPresenceStore } from './memory-presence-store.js';
 import { PresenceService } from './presence-service.js';
+import { type PresenceOnMemoryBus, startPresenceOnMemoryBus } from './testing/memory-bus.js';
 
 const LEASE = 15_000;
 
@@ -25,28 +26,18 @@ describe('PresenceService on the memory bus', () => {
   let edge: MemoryTransport;
   let serviceTransport: MemoryTransport;
   let presence: PresenceService;
+  let bus: PresenceOnMemoryBus;
   const nodes: NodeSubscription[] = [];
 
   beforeEach(async () => {
     clock = 1_000_000;
-    const broker = new MemoryBroker();
-    edge = new MemoryTransport({ broker });
-    serviceTransport = new MemoryTransport({ broker });
-    presence = new PresenceService({
-      transport: serviceTransport,
-      store: new MemoryPresenceStore(),
-      leaseMs: LEASE,
-      now: () => clock,
-    });
-    await presence.start();
+    bus = await startPresenceOnMemoryBus(LEASE, () => clock);
+    ({ edge, serviceTransport, presence } = bus);
   });
 
   afterEach(async () => {
     for (const node of nodes.splice(0)) await node.close();
-    await presence.stop();
-    await presence.store.close();
-    await serviceTransport.close();
-    await edge.close();
+    await bus.close();
   });
 
   async function observe(nodeId: string, ...channels: string[]): Promise<Observer> {

@@ -14,6 +14,9 @@
  * - `presence.nodes` (internal, the HTTP API's admin view): answered with a Delivery {connection, frame_id,
  *   reply: {type: presence.nodes, payload: NodesResult}} — every node with a live lease as its last
  *   heartbeat described it (node-view.ts; the heartbeat is kept in the store, so any instance answers).
+ * - Lost lifecycle events: the kit checks each node's sequence (service-kit lifecycle-resync.ts, cursors
+ *   kept in the store); a node found out of sync is asked to re-announce, and its snapshot replaces the
+ *   store's connections and memberships of the node, with the Join/Leave that makes (node-snapshot.ts).
  * - Expiry: `sweep()` (every `sweepMs`) expires each node whose last sign of life — its last heartbeat,
  *   else the first time it was seen — is older than max(leaseMs, the heartbeat's lease_ms), and publishes
  *   Leave for its memberships. For the first `graceMs` (default leaseMs) after start nothing is expired,
@@ -36,6 +39,7 @@ import {
   type LifecycleContext,
   type Service,
 } from '@switchboard/service-kit';
+import { applySnapshot } from './node-snapshot.js';
 import { liveNodes } from './node-view.js';
 import type { ConnectionRef, Member, PresenceStore, RemovedConnection } from './presence-store.js';
 
@@ -100,6 +104,12 @@ export class PresenceService {
       logger: options.logger,
       httpPort: options.httpPort ?? false,
       httpHost: options.httpHost,
+      // Cursors next to the presence state, so a fresh instance on the same store carries on from them.
+      lifecycleSequence: {
+        cursors: options.store.cursors,
+        resyncIntervalMs: options.leaseMs,
+        now: this.#now,
+      },
     });
     this.service.onLifecycle((event, context) => this.handleLifecycle(event, context));
     this.service.on(PRESENCE_QUERY, (context) => this.#query(context));
@@ -129,7 +139,10 @@ export class PresenceService {
   }
 
   /** Applies one lifecycle event to the store and publishes the resulting Join/Leave. */
-  async handleLifecycle(event: LifecycleEvent, context?: Pick<LifecycleContext, 'attempt'>): Promise<void> {
+  async handleLifecycle(
+    event: LifecycleEvent,
+    context?: Pick<LifecycleContext, 'attempt' | 'snapshot'>,
+  ): Promise<void> {
     const retry = (context?.attempt ?? 1) > 1;
     const nodeId = event.nodeId;
     const now = this.#now();
@@ -171,6 +184,12 @@ export class PresenceService {
         await this.store.heartbeat(nodeId, heartbeat.leaseMs ?? 0, now, status);
         return;
       }
+      case 'snapshot':
+        await applySnapshot(this.store, event, context?.snapshot, now, isPresenceChannel, {
+          publish: (channel, body, member) => this.#publish(channel, body, member),
+          publishLeaves: (removed) => this.#publishLeaves(removed),
+        });
+        return;
     }
   }
 
@@ -200,6 +219,7 @@ export class PresenceService {
         'node lease expired; its connections are gone',
       );
       await this.#publishLeaves(connections);
+      await this.service.forgetNode(node.nodeId);
       expired.push({ nodeId: node.nodeId, connections });
     }
     return expired;

@@ -48,7 +48,11 @@ export interface ConnectionRef {
   readonly userId: string;
 }
 
+import type { LifecycleCursorStore } from '@switchboard/service-kit';
+
 export interface PresenceStore {
+  /** Where the service keeps how far it applied each node's lifecycle stream: next to the rest. */
+  readonly cursors: LifecycleCursorStore;
   /** Registers a connection (idempotent; refreshes user and info). */
   connectionOpened(ref: ConnectionRef, info: Uint8Array, nowMs: number): Promise<void>;
   /** Removes a connection and all its memberships; undefined when it was not known. */
@@ -65,6 +69,10 @@ export interface PresenceStore {
   /** Records a node heartbeat at `nowMs` (service clock), with the heartbeat itself as `status` when given. */
   heartbeat(nodeId: string, leaseMs: number, nowMs: number, status?: Uint8Array): Promise<void>;
   nodes(): Promise<NodeRecord[]>;
+  /** Connection ids the store holds for the node (a snapshot replaces them). */
+  nodeConnections(nodeId: string): Promise<string[]>;
+  /** Presence channels the connection is a member of, sorted. */
+  connectionChannels(connectionId: string): Promise<string[]>;
   /**
    * Removes the node with its connections and memberships. With `aliveBefore`, only when the node's last
    * sign of life (last heartbeat, else first seen) is at or before it — checked atomically with the

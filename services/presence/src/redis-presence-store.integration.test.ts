@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RedisHandle, startRedis } from '../../../test/support/brokers.js';
 import { PresenceService } from './presence-service.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
+import { presenceResyncBehaviour } from './resync-behaviour.js';
 import { presenceStoreContract } from './store-contract.js';
 
 let redis: RedisHandle;
@@ -125,4 +126,8 @@ describe('two presence services on one Redis', () => {
       for (const transport of transports) await transport.close();
     }
   });
+});
+
+describe('presence re-syncs a node after lost lifecycle events (Redis store)', () => {
+  presenceResyncBehaviour(async () => RedisPresenceStore.connect(redis.url, { prefix: newPrefix() }));
 });

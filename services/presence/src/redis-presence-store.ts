@@ -11,12 +11,14 @@
  *                           status (its last NodeHeartbeat, base64: the admin view)
  *   node:<node>:conns set   connection ids on the node
  *   nodes             set   known node ids
+ *   cursor:<node>     hash  inc, seq: how far the service applied the node's lifecycle stream
  *
  * Scripts touch keys they compute themselves, so this needs a single Redis (or a primary with
  * replicas/Sentinel), not Redis Cluster.
  */
 import { createHash } from 'node:crypto';
 import { createRedisClient } from '@switchboard/bus/redis-connection';
+import { RedisLifecycleCursors } from '@switchboard/service-kit';
 import type { Redis } from 'ioredis';
 import {
   byConnectionId,
@@ -146,6 +148,7 @@ const fromBase64 = (text: string | null | undefined) => new Uint8Array(Buffer.fr
 export class RedisPresenceStore implements PresenceStore {
   readonly redis: Redis;
   readonly prefix: string;
+  readonly cursors: RedisLifecycleCursors;
   readonly #owns: boolean;
   #closed = false;
 
@@ -158,6 +161,10 @@ export class RedisPresenceStore implements PresenceStore {
     this.redis = options.redis;
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.#owns = options.ownsClient ?? true;
+    this.cursors = new RedisLifecycleCursors(
+      (script, args) => this.redis.eval(script, 0, ...args),
+      this.prefix,
+    );
   }
 
   async connectionOpened(ref: ConnectionRef, info: Uint8Array, nowMs: number): Promise<void> {
@@ -245,6 +252,14 @@ export class RedisPresenceStore implements PresenceStore {
       });
     });
     return out;
+  }
+
+  async nodeConnections(nodeId: string): Promise<string[]> {
+    return (await this.redis.smembers(`${this.prefix}node:${nodeId}:conns`)).sort();
+  }
+
+  async connectionChannels(connectionId: string): Promise<string[]> {
+    return (await this.redis.smembers(`${this.prefix}conn:${connectionId}:ch`)).sort();
   }
 
   async expireNode(nodeId: string, aliveBefore?: number): Promise<RemovedConnection[] | undefined> {

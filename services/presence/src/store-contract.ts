@@ -118,4 +118,27 @@ export function presenceStoreContract(make: () => Promise<PresenceStore>): void 
       expect(await store.nodes()).toEqual([]);
     }),
   );
+
+  it(
+    "lists a node's connections and a connection's channels, and keeps lifecycle cursors",
+    withStore(async (store) => {
+      await store.join(a2, 'presence-y', 1);
+      await store.join(a2, 'presence-x', 1);
+      await store.connectionOpened(b1, new Uint8Array(0), 1);
+      expect(await store.nodeConnections('nodeB')).toEqual(['nodeB.c2', 'nodeB.c3']);
+      expect(await store.nodeConnections('nodeZ')).toEqual([]);
+      expect(await store.connectionChannels('nodeB.c2')).toEqual(['presence-x', 'presence-y']);
+      expect(await store.connectionChannels('nodeB.c3')).toEqual([]);
+      expect(await store.cursors.advance('nodeB', { incarnation: 'i1', seq: 3 })).toBeUndefined();
+      expect(await store.cursors.advance('nodeB', { incarnation: 'i1', seq: 2 })).toEqual({
+        incarnation: 'i1',
+        seq: 3,
+      });
+      expect(await store.cursors.get('nodeB')).toEqual({ incarnation: 'i1', seq: 3 }); // never backwards
+      await store.cursors.advance('nodeB', { incarnation: 'i2', seq: 1 });
+      expect(await store.cursors.get('nodeB')).toEqual({ incarnation: 'i2', seq: 1 });
+      await store.cursors.forget('nodeB');
+      expect(await store.cursors.get('nodeB')).toBeUndefined();
+    }),
+  );
 }

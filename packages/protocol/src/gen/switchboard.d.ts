@@ -3270,6 +3270,9 @@ export namespace switchboard {
             /** Delivery all. */
             all?: (boolean|null);
 
+            /** Delivery node. */
+            node?: (string|null);
+
             /** Delivery exceptConnection. */
             exceptConnection: string;
 
@@ -3312,6 +3315,9 @@ export namespace switchboard {
             /** Delivery error. */
             error?: (switchboard.v1.Error.$Properties|null);
 
+            /** Delivery reannounce. */
+            reannounce?: (switchboard.v1.LifecycleReannounce.$Properties|null);
+
             /** Delivery frameId. */
             frameId: number;
 
@@ -3322,10 +3328,10 @@ export namespace switchboard {
             recoveryContinues: boolean;
 
             /** Delivery target. */
-            target?: ("channel"|"user"|"connection"|"all");
+            target?: ("channel"|"user"|"connection"|"all"|"node");
 
             /** Delivery body. */
-            body?: ("publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error");
+            body?: ("publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error"|"reannounce");
 
             /**
              * Creates a new Delivery instance using the specified properties.
@@ -3406,6 +3412,9 @@ export namespace switchboard {
                 /** Delivery all */
                 all?: (boolean|null);
 
+                /** Delivery node */
+                node?: (string|null);
+
                 /** Delivery exceptConnection */
                 exceptConnection?: (string|null);
 
@@ -3448,6 +3457,9 @@ export namespace switchboard {
                 /** Delivery error */
                 error?: (switchboard.v1.Error.$Properties|null);
 
+                /** Delivery reannounce */
+                reannounce?: (switchboard.v1.LifecycleReannounce.$Properties|null);
+
                 /** Delivery frameId */
                 frameId?: (number|null);
 
@@ -3458,10 +3470,10 @@ export namespace switchboard {
                 recoveryContinues?: (boolean|null);
 
                 /** Delivery target */
-                target?: ("channel"|"user"|"connection"|"all");
+                target?: ("channel"|"user"|"connection"|"all"|"node");
 
                 /** Delivery body */
-                body?: ("publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error");
+                body?: ("publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error"|"reannounce");
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -3473,6 +3485,7 @@ export namespace switchboard {
               user?: string|null;
               connection?: string|null;
               all?: boolean|null;
+              node?: string|null;
               exceptConnection?: string|null;
               durable?: boolean|null;
               publishedAtMs?: number|null;
@@ -3487,15 +3500,128 @@ export namespace switchboard {
               history?: switchboard.v1.HistoryResult.$Shape|null;
               presence?: switchboard.v1.PresenceResult.$Shape|null;
               error?: switchboard.v1.Error.$Shape|null;
+              reannounce?: switchboard.v1.LifecycleReannounce.$Shape|null;
               frameId?: number|null;
               service?: string|null;
               recoveryContinues?: boolean|null;
               $unknowns?: Uint8Array[];
             } & (
-              ({ target?: undefined; channel?: null; user?: null; connection?: null; all?: null }|{ target?: "channel"; channel: string; user?: null; connection?: null; all?: null }|{ target?: "user"; channel?: null; user: string; connection?: null; all?: null }|{ target?: "connection"; channel?: null; user?: null; connection: string; all?: null }|{ target?: "all"; channel?: null; user?: null; connection?: null; all: boolean })
+              ({ target?: undefined; channel?: null; user?: null; connection?: null; all?: null; node?: null }|{ target?: "channel"; channel: string; user?: null; connection?: null; all?: null; node?: null }|{ target?: "user"; channel?: null; user: string; connection?: null; all?: null; node?: null }|{ target?: "connection"; channel?: null; user?: null; connection: string; all?: null; node?: null }|{ target?: "all"; channel?: null; user?: null; connection?: null; all: boolean; node?: null }|{ target?: "node"; channel?: null; user?: null; connection?: null; all?: null; node: string })
             ) & (
-              ({ body?: undefined; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "publication"; publication: switchboard.v1.Publication.$Shape; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "push"; publication?: null; push: switchboard.v1.Push.$Shape; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "reply"; publication?: null; push?: null; reply: switchboard.v1.Reply.$Shape; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "join"; publication?: null; push?: null; reply?: null; join: switchboard.v1.Join.$Shape; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "leave"; publication?: null; push?: null; reply?: null; join?: null; leave: switchboard.v1.Leave.$Shape; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "disconnect"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect: switchboard.v1.Disconnect.$Shape; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "subscribed"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed: switchboard.v1.Subscribed.$Shape; history?: null; presence?: null; error?: null }|{ body?: "history"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history: switchboard.v1.HistoryResult.$Shape; presence?: null; error?: null }|{ body?: "presence"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence: switchboard.v1.PresenceResult.$Shape; error?: null }|{ body?: "error"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error: switchboard.v1.Error.$Shape })
+              ({ body?: undefined; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "publication"; publication: switchboard.v1.Publication.$Shape; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "push"; publication?: null; push: switchboard.v1.Push.$Shape; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "reply"; publication?: null; push?: null; reply: switchboard.v1.Reply.$Shape; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "join"; publication?: null; push?: null; reply?: null; join: switchboard.v1.Join.$Shape; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "leave"; publication?: null; push?: null; reply?: null; join?: null; leave: switchboard.v1.Leave.$Shape; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "disconnect"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect: switchboard.v1.Disconnect.$Shape; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "subscribed"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed: switchboard.v1.Subscribed.$Shape; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "history"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history: switchboard.v1.HistoryResult.$Shape; presence?: null; error?: null; reannounce?: null }|{ body?: "presence"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence: switchboard.v1.PresenceResult.$Shape; error?: null; reannounce?: null }|{ body?: "error"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error: switchboard.v1.Error.$Shape; reannounce?: null }|{ body?: "reannounce"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce: switchboard.v1.LifecycleReannounce.$Shape })
             );
+        }
+
+        /**
+         * Properties of a LifecycleReannounce.
+         * @deprecated Use switchboard.v1.LifecycleReannounce.$Properties instead.
+         */
+        interface ILifecycleReannounce extends switchboard.v1.LifecycleReannounce.$Properties {
+        }
+
+        /** Represents a LifecycleReannounce. */
+        class LifecycleReannounce {
+
+            /**
+             * Constructs a new LifecycleReannounce.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.LifecycleReannounce.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** LifecycleReannounce nodeId. */
+            nodeId: string;
+
+            /** LifecycleReannounce requestedBy. */
+            requestedBy: string;
+
+            /** LifecycleReannounce appliedSeq. */
+            appliedSeq: number;
+
+            /**
+             * Creates a new LifecycleReannounce instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns LifecycleReannounce instance
+             */
+            static create(properties: switchboard.v1.LifecycleReannounce.$Shape): switchboard.v1.LifecycleReannounce & switchboard.v1.LifecycleReannounce.$Shape;
+            static create(properties?: switchboard.v1.LifecycleReannounce.$Properties): switchboard.v1.LifecycleReannounce;
+
+            /**
+             * Encodes the specified LifecycleReannounce message. Does not implicitly {@link switchboard.v1.LifecycleReannounce.verify|verify} messages.
+             * @param message LifecycleReannounce message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.LifecycleReannounce.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a LifecycleReannounce message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.LifecycleReannounce & switchboard.v1.LifecycleReannounce.$Shape} LifecycleReannounce
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.LifecycleReannounce & switchboard.v1.LifecycleReannounce.$Shape;
+
+            /**
+             * Verifies a LifecycleReannounce message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a LifecycleReannounce message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns LifecycleReannounce
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.LifecycleReannounce;
+
+            /**
+             * Creates a plain object from a LifecycleReannounce message. Also converts values to other types if specified.
+             * @param message LifecycleReannounce
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.LifecycleReannounce, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this LifecycleReannounce to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for LifecycleReannounce
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace LifecycleReannounce {
+
+            /** Properties of a LifecycleReannounce. */
+            interface $Properties {
+
+                /** LifecycleReannounce nodeId */
+                nodeId?: (string|null);
+
+                /** LifecycleReannounce requestedBy */
+                requestedBy?: (string|null);
+
+                /** LifecycleReannounce appliedSeq */
+                appliedSeq?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a LifecycleReannounce. */
+            type $Shape = switchboard.v1.LifecycleReannounce.$Properties;
         }
 
         /**
@@ -3541,8 +3667,17 @@ export namespace switchboard {
             /** LifecycleEvent batch. */
             batch?: (switchboard.v1.LifecycleBatch.$Properties|null);
 
+            /** LifecycleEvent snapshot. */
+            snapshot?: (switchboard.v1.LifecycleSnapshot.$Properties|null);
+
+            /** LifecycleEvent incarnation. */
+            incarnation: string;
+
+            /** LifecycleEvent seq. */
+            seq: number;
+
             /** LifecycleEvent event. */
-            event?: ("connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"|"batch");
+            event?: ("connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"|"batch"|"snapshot");
 
             /**
              * Creates a new LifecycleEvent instance using the specified properties.
@@ -3635,8 +3770,17 @@ export namespace switchboard {
                 /** LifecycleEvent batch */
                 batch?: (switchboard.v1.LifecycleBatch.$Properties|null);
 
+                /** LifecycleEvent snapshot */
+                snapshot?: (switchboard.v1.LifecycleSnapshot.$Properties|null);
+
+                /** LifecycleEvent incarnation */
+                incarnation?: (string|null);
+
+                /** LifecycleEvent seq */
+                seq?: (number|null);
+
                 /** LifecycleEvent event */
-                event?: ("connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"|"batch");
+                event?: ("connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"|"batch"|"snapshot");
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -3652,10 +3796,249 @@ export namespace switchboard {
               unsubscribed?: switchboard.v1.ChannelUnsubscribed.$Shape|null;
               heartbeat?: switchboard.v1.NodeHeartbeat.$Shape|null;
               batch?: switchboard.v1.LifecycleBatch.$Shape|null;
+              snapshot?: switchboard.v1.LifecycleSnapshot.$Shape|null;
+              incarnation?: string|null;
+              seq?: number|null;
               $unknowns?: Uint8Array[];
             } & (
-              ({ event?: undefined; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "connectionOpened"; connectionOpened: switchboard.v1.ConnectionOpened.$Shape; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "connectionClosed"; connectionOpened?: null; connectionClosed: switchboard.v1.ConnectionClosed.$Shape; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "subscribed"; connectionOpened?: null; connectionClosed?: null; subscribed: switchboard.v1.ChannelSubscribed.$Shape; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "unsubscribed"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed: switchboard.v1.ChannelUnsubscribed.$Shape; heartbeat?: null; batch?: null }|{ event?: "heartbeat"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat: switchboard.v1.NodeHeartbeat.$Shape; batch?: null }|{ event?: "batch"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch: switchboard.v1.LifecycleBatch.$Shape })
+              ({ event?: undefined; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null; snapshot?: null }|{ event?: "connectionOpened"; connectionOpened: switchboard.v1.ConnectionOpened.$Shape; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null; snapshot?: null }|{ event?: "connectionClosed"; connectionOpened?: null; connectionClosed: switchboard.v1.ConnectionClosed.$Shape; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null; snapshot?: null }|{ event?: "subscribed"; connectionOpened?: null; connectionClosed?: null; subscribed: switchboard.v1.ChannelSubscribed.$Shape; unsubscribed?: null; heartbeat?: null; batch?: null; snapshot?: null }|{ event?: "unsubscribed"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed: switchboard.v1.ChannelUnsubscribed.$Shape; heartbeat?: null; batch?: null; snapshot?: null }|{ event?: "heartbeat"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat: switchboard.v1.NodeHeartbeat.$Shape; batch?: null; snapshot?: null }|{ event?: "batch"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch: switchboard.v1.LifecycleBatch.$Shape; snapshot?: null }|{ event?: "snapshot"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null; snapshot: switchboard.v1.LifecycleSnapshot.$Shape })
             );
+        }
+
+        /**
+         * Properties of a LifecycleSnapshot.
+         * @deprecated Use switchboard.v1.LifecycleSnapshot.$Properties instead.
+         */
+        interface ILifecycleSnapshot extends switchboard.v1.LifecycleSnapshot.$Properties {
+        }
+
+        /** Represents a LifecycleSnapshot. */
+        class LifecycleSnapshot {
+
+            /**
+             * Constructs a new LifecycleSnapshot.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.LifecycleSnapshot.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** LifecycleSnapshot snapshotId. */
+            snapshotId: number;
+
+            /** LifecycleSnapshot chunk. */
+            chunk: number;
+
+            /** LifecycleSnapshot last. */
+            last: boolean;
+
+            /** LifecycleSnapshot connections. */
+            connections: switchboard.v1.SnapshotConnection.$Properties[];
+
+            /**
+             * Creates a new LifecycleSnapshot instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns LifecycleSnapshot instance
+             */
+            static create(properties: switchboard.v1.LifecycleSnapshot.$Shape): switchboard.v1.LifecycleSnapshot & switchboard.v1.LifecycleSnapshot.$Shape;
+            static create(properties?: switchboard.v1.LifecycleSnapshot.$Properties): switchboard.v1.LifecycleSnapshot;
+
+            /**
+             * Encodes the specified LifecycleSnapshot message. Does not implicitly {@link switchboard.v1.LifecycleSnapshot.verify|verify} messages.
+             * @param message LifecycleSnapshot message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.LifecycleSnapshot.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a LifecycleSnapshot message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.LifecycleSnapshot & switchboard.v1.LifecycleSnapshot.$Shape} LifecycleSnapshot
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.LifecycleSnapshot & switchboard.v1.LifecycleSnapshot.$Shape;
+
+            /**
+             * Verifies a LifecycleSnapshot message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a LifecycleSnapshot message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns LifecycleSnapshot
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.LifecycleSnapshot;
+
+            /**
+             * Creates a plain object from a LifecycleSnapshot message. Also converts values to other types if specified.
+             * @param message LifecycleSnapshot
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.LifecycleSnapshot, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this LifecycleSnapshot to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for LifecycleSnapshot
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace LifecycleSnapshot {
+
+            /** Properties of a LifecycleSnapshot. */
+            interface $Properties {
+
+                /** LifecycleSnapshot snapshotId */
+                snapshotId?: (number|null);
+
+                /** LifecycleSnapshot chunk */
+                chunk?: (number|null);
+
+                /** LifecycleSnapshot last */
+                last?: (boolean|null);
+
+                /** LifecycleSnapshot connections */
+                connections?: (switchboard.v1.SnapshotConnection.$Properties[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a LifecycleSnapshot. */
+            type $Shape = switchboard.v1.LifecycleSnapshot.$Properties;
+        }
+
+        /**
+         * Properties of a SnapshotConnection.
+         * @deprecated Use switchboard.v1.SnapshotConnection.$Properties instead.
+         */
+        interface ISnapshotConnection extends switchboard.v1.SnapshotConnection.$Properties {
+        }
+
+        /** Represents a SnapshotConnection. */
+        class SnapshotConnection {
+
+            /**
+             * Constructs a new SnapshotConnection.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: switchboard.v1.SnapshotConnection.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** SnapshotConnection connectionId. */
+            connectionId: string;
+
+            /** SnapshotConnection userId. */
+            userId: string;
+
+            /** SnapshotConnection info. */
+            info: Uint8Array;
+
+            /** SnapshotConnection channels. */
+            channels: string[];
+
+            /**
+             * Creates a new SnapshotConnection instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns SnapshotConnection instance
+             */
+            static create(properties: switchboard.v1.SnapshotConnection.$Shape): switchboard.v1.SnapshotConnection & switchboard.v1.SnapshotConnection.$Shape;
+            static create(properties?: switchboard.v1.SnapshotConnection.$Properties): switchboard.v1.SnapshotConnection;
+
+            /**
+             * Encodes the specified SnapshotConnection message. Does not implicitly {@link switchboard.v1.SnapshotConnection.verify|verify} messages.
+             * @param message SnapshotConnection message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: switchboard.v1.SnapshotConnection.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a SnapshotConnection message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {switchboard.v1.SnapshotConnection & switchboard.v1.SnapshotConnection.$Shape} SnapshotConnection
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): switchboard.v1.SnapshotConnection & switchboard.v1.SnapshotConnection.$Shape;
+
+            /**
+             * Verifies a SnapshotConnection message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a SnapshotConnection message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns SnapshotConnection
+             */
+            static fromObject(object: { [k: string]: any }): switchboard.v1.SnapshotConnection;
+
+            /**
+             * Creates a plain object from a SnapshotConnection message. Also converts values to other types if specified.
+             * @param message SnapshotConnection
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: switchboard.v1.SnapshotConnection, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this SnapshotConnection to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for SnapshotConnection
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace SnapshotConnection {
+
+            /** Properties of a SnapshotConnection. */
+            interface $Properties {
+
+                /** SnapshotConnection connectionId */
+                connectionId?: (string|null);
+
+                /** SnapshotConnection userId */
+                userId?: (string|null);
+
+                /** SnapshotConnection info */
+                info?: (Uint8Array|null);
+
+                /** SnapshotConnection channels */
+                channels?: (string[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a SnapshotConnection. */
+            type $Shape = switchboard.v1.SnapshotConnection.$Properties;
         }
 
         /**
@@ -4246,6 +4629,9 @@ export namespace switchboard {
             /** NodeHeartbeat busiestChannels. */
             busiestChannels: switchboard.v1.ChannelLoad.$Properties[];
 
+            /** NodeHeartbeat lastSeq. */
+            lastSeq: number;
+
             /**
              * Creates a new NodeHeartbeat instance using the specified properties.
              * @param [properties] Properties to set
@@ -4324,6 +4710,9 @@ export namespace switchboard {
 
                 /** NodeHeartbeat busiestChannels */
                 busiestChannels?: (switchboard.v1.ChannelLoad.$Properties[]|null);
+
+                /** NodeHeartbeat lastSeq */
+                lastSeq?: (number|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

@@ -9549,6 +9549,7 @@ export const switchboard = $root.switchboard = (() => {
              * @property {string|null} [user] Delivery user
              * @property {string|null} [connection] Delivery connection
              * @property {boolean|null} [all] Delivery all
+             * @property {string|null} [node] Delivery node
              * @property {string|null} [exceptConnection] Delivery exceptConnection
              * @property {boolean|null} [durable] Delivery durable
              * @property {number|null} [publishedAtMs] Delivery publishedAtMs
@@ -9563,11 +9564,12 @@ export const switchboard = $root.switchboard = (() => {
              * @property {switchboard.v1.HistoryResult.$Properties|null} [history] Delivery history
              * @property {switchboard.v1.PresenceResult.$Properties|null} [presence] Delivery presence
              * @property {switchboard.v1.Error.$Properties|null} [error] Delivery error
+             * @property {switchboard.v1.LifecycleReannounce.$Properties|null} [reannounce] Delivery reannounce
              * @property {number|null} [frameId] Delivery frameId
              * @property {string|null} [service] Delivery service
              * @property {boolean|null} [recoveryContinues] Delivery recoveryContinues
-             * @property {"channel"|"user"|"connection"|"all"} [target] Delivery target
-             * @property {"publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error"} [body] Delivery body
+             * @property {"channel"|"user"|"connection"|"all"|"node"} [target] Delivery target
+             * @property {"publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error"|"reannounce"} [body] Delivery body
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -9586,6 +9588,7 @@ export const switchboard = $root.switchboard = (() => {
              *   user?: string|null;
              *   connection?: string|null;
              *   all?: boolean|null;
+             *   node?: string|null;
              *   exceptConnection?: string|null;
              *   durable?: boolean|null;
              *   publishedAtMs?: number|null;
@@ -9600,14 +9603,15 @@ export const switchboard = $root.switchboard = (() => {
              *   history?: switchboard.v1.HistoryResult.$Shape|null;
              *   presence?: switchboard.v1.PresenceResult.$Shape|null;
              *   error?: switchboard.v1.Error.$Shape|null;
+             *   reannounce?: switchboard.v1.LifecycleReannounce.$Shape|null;
              *   frameId?: number|null;
              *   service?: string|null;
              *   recoveryContinues?: boolean|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
-             *   ({ target?: undefined; channel?: null; user?: null; connection?: null; all?: null }|{ target?: "channel"; channel: string; user?: null; connection?: null; all?: null }|{ target?: "user"; channel?: null; user: string; connection?: null; all?: null }|{ target?: "connection"; channel?: null; user?: null; connection: string; all?: null }|{ target?: "all"; channel?: null; user?: null; connection?: null; all: boolean })
+             *   ({ target?: undefined; channel?: null; user?: null; connection?: null; all?: null; node?: null }|{ target?: "channel"; channel: string; user?: null; connection?: null; all?: null; node?: null }|{ target?: "user"; channel?: null; user: string; connection?: null; all?: null; node?: null }|{ target?: "connection"; channel?: null; user?: null; connection: string; all?: null; node?: null }|{ target?: "all"; channel?: null; user?: null; connection?: null; all: boolean; node?: null }|{ target?: "node"; channel?: null; user?: null; connection?: null; all?: null; node: string })
              * ) & (
-             *   ({ body?: undefined; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "publication"; publication: switchboard.v1.Publication.$Shape; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "push"; publication?: null; push: switchboard.v1.Push.$Shape; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "reply"; publication?: null; push?: null; reply: switchboard.v1.Reply.$Shape; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "join"; publication?: null; push?: null; reply?: null; join: switchboard.v1.Join.$Shape; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "leave"; publication?: null; push?: null; reply?: null; join?: null; leave: switchboard.v1.Leave.$Shape; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "disconnect"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect: switchboard.v1.Disconnect.$Shape; subscribed?: null; history?: null; presence?: null; error?: null }|{ body?: "subscribed"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed: switchboard.v1.Subscribed.$Shape; history?: null; presence?: null; error?: null }|{ body?: "history"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history: switchboard.v1.HistoryResult.$Shape; presence?: null; error?: null }|{ body?: "presence"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence: switchboard.v1.PresenceResult.$Shape; error?: null }|{ body?: "error"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error: switchboard.v1.Error.$Shape })
+             *   ({ body?: undefined; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "publication"; publication: switchboard.v1.Publication.$Shape; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "push"; publication?: null; push: switchboard.v1.Push.$Shape; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "reply"; publication?: null; push?: null; reply: switchboard.v1.Reply.$Shape; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "join"; publication?: null; push?: null; reply?: null; join: switchboard.v1.Join.$Shape; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "leave"; publication?: null; push?: null; reply?: null; join?: null; leave: switchboard.v1.Leave.$Shape; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "disconnect"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect: switchboard.v1.Disconnect.$Shape; subscribed?: null; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "subscribed"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed: switchboard.v1.Subscribed.$Shape; history?: null; presence?: null; error?: null; reannounce?: null }|{ body?: "history"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history: switchboard.v1.HistoryResult.$Shape; presence?: null; error?: null; reannounce?: null }|{ body?: "presence"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence: switchboard.v1.PresenceResult.$Shape; error?: null; reannounce?: null }|{ body?: "error"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error: switchboard.v1.Error.$Shape; reannounce?: null }|{ body?: "reannounce"; publication?: null; push?: null; reply?: null; join?: null; leave?: null; disconnect?: null; subscribed?: null; history?: null; presence?: null; error?: null; reannounce: switchboard.v1.LifecycleReannounce.$Shape })
              * )} switchboard.v1.Delivery.$Shape
              */
 
@@ -9657,6 +9661,14 @@ export const switchboard = $root.switchboard = (() => {
              * @instance
              */
             Delivery.prototype.all = null;
+
+            /**
+             * Delivery node.
+             * @member {string|null|undefined} node
+             * @memberof switchboard.v1.Delivery
+             * @instance
+             */
+            Delivery.prototype.node = null;
 
             /**
              * Delivery exceptConnection.
@@ -9771,6 +9783,14 @@ export const switchboard = $root.switchboard = (() => {
             Delivery.prototype.error = null;
 
             /**
+             * Delivery reannounce.
+             * @member {switchboard.v1.LifecycleReannounce.$Properties|null|undefined} reannounce
+             * @memberof switchboard.v1.Delivery
+             * @instance
+             */
+            Delivery.prototype.reannounce = null;
+
+            /**
              * Delivery frameId.
              * @member {number} frameId
              * @memberof switchboard.v1.Delivery
@@ -9799,23 +9819,23 @@ export const switchboard = $root.switchboard = (() => {
 
             /**
              * Delivery target.
-             * @member {"channel"|"user"|"connection"|"all"|undefined} target
+             * @member {"channel"|"user"|"connection"|"all"|"node"|undefined} target
              * @memberof switchboard.v1.Delivery
              * @instance
              */
             $Object.defineProperty(Delivery.prototype, "target", {
-                get: $util.oneOfGetter($oneOfFields = ["channel", "user", "connection", "all"]),
+                get: $util.oneOfGetter($oneOfFields = ["channel", "user", "connection", "all", "node"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
             /**
              * Delivery body.
-             * @member {"publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error"|undefined} body
+             * @member {"publication"|"push"|"reply"|"join"|"leave"|"disconnect"|"subscribed"|"history"|"presence"|"error"|"reannounce"|undefined} body
              * @memberof switchboard.v1.Delivery
              * @instance
              */
             $Object.defineProperty(Delivery.prototype, "body", {
-                get: $util.oneOfGetter($oneOfFields = ["publication", "push", "reply", "join", "leave", "disconnect", "subscribed", "history", "presence", "error"]),
+                get: $util.oneOfGetter($oneOfFields = ["publication", "push", "reply", "join", "leave", "disconnect", "subscribed", "history", "presence", "error", "reannounce"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -9867,6 +9887,8 @@ export const switchboard = $root.switchboard = (() => {
                     writer.uint32(/* id 7, wireType 0 =*/56).int64(message.publishedAtMs);
                 if (message.traceId != null && $Object.hasOwnProperty.call(message, "traceId") && message.traceId !== "")
                     writer.uint32(/* id 8, wireType 2 =*/66).string(message.traceId);
+                if (message.node != null && $Object.hasOwnProperty.call(message, "node"))
+                    writer.uint32(/* id 9, wireType 2 =*/74).string(message.node);
                 if (message.publication != null && $Object.hasOwnProperty.call(message, "publication"))
                     $root.switchboard.v1.Publication.encode(message.publication, writer.uint32(/* id 10, wireType 2 =*/82).fork(), _depth + 1).ldelim();
                 if (message.push != null && $Object.hasOwnProperty.call(message, "push"))
@@ -9893,6 +9915,8 @@ export const switchboard = $root.switchboard = (() => {
                     writer.uint32(/* id 21, wireType 2 =*/170).string(message.service);
                 if (message.recoveryContinues != null && $Object.hasOwnProperty.call(message, "recoveryContinues") && message.recoveryContinues !== false)
                     writer.uint32(/* id 22, wireType 0 =*/176).bool(message.recoveryContinues);
+                if (message.reannounce != null && $Object.hasOwnProperty.call(message, "reannounce"))
+                    $root.switchboard.v1.LifecycleReannounce.encode(message.reannounce, writer.uint32(/* id 23, wireType 2 =*/186).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -9963,6 +9987,13 @@ export const switchboard = $root.switchboard = (() => {
                                 break;
                             message.all = reader.bool();
                             message.target = "all";
+                            continue;
+                        }
+                    case 9: {
+                            if (wireType !== 2)
+                                break;
+                            message.node = reader.stringVerify();
+                            message.target = "node";
                             continue;
                         }
                     case 5: {
@@ -10071,6 +10102,13 @@ export const switchboard = $root.switchboard = (() => {
                             message.body = "error";
                             continue;
                         }
+                    case 23: {
+                            if (wireType !== 2)
+                                break;
+                            message.reannounce = $root.switchboard.v1.LifecycleReannounce.decode(reader, reader.size(), $undefined, _depth + 1, message.reannounce);
+                            message.body = "reannounce";
+                            continue;
+                        }
                     case 20: {
                             if (wireType !== 0)
                                 break;
@@ -10156,6 +10194,13 @@ export const switchboard = $root.switchboard = (() => {
                     properties.target = 1;
                     if (typeof message.all !== "boolean")
                         return "all: boolean expected";
+                }
+                if (message.node != null && $Object.hasOwnProperty.call(message, "node")) {
+                    if (properties.target === 1)
+                        return "target: multiple values";
+                    properties.target = 1;
+                    if (!$util.isString(message.node))
+                        return "node: string expected";
                 }
                 if (message.exceptConnection != null && $Object.hasOwnProperty.call(message, "exceptConnection"))
                     if (!$util.isString(message.exceptConnection))
@@ -10267,6 +10312,16 @@ export const switchboard = $root.switchboard = (() => {
                             return "error." + error;
                     }
                 }
+                if (message.reannounce != null && $Object.hasOwnProperty.call(message, "reannounce")) {
+                    if (properties.body === 1)
+                        return "body: multiple values";
+                    properties.body = 1;
+                    {
+                        let error = $root.switchboard.v1.LifecycleReannounce.verify(message.reannounce, _depth + 1);
+                        if (error)
+                            return "reannounce." + error;
+                    }
+                }
                 if (message.frameId != null && $Object.hasOwnProperty.call(message, "frameId"))
                     if (!$util.isInteger(message.frameId))
                         return "frameId: integer expected";
@@ -10305,6 +10360,8 @@ export const switchboard = $root.switchboard = (() => {
                     message.connection = $String(object.connection);
                 if (object.all != null)
                     message.all = $Boolean(object.all);
+                if (object.node != null)
+                    message.node = $String(object.node);
                 if (object.exceptConnection != null)
                     if (typeof object.exceptConnection !== "string" || object.exceptConnection.length)
                         message.exceptConnection = $String(object.exceptConnection);
@@ -10373,6 +10430,11 @@ export const switchboard = $root.switchboard = (() => {
                     if (!$util.isObject(object.error))
                         throw $TypeError(".switchboard.v1.Delivery.error: object expected");
                     message.error = $root.switchboard.v1.Error.fromObject(object.error, _depth + 1);
+                }
+                if (object.reannounce != null) {
+                    if (!$util.isObject(object.reannounce))
+                        throw $TypeError(".switchboard.v1.Delivery.reannounce: object expected");
+                    message.reannounce = $root.switchboard.v1.LifecycleReannounce.fromObject(object.reannounce, _depth + 1);
                 }
                 if (object.frameId != null)
                     if ($Number(object.frameId) !== 0)
@@ -10449,6 +10511,11 @@ export const switchboard = $root.switchboard = (() => {
                         object.publishedAtMs = options.longs === $String ? $util.Long.prototype.toString.call(message.publishedAtMs) : options.longs === $Number ? new $util.LongBits(message.publishedAtMs.low >>> 0, message.publishedAtMs.high >>> 0).toNumber() : message.publishedAtMs;
                 if (message.traceId != null && $Object.hasOwnProperty.call(message, "traceId"))
                     object.traceId = message.traceId;
+                if (message.node != null && $Object.hasOwnProperty.call(message, "node")) {
+                    object.node = message.node;
+                    if (options.oneofs)
+                        object.target = "node";
+                }
                 if (message.publication != null && $Object.hasOwnProperty.call(message, "publication")) {
                     object.publication = $root.switchboard.v1.Publication.toObject(message.publication, options, _depth + 1);
                     if (options.oneofs)
@@ -10505,6 +10572,11 @@ export const switchboard = $root.switchboard = (() => {
                     object.service = message.service;
                 if (message.recoveryContinues != null && $Object.hasOwnProperty.call(message, "recoveryContinues"))
                     object.recoveryContinues = message.recoveryContinues;
+                if (message.reannounce != null && $Object.hasOwnProperty.call(message, "reannounce")) {
+                    object.reannounce = $root.switchboard.v1.LifecycleReannounce.toObject(message.reannounce, options, _depth + 1);
+                    if (options.oneofs)
+                        object.body = "reannounce";
+                }
                 return object;
             };
 
@@ -10536,6 +10608,327 @@ export const switchboard = $root.switchboard = (() => {
             return Delivery;
         })();
 
+        v1.LifecycleReannounce = (function() {
+
+            /**
+             * Properties of a LifecycleReannounce.
+             * @typedef {Object} switchboard.v1.LifecycleReannounce.$Properties
+             * @property {string|null} [nodeId] LifecycleReannounce nodeId
+             * @property {string|null} [requestedBy] LifecycleReannounce requestedBy
+             * @property {number|null} [appliedSeq] LifecycleReannounce appliedSeq
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a LifecycleReannounce.
+             * @memberof switchboard.v1
+             * @interface ILifecycleReannounce
+             * @augments switchboard.v1.LifecycleReannounce.$Properties
+             * @deprecated Use switchboard.v1.LifecycleReannounce.$Properties instead.
+             */
+
+            /**
+             * Shape of a LifecycleReannounce.
+             * @typedef {switchboard.v1.LifecycleReannounce.$Properties} switchboard.v1.LifecycleReannounce.$Shape
+             */
+
+            /**
+             * Constructs a new LifecycleReannounce.
+             * @memberof switchboard.v1
+             * @classdesc Represents a LifecycleReannounce.
+             * @constructor
+             * @param {switchboard.v1.LifecycleReannounce.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const LifecycleReannounce = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * LifecycleReannounce nodeId.
+             * @member {string} nodeId
+             * @memberof switchboard.v1.LifecycleReannounce
+             * @instance
+             */
+            LifecycleReannounce.prototype.nodeId = "";
+
+            /**
+             * LifecycleReannounce requestedBy.
+             * @member {string} requestedBy
+             * @memberof switchboard.v1.LifecycleReannounce
+             * @instance
+             */
+            LifecycleReannounce.prototype.requestedBy = "";
+
+            /**
+             * LifecycleReannounce appliedSeq.
+             * @member {number} appliedSeq
+             * @memberof switchboard.v1.LifecycleReannounce
+             * @instance
+             */
+            LifecycleReannounce.prototype.appliedSeq = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Creates a new LifecycleReannounce instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.LifecycleReannounce
+             * @static
+             * @param {switchboard.v1.LifecycleReannounce.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.LifecycleReannounce} LifecycleReannounce instance
+             * @type {{
+             *   (properties: switchboard.v1.LifecycleReannounce.$Shape): switchboard.v1.LifecycleReannounce & switchboard.v1.LifecycleReannounce.$Shape;
+             *   (properties?: switchboard.v1.LifecycleReannounce.$Properties): switchboard.v1.LifecycleReannounce;
+             * }}
+             */
+            LifecycleReannounce.create = function(properties) {
+                return new LifecycleReannounce(properties);
+            };
+
+            /**
+             * Encodes the specified LifecycleReannounce message. Does not implicitly {@link switchboard.v1.LifecycleReannounce.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.LifecycleReannounce
+             * @static
+             * @param {switchboard.v1.LifecycleReannounce.$Properties} message LifecycleReannounce message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LifecycleReannounce.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.nodeId != null && $Object.hasOwnProperty.call(message, "nodeId") && message.nodeId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.nodeId);
+                if (message.requestedBy != null && $Object.hasOwnProperty.call(message, "requestedBy") && message.requestedBy !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.requestedBy);
+                if (message.appliedSeq != null && $Object.hasOwnProperty.call(message, "appliedSeq") && (typeof message.appliedSeq === "object" ? message.appliedSeq.low || message.appliedSeq.high : message.appliedSeq !== 0))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.appliedSeq);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a LifecycleReannounce message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.LifecycleReannounce
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.LifecycleReannounce & switchboard.v1.LifecycleReannounce.$Shape} LifecycleReannounce
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LifecycleReannounce.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.LifecycleReannounce();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.nodeId = value;
+                            else
+                                delete message.nodeId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.requestedBy = value;
+                            else
+                                delete message.requestedBy;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.appliedSeq = value;
+                            else
+                                delete message.appliedSeq;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies a LifecycleReannounce message.
+             * @function verify
+             * @memberof switchboard.v1.LifecycleReannounce
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            LifecycleReannounce.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.nodeId != null && $Object.hasOwnProperty.call(message, "nodeId"))
+                    if (!$util.isString(message.nodeId))
+                        return "nodeId: string expected";
+                if (message.requestedBy != null && $Object.hasOwnProperty.call(message, "requestedBy"))
+                    if (!$util.isString(message.requestedBy))
+                        return "requestedBy: string expected";
+                if (message.appliedSeq != null && $Object.hasOwnProperty.call(message, "appliedSeq"))
+                    if (!$util.isInteger(message.appliedSeq) && !(message.appliedSeq && $util.isInteger(message.appliedSeq.low) && $util.isInteger(message.appliedSeq.high)))
+                        return "appliedSeq: integer|Long expected";
+                return null;
+            };
+
+            /**
+             * Creates a LifecycleReannounce message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.LifecycleReannounce
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.LifecycleReannounce} LifecycleReannounce
+             */
+            LifecycleReannounce.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.LifecycleReannounce)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.LifecycleReannounce: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.LifecycleReannounce();
+                if (object.nodeId != null)
+                    if (typeof object.nodeId !== "string" || object.nodeId.length)
+                        message.nodeId = $String(object.nodeId);
+                if (object.requestedBy != null)
+                    if (typeof object.requestedBy !== "string" || object.requestedBy.length)
+                        message.requestedBy = $String(object.requestedBy);
+                if (object.appliedSeq != null)
+                    if (typeof object.appliedSeq === "object" ? object.appliedSeq.low || object.appliedSeq.high : $Number(object.appliedSeq) !== 0)
+                        if ($util.Long)
+                            message.appliedSeq = $util.Long.fromValue(object.appliedSeq, true);
+                        else if (typeof object.appliedSeq === "string")
+                            message.appliedSeq = $parseInt(object.appliedSeq, 10);
+                        else if (typeof object.appliedSeq === "number")
+                            message.appliedSeq = object.appliedSeq;
+                        else if (typeof object.appliedSeq === "object")
+                            message.appliedSeq = new $util.LongBits(object.appliedSeq.low >>> 0, object.appliedSeq.high >>> 0).toNumber(true);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a LifecycleReannounce message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.LifecycleReannounce
+             * @static
+             * @param {switchboard.v1.LifecycleReannounce} message LifecycleReannounce
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LifecycleReannounce.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.nodeId = "";
+                    object.requestedBy = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.appliedSeq = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.appliedSeq = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                }
+                if (message.nodeId != null && $Object.hasOwnProperty.call(message, "nodeId"))
+                    object.nodeId = message.nodeId;
+                if (message.requestedBy != null && $Object.hasOwnProperty.call(message, "requestedBy"))
+                    object.requestedBy = message.requestedBy;
+                if (message.appliedSeq != null && $Object.hasOwnProperty.call(message, "appliedSeq"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.appliedSeq = typeof message.appliedSeq === "number" ? $BigInt(message.appliedSeq) : $util.Long.fromBits(message.appliedSeq.low >>> 0, message.appliedSeq.high >>> 0, true).toBigInt();
+                    else if (typeof message.appliedSeq === "number")
+                        object.appliedSeq = options.longs === $String ? $String(message.appliedSeq) : message.appliedSeq;
+                    else
+                        object.appliedSeq = options.longs === $String ? $util.Long.prototype.toString.call(message.appliedSeq) : options.longs === $Number ? new $util.LongBits(message.appliedSeq.low >>> 0, message.appliedSeq.high >>> 0).toNumber(true) : message.appliedSeq;
+                return object;
+            };
+
+            /**
+             * Converts this LifecycleReannounce to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.LifecycleReannounce
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LifecycleReannounce.prototype.toJSON = function() {
+                return LifecycleReannounce.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for LifecycleReannounce
+             * @function getTypeUrl
+             * @memberof switchboard.v1.LifecycleReannounce
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            LifecycleReannounce.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.LifecycleReannounce";
+            };
+
+            return LifecycleReannounce;
+        })();
+
         v1.LifecycleEvent = (function() {
 
             /**
@@ -10549,7 +10942,10 @@ export const switchboard = $root.switchboard = (() => {
              * @property {switchboard.v1.ChannelUnsubscribed.$Properties|null} [unsubscribed] LifecycleEvent unsubscribed
              * @property {switchboard.v1.NodeHeartbeat.$Properties|null} [heartbeat] LifecycleEvent heartbeat
              * @property {switchboard.v1.LifecycleBatch.$Properties|null} [batch] LifecycleEvent batch
-             * @property {"connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"|"batch"} [event] LifecycleEvent event
+             * @property {switchboard.v1.LifecycleSnapshot.$Properties|null} [snapshot] LifecycleEvent snapshot
+             * @property {string|null} [incarnation] LifecycleEvent incarnation
+             * @property {number|null} [seq] LifecycleEvent seq
+             * @property {"connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"|"batch"|"snapshot"} [event] LifecycleEvent event
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -10572,9 +10968,12 @@ export const switchboard = $root.switchboard = (() => {
              *   unsubscribed?: switchboard.v1.ChannelUnsubscribed.$Shape|null;
              *   heartbeat?: switchboard.v1.NodeHeartbeat.$Shape|null;
              *   batch?: switchboard.v1.LifecycleBatch.$Shape|null;
+             *   snapshot?: switchboard.v1.LifecycleSnapshot.$Shape|null;
+             *   incarnation?: string|null;
+             *   seq?: number|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
-             *   ({ event?: undefined; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "connectionOpened"; connectionOpened: switchboard.v1.ConnectionOpened.$Shape; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "connectionClosed"; connectionOpened?: null; connectionClosed: switchboard.v1.ConnectionClosed.$Shape; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "subscribed"; connectionOpened?: null; connectionClosed?: null; subscribed: switchboard.v1.ChannelSubscribed.$Shape; unsubscribed?: null; heartbeat?: null; batch?: null }|{ event?: "unsubscribed"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed: switchboard.v1.ChannelUnsubscribed.$Shape; heartbeat?: null; batch?: null }|{ event?: "heartbeat"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat: switchboard.v1.NodeHeartbeat.$Shape; batch?: null }|{ event?: "batch"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch: switchboard.v1.LifecycleBatch.$Shape })
+             *   ({ event?: undefined; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null; snapshot?: null }|{ event?: "connectionOpened"; connectionOpened: switchboard.v1.ConnectionOpened.$Shape; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null; snapshot?: null }|{ event?: "connectionClosed"; connectionOpened?: null; connectionClosed: switchboard.v1.ConnectionClosed.$Shape; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null; snapshot?: null }|{ event?: "subscribed"; connectionOpened?: null; connectionClosed?: null; subscribed: switchboard.v1.ChannelSubscribed.$Shape; unsubscribed?: null; heartbeat?: null; batch?: null; snapshot?: null }|{ event?: "unsubscribed"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed: switchboard.v1.ChannelUnsubscribed.$Shape; heartbeat?: null; batch?: null; snapshot?: null }|{ event?: "heartbeat"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat: switchboard.v1.NodeHeartbeat.$Shape; batch?: null; snapshot?: null }|{ event?: "batch"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch: switchboard.v1.LifecycleBatch.$Shape; snapshot?: null }|{ event?: "snapshot"; connectionOpened?: null; connectionClosed?: null; subscribed?: null; unsubscribed?: null; heartbeat?: null; batch?: null; snapshot: switchboard.v1.LifecycleSnapshot.$Shape })
              * )} switchboard.v1.LifecycleEvent.$Shape
              */
 
@@ -10657,17 +11056,41 @@ export const switchboard = $root.switchboard = (() => {
              */
             LifecycleEvent.prototype.batch = null;
 
+            /**
+             * LifecycleEvent snapshot.
+             * @member {switchboard.v1.LifecycleSnapshot.$Properties|null|undefined} snapshot
+             * @memberof switchboard.v1.LifecycleEvent
+             * @instance
+             */
+            LifecycleEvent.prototype.snapshot = null;
+
+            /**
+             * LifecycleEvent incarnation.
+             * @member {string} incarnation
+             * @memberof switchboard.v1.LifecycleEvent
+             * @instance
+             */
+            LifecycleEvent.prototype.incarnation = "";
+
+            /**
+             * LifecycleEvent seq.
+             * @member {number} seq
+             * @memberof switchboard.v1.LifecycleEvent
+             * @instance
+             */
+            LifecycleEvent.prototype.seq = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * LifecycleEvent event.
-             * @member {"connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"|"batch"|undefined} event
+             * @member {"connectionOpened"|"connectionClosed"|"subscribed"|"unsubscribed"|"heartbeat"|"batch"|"snapshot"|undefined} event
              * @memberof switchboard.v1.LifecycleEvent
              * @instance
              */
             $Object.defineProperty(LifecycleEvent.prototype, "event", {
-                get: $util.oneOfGetter($oneOfFields = ["connectionOpened", "connectionClosed", "subscribed", "unsubscribed", "heartbeat", "batch"]),
+                get: $util.oneOfGetter($oneOfFields = ["connectionOpened", "connectionClosed", "subscribed", "unsubscribed", "heartbeat", "batch", "snapshot"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -10719,6 +11142,12 @@ export const switchboard = $root.switchboard = (() => {
                     $root.switchboard.v1.NodeHeartbeat.encode(message.heartbeat, writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
                 if (message.batch != null && $Object.hasOwnProperty.call(message, "batch"))
                     $root.switchboard.v1.LifecycleBatch.encode(message.batch, writer.uint32(/* id 8, wireType 2 =*/66).fork(), _depth + 1).ldelim();
+                if (message.incarnation != null && $Object.hasOwnProperty.call(message, "incarnation") && message.incarnation !== "")
+                    writer.uint32(/* id 9, wireType 2 =*/74).string(message.incarnation);
+                if (message.seq != null && $Object.hasOwnProperty.call(message, "seq") && (typeof message.seq === "object" ? message.seq.low || message.seq.high : message.seq !== 0))
+                    writer.uint32(/* id 10, wireType 0 =*/80).uint64(message.seq);
+                if (message.snapshot != null && $Object.hasOwnProperty.call(message, "snapshot"))
+                    $root.switchboard.v1.LifecycleSnapshot.encode(message.snapshot, writer.uint32(/* id 11, wireType 2 =*/90).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -10823,6 +11252,31 @@ export const switchboard = $root.switchboard = (() => {
                             message.event = "batch";
                             continue;
                         }
+                    case 11: {
+                            if (wireType !== 2)
+                                break;
+                            message.snapshot = $root.switchboard.v1.LifecycleSnapshot.decode(reader, reader.size(), $undefined, _depth + 1, message.snapshot);
+                            message.event = "snapshot";
+                            continue;
+                        }
+                    case 9: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.incarnation = value;
+                            else
+                                delete message.incarnation;
+                            continue;
+                        }
+                    case 10: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.seq = value;
+                            else
+                                delete message.seq;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -10920,6 +11374,22 @@ export const switchboard = $root.switchboard = (() => {
                             return "batch." + error;
                     }
                 }
+                if (message.snapshot != null && $Object.hasOwnProperty.call(message, "snapshot")) {
+                    if (properties.event === 1)
+                        return "event: multiple values";
+                    properties.event = 1;
+                    {
+                        let error = $root.switchboard.v1.LifecycleSnapshot.verify(message.snapshot, _depth + 1);
+                        if (error)
+                            return "snapshot." + error;
+                    }
+                }
+                if (message.incarnation != null && $Object.hasOwnProperty.call(message, "incarnation"))
+                    if (!$util.isString(message.incarnation))
+                        return "incarnation: string expected";
+                if (message.seq != null && $Object.hasOwnProperty.call(message, "seq"))
+                    if (!$util.isInteger(message.seq) && !(message.seq && $util.isInteger(message.seq.low) && $util.isInteger(message.seq.high)))
+                        return "seq: integer|Long expected";
                 return null;
             };
 
@@ -10984,6 +11454,24 @@ export const switchboard = $root.switchboard = (() => {
                         throw $TypeError(".switchboard.v1.LifecycleEvent.batch: object expected");
                     message.batch = $root.switchboard.v1.LifecycleBatch.fromObject(object.batch, _depth + 1);
                 }
+                if (object.snapshot != null) {
+                    if (!$util.isObject(object.snapshot))
+                        throw $TypeError(".switchboard.v1.LifecycleEvent.snapshot: object expected");
+                    message.snapshot = $root.switchboard.v1.LifecycleSnapshot.fromObject(object.snapshot, _depth + 1);
+                }
+                if (object.incarnation != null)
+                    if (typeof object.incarnation !== "string" || object.incarnation.length)
+                        message.incarnation = $String(object.incarnation);
+                if (object.seq != null)
+                    if (typeof object.seq === "object" ? object.seq.low || object.seq.high : $Number(object.seq) !== 0)
+                        if ($util.Long)
+                            message.seq = $util.Long.fromValue(object.seq, true);
+                        else if (typeof object.seq === "string")
+                            message.seq = $parseInt(object.seq, 10);
+                        else if (typeof object.seq === "number")
+                            message.seq = object.seq;
+                        else if (typeof object.seq === "object")
+                            message.seq = new $util.LongBits(object.seq.low >>> 0, object.seq.high >>> 0).toNumber(true);
                 return message;
             };
 
@@ -11011,6 +11499,12 @@ export const switchboard = $root.switchboard = (() => {
                         object.timeMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
                     } else
                         object.timeMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.incarnation = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.seq = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.seq = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                 }
                 if (message.nodeId != null && $Object.hasOwnProperty.call(message, "nodeId"))
                     object.nodeId = message.nodeId;
@@ -11051,6 +11545,20 @@ export const switchboard = $root.switchboard = (() => {
                     if (options.oneofs)
                         object.event = "batch";
                 }
+                if (message.incarnation != null && $Object.hasOwnProperty.call(message, "incarnation"))
+                    object.incarnation = message.incarnation;
+                if (message.seq != null && $Object.hasOwnProperty.call(message, "seq"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.seq = typeof message.seq === "number" ? $BigInt(message.seq) : $util.Long.fromBits(message.seq.low >>> 0, message.seq.high >>> 0, true).toBigInt();
+                    else if (typeof message.seq === "number")
+                        object.seq = options.longs === $String ? $String(message.seq) : message.seq;
+                    else
+                        object.seq = options.longs === $String ? $util.Long.prototype.toString.call(message.seq) : options.longs === $Number ? new $util.LongBits(message.seq.low >>> 0, message.seq.high >>> 0).toNumber(true) : message.seq;
+                if (message.snapshot != null && $Object.hasOwnProperty.call(message, "snapshot")) {
+                    object.snapshot = $root.switchboard.v1.LifecycleSnapshot.toObject(message.snapshot, options, _depth + 1);
+                    if (options.oneofs)
+                        object.event = "snapshot";
+                }
                 return object;
             };
 
@@ -11080,6 +11588,730 @@ export const switchboard = $root.switchboard = (() => {
             };
 
             return LifecycleEvent;
+        })();
+
+        v1.LifecycleSnapshot = (function() {
+
+            /**
+             * Properties of a LifecycleSnapshot.
+             * @typedef {Object} switchboard.v1.LifecycleSnapshot.$Properties
+             * @property {number|null} [snapshotId] LifecycleSnapshot snapshotId
+             * @property {number|null} [chunk] LifecycleSnapshot chunk
+             * @property {boolean|null} [last] LifecycleSnapshot last
+             * @property {Array.<switchboard.v1.SnapshotConnection.$Properties>|null} [connections] LifecycleSnapshot connections
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a LifecycleSnapshot.
+             * @memberof switchboard.v1
+             * @interface ILifecycleSnapshot
+             * @augments switchboard.v1.LifecycleSnapshot.$Properties
+             * @deprecated Use switchboard.v1.LifecycleSnapshot.$Properties instead.
+             */
+
+            /**
+             * Shape of a LifecycleSnapshot.
+             * @typedef {switchboard.v1.LifecycleSnapshot.$Properties} switchboard.v1.LifecycleSnapshot.$Shape
+             */
+
+            /**
+             * Constructs a new LifecycleSnapshot.
+             * @memberof switchboard.v1
+             * @classdesc Represents a LifecycleSnapshot.
+             * @constructor
+             * @param {switchboard.v1.LifecycleSnapshot.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const LifecycleSnapshot = function (properties) {
+                this.connections = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * LifecycleSnapshot snapshotId.
+             * @member {number} snapshotId
+             * @memberof switchboard.v1.LifecycleSnapshot
+             * @instance
+             */
+            LifecycleSnapshot.prototype.snapshotId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * LifecycleSnapshot chunk.
+             * @member {number} chunk
+             * @memberof switchboard.v1.LifecycleSnapshot
+             * @instance
+             */
+            LifecycleSnapshot.prototype.chunk = 0;
+
+            /**
+             * LifecycleSnapshot last.
+             * @member {boolean} last
+             * @memberof switchboard.v1.LifecycleSnapshot
+             * @instance
+             */
+            LifecycleSnapshot.prototype.last = false;
+
+            /**
+             * LifecycleSnapshot connections.
+             * @member {Array.<switchboard.v1.SnapshotConnection.$Properties>} connections
+             * @memberof switchboard.v1.LifecycleSnapshot
+             * @instance
+             */
+            LifecycleSnapshot.prototype.connections = $util.emptyArray;
+
+            /**
+             * Creates a new LifecycleSnapshot instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.LifecycleSnapshot
+             * @static
+             * @param {switchboard.v1.LifecycleSnapshot.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.LifecycleSnapshot} LifecycleSnapshot instance
+             * @type {{
+             *   (properties: switchboard.v1.LifecycleSnapshot.$Shape): switchboard.v1.LifecycleSnapshot & switchboard.v1.LifecycleSnapshot.$Shape;
+             *   (properties?: switchboard.v1.LifecycleSnapshot.$Properties): switchboard.v1.LifecycleSnapshot;
+             * }}
+             */
+            LifecycleSnapshot.create = function(properties) {
+                return new LifecycleSnapshot(properties);
+            };
+
+            /**
+             * Encodes the specified LifecycleSnapshot message. Does not implicitly {@link switchboard.v1.LifecycleSnapshot.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.LifecycleSnapshot
+             * @static
+             * @param {switchboard.v1.LifecycleSnapshot.$Properties} message LifecycleSnapshot message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LifecycleSnapshot.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.snapshotId != null && $Object.hasOwnProperty.call(message, "snapshotId") && (typeof message.snapshotId === "object" ? message.snapshotId.low || message.snapshotId.high : message.snapshotId !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.snapshotId);
+                if (message.chunk != null && $Object.hasOwnProperty.call(message, "chunk") && message.chunk !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.chunk);
+                if (message.last != null && $Object.hasOwnProperty.call(message, "last") && message.last !== false)
+                    writer.uint32(/* id 3, wireType 0 =*/24).bool(message.last);
+                if (message.connections != null && message.connections.length)
+                    for (let i = 0; i < message.connections.length; ++i)
+                        $root.switchboard.v1.SnapshotConnection.encode(message.connections[i], writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a LifecycleSnapshot message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.LifecycleSnapshot
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.LifecycleSnapshot & switchboard.v1.LifecycleSnapshot.$Shape} LifecycleSnapshot
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LifecycleSnapshot.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.LifecycleSnapshot();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.snapshotId = value;
+                            else
+                                delete message.snapshotId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.chunk = value;
+                            else
+                                delete message.chunk;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.last = value;
+                            else
+                                delete message.last;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.connections && message.connections.length))
+                                message.connections = [];
+                            message.connections.push($root.switchboard.v1.SnapshotConnection.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies a LifecycleSnapshot message.
+             * @function verify
+             * @memberof switchboard.v1.LifecycleSnapshot
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            LifecycleSnapshot.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.snapshotId != null && $Object.hasOwnProperty.call(message, "snapshotId"))
+                    if (!$util.isInteger(message.snapshotId) && !(message.snapshotId && $util.isInteger(message.snapshotId.low) && $util.isInteger(message.snapshotId.high)))
+                        return "snapshotId: integer|Long expected";
+                if (message.chunk != null && $Object.hasOwnProperty.call(message, "chunk"))
+                    if (!$util.isInteger(message.chunk))
+                        return "chunk: integer expected";
+                if (message.last != null && $Object.hasOwnProperty.call(message, "last"))
+                    if (typeof message.last !== "boolean")
+                        return "last: boolean expected";
+                if (message.connections != null && $Object.hasOwnProperty.call(message, "connections")) {
+                    if (!$Array.isArray(message.connections))
+                        return "connections: array expected";
+                    for (let i = 0; i < message.connections.length; ++i) {
+                        let error = $root.switchboard.v1.SnapshotConnection.verify(message.connections[i], _depth + 1);
+                        if (error)
+                            return "connections." + error;
+                    }
+                }
+                return null;
+            };
+
+            /**
+             * Creates a LifecycleSnapshot message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.LifecycleSnapshot
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.LifecycleSnapshot} LifecycleSnapshot
+             */
+            LifecycleSnapshot.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.LifecycleSnapshot)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.LifecycleSnapshot: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.LifecycleSnapshot();
+                if (object.snapshotId != null)
+                    if (typeof object.snapshotId === "object" ? object.snapshotId.low || object.snapshotId.high : $Number(object.snapshotId) !== 0)
+                        if ($util.Long)
+                            message.snapshotId = $util.Long.fromValue(object.snapshotId, true);
+                        else if (typeof object.snapshotId === "string")
+                            message.snapshotId = $parseInt(object.snapshotId, 10);
+                        else if (typeof object.snapshotId === "number")
+                            message.snapshotId = object.snapshotId;
+                        else if (typeof object.snapshotId === "object")
+                            message.snapshotId = new $util.LongBits(object.snapshotId.low >>> 0, object.snapshotId.high >>> 0).toNumber(true);
+                if (object.chunk != null)
+                    if ($Number(object.chunk) !== 0)
+                        message.chunk = object.chunk >>> 0;
+                if (object.last != null)
+                    if (object.last)
+                        message.last = $Boolean(object.last);
+                if (object.connections) {
+                    if (!$Array.isArray(object.connections))
+                        throw $TypeError(".switchboard.v1.LifecycleSnapshot.connections: array expected");
+                    message.connections = $Array(object.connections.length);
+                    for (let i = 0; i < object.connections.length; ++i) {
+                        if (!$util.isObject(object.connections[i]))
+                            throw $TypeError(".switchboard.v1.LifecycleSnapshot.connections: object expected");
+                        message.connections[i] = $root.switchboard.v1.SnapshotConnection.fromObject(object.connections[i], _depth + 1);
+                    }
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a LifecycleSnapshot message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.LifecycleSnapshot
+             * @static
+             * @param {switchboard.v1.LifecycleSnapshot} message LifecycleSnapshot
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LifecycleSnapshot.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.connections = [];
+                if (options.defaults) {
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.snapshotId = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.snapshotId = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.chunk = 0;
+                    object.last = false;
+                }
+                if (message.snapshotId != null && $Object.hasOwnProperty.call(message, "snapshotId"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.snapshotId = typeof message.snapshotId === "number" ? $BigInt(message.snapshotId) : $util.Long.fromBits(message.snapshotId.low >>> 0, message.snapshotId.high >>> 0, true).toBigInt();
+                    else if (typeof message.snapshotId === "number")
+                        object.snapshotId = options.longs === $String ? $String(message.snapshotId) : message.snapshotId;
+                    else
+                        object.snapshotId = options.longs === $String ? $util.Long.prototype.toString.call(message.snapshotId) : options.longs === $Number ? new $util.LongBits(message.snapshotId.low >>> 0, message.snapshotId.high >>> 0).toNumber(true) : message.snapshotId;
+                if (message.chunk != null && $Object.hasOwnProperty.call(message, "chunk"))
+                    object.chunk = message.chunk;
+                if (message.last != null && $Object.hasOwnProperty.call(message, "last"))
+                    object.last = message.last;
+                if (message.connections && message.connections.length) {
+                    object.connections = $Array(message.connections.length);
+                    for (let j = 0; j < message.connections.length; ++j)
+                        object.connections[j] = $root.switchboard.v1.SnapshotConnection.toObject(message.connections[j], options, _depth + 1);
+                }
+                return object;
+            };
+
+            /**
+             * Converts this LifecycleSnapshot to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.LifecycleSnapshot
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LifecycleSnapshot.prototype.toJSON = function() {
+                return LifecycleSnapshot.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for LifecycleSnapshot
+             * @function getTypeUrl
+             * @memberof switchboard.v1.LifecycleSnapshot
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            LifecycleSnapshot.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.LifecycleSnapshot";
+            };
+
+            return LifecycleSnapshot;
+        })();
+
+        v1.SnapshotConnection = (function() {
+
+            /**
+             * Properties of a SnapshotConnection.
+             * @typedef {Object} switchboard.v1.SnapshotConnection.$Properties
+             * @property {string|null} [connectionId] SnapshotConnection connectionId
+             * @property {string|null} [userId] SnapshotConnection userId
+             * @property {Uint8Array|null} [info] SnapshotConnection info
+             * @property {Array.<string>|null} [channels] SnapshotConnection channels
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SnapshotConnection.
+             * @memberof switchboard.v1
+             * @interface ISnapshotConnection
+             * @augments switchboard.v1.SnapshotConnection.$Properties
+             * @deprecated Use switchboard.v1.SnapshotConnection.$Properties instead.
+             */
+
+            /**
+             * Shape of a SnapshotConnection.
+             * @typedef {switchboard.v1.SnapshotConnection.$Properties} switchboard.v1.SnapshotConnection.$Shape
+             */
+
+            /**
+             * Constructs a new SnapshotConnection.
+             * @memberof switchboard.v1
+             * @classdesc Represents a SnapshotConnection.
+             * @constructor
+             * @param {switchboard.v1.SnapshotConnection.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SnapshotConnection = function (properties) {
+                this.channels = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SnapshotConnection connectionId.
+             * @member {string} connectionId
+             * @memberof switchboard.v1.SnapshotConnection
+             * @instance
+             */
+            SnapshotConnection.prototype.connectionId = "";
+
+            /**
+             * SnapshotConnection userId.
+             * @member {string} userId
+             * @memberof switchboard.v1.SnapshotConnection
+             * @instance
+             */
+            SnapshotConnection.prototype.userId = "";
+
+            /**
+             * SnapshotConnection info.
+             * @member {Uint8Array} info
+             * @memberof switchboard.v1.SnapshotConnection
+             * @instance
+             */
+            SnapshotConnection.prototype.info = $util.newBuffer([]);
+
+            /**
+             * SnapshotConnection channels.
+             * @member {Array.<string>} channels
+             * @memberof switchboard.v1.SnapshotConnection
+             * @instance
+             */
+            SnapshotConnection.prototype.channels = $util.emptyArray;
+
+            /**
+             * Creates a new SnapshotConnection instance using the specified properties.
+             * @function create
+             * @memberof switchboard.v1.SnapshotConnection
+             * @static
+             * @param {switchboard.v1.SnapshotConnection.$Properties=} [properties] Properties to set
+             * @returns {switchboard.v1.SnapshotConnection} SnapshotConnection instance
+             * @type {{
+             *   (properties: switchboard.v1.SnapshotConnection.$Shape): switchboard.v1.SnapshotConnection & switchboard.v1.SnapshotConnection.$Shape;
+             *   (properties?: switchboard.v1.SnapshotConnection.$Properties): switchboard.v1.SnapshotConnection;
+             * }}
+             */
+            SnapshotConnection.create = function(properties) {
+                return new SnapshotConnection(properties);
+            };
+
+            /**
+             * Encodes the specified SnapshotConnection message. Does not implicitly {@link switchboard.v1.SnapshotConnection.verify|verify} messages.
+             * @function encode
+             * @memberof switchboard.v1.SnapshotConnection
+             * @static
+             * @param {switchboard.v1.SnapshotConnection.$Properties} message SnapshotConnection message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SnapshotConnection.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.connectionId != null && $Object.hasOwnProperty.call(message, "connectionId") && message.connectionId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.connectionId);
+                if (message.userId != null && $Object.hasOwnProperty.call(message, "userId") && message.userId !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.userId);
+                if (message.info != null && $Object.hasOwnProperty.call(message, "info") && message.info.length)
+                    writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.info);
+                if (message.channels != null && message.channels.length)
+                    for (let i = 0; i < message.channels.length; ++i)
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.channels[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SnapshotConnection message from the specified reader or buffer.
+             * @function decode
+             * @memberof switchboard.v1.SnapshotConnection
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {switchboard.v1.SnapshotConnection & switchboard.v1.SnapshotConnection.$Shape} SnapshotConnection
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SnapshotConnection.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.switchboard.v1.SnapshotConnection();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.connectionId = value;
+                            else
+                                delete message.connectionId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.userId = value;
+                            else
+                                delete message.userId;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.info = value;
+                            else
+                                delete message.info;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.channels && message.channels.length))
+                                message.channels = [];
+                            message.channels.push(reader.stringVerify());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies a SnapshotConnection message.
+             * @function verify
+             * @memberof switchboard.v1.SnapshotConnection
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            SnapshotConnection.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.connectionId != null && $Object.hasOwnProperty.call(message, "connectionId"))
+                    if (!$util.isString(message.connectionId))
+                        return "connectionId: string expected";
+                if (message.userId != null && $Object.hasOwnProperty.call(message, "userId"))
+                    if (!$util.isString(message.userId))
+                        return "userId: string expected";
+                if (message.info != null && $Object.hasOwnProperty.call(message, "info"))
+                    if (!(message.info && typeof message.info.length === "number" || $util.isString(message.info)))
+                        return "info: buffer expected";
+                if (message.channels != null && $Object.hasOwnProperty.call(message, "channels")) {
+                    if (!$Array.isArray(message.channels))
+                        return "channels: array expected";
+                    for (let i = 0; i < message.channels.length; ++i)
+                        if (!$util.isString(message.channels[i]))
+                            return "channels: string[] expected";
+                }
+                return null;
+            };
+
+            /**
+             * Creates a SnapshotConnection message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof switchboard.v1.SnapshotConnection
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {switchboard.v1.SnapshotConnection} SnapshotConnection
+             */
+            SnapshotConnection.fromObject = function (object, _depth) {
+                if (object instanceof $root.switchboard.v1.SnapshotConnection)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".switchboard.v1.SnapshotConnection: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.switchboard.v1.SnapshotConnection();
+                if (object.connectionId != null)
+                    if (typeof object.connectionId !== "string" || object.connectionId.length)
+                        message.connectionId = $String(object.connectionId);
+                if (object.userId != null)
+                    if (typeof object.userId !== "string" || object.userId.length)
+                        message.userId = $String(object.userId);
+                if (object.info != null)
+                    if (object.info.length)
+                        if (typeof object.info === "string")
+                            $util.base64.decode(object.info, message.info = $util.newBuffer($util.base64.length(object.info)), 0);
+                        else if (object.info.length >= 0)
+                            message.info = object.info;
+                if (object.channels) {
+                    if (!$Array.isArray(object.channels))
+                        throw $TypeError(".switchboard.v1.SnapshotConnection.channels: array expected");
+                    message.channels = $Array(object.channels.length);
+                    for (let i = 0; i < object.channels.length; ++i)
+                        message.channels[i] = $String(object.channels[i]);
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a SnapshotConnection message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof switchboard.v1.SnapshotConnection
+             * @static
+             * @param {switchboard.v1.SnapshotConnection} message SnapshotConnection
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            SnapshotConnection.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.channels = [];
+                if (options.defaults) {
+                    object.connectionId = "";
+                    object.userId = "";
+                    if (options.bytes === $String)
+                        object.info = "";
+                    else {
+                        object.info = [];
+                        if (options.bytes !== $Array)
+                            object.info = $util.newBuffer(object.info);
+                    }
+                }
+                if (message.connectionId != null && $Object.hasOwnProperty.call(message, "connectionId"))
+                    object.connectionId = message.connectionId;
+                if (message.userId != null && $Object.hasOwnProperty.call(message, "userId"))
+                    object.userId = message.userId;
+                if (message.info != null && $Object.hasOwnProperty.call(message, "info"))
+                    object.info = options.bytes === $String ? $util.base64.encode(message.info, 0, message.info.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.info) : message.info;
+                if (message.channels && message.channels.length) {
+                    object.channels = $Array(message.channels.length);
+                    for (let j = 0; j < message.channels.length; ++j)
+                        object.channels[j] = message.channels[j];
+                }
+                return object;
+            };
+
+            /**
+             * Converts this SnapshotConnection to JSON.
+             * @function toJSON
+             * @memberof switchboard.v1.SnapshotConnection
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            SnapshotConnection.prototype.toJSON = function() {
+                return SnapshotConnection.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for SnapshotConnection
+             * @function getTypeUrl
+             * @memberof switchboard.v1.SnapshotConnection
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            SnapshotConnection.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/switchboard.v1.SnapshotConnection";
+            };
+
+            return SnapshotConnection;
         })();
 
         v1.LifecycleBatch = (function() {
@@ -12615,6 +13847,7 @@ export const switchboard = $root.switchboard = (() => {
              * @property {number|null} [startedAtMs] NodeHeartbeat startedAtMs
              * @property {number|null} [leaseMs] NodeHeartbeat leaseMs
              * @property {Array.<switchboard.v1.ChannelLoad.$Properties>|null} [busiestChannels] NodeHeartbeat busiestChannels
+             * @property {number|null} [lastSeq] NodeHeartbeat lastSeq
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -12680,6 +13913,14 @@ export const switchboard = $root.switchboard = (() => {
             NodeHeartbeat.prototype.busiestChannels = $util.emptyArray;
 
             /**
+             * NodeHeartbeat lastSeq.
+             * @member {number} lastSeq
+             * @memberof switchboard.v1.NodeHeartbeat
+             * @instance
+             */
+            NodeHeartbeat.prototype.lastSeq = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Creates a new NodeHeartbeat instance using the specified properties.
              * @function create
              * @memberof switchboard.v1.NodeHeartbeat
@@ -12720,6 +13961,8 @@ export const switchboard = $root.switchboard = (() => {
                 if (message.busiestChannels != null && message.busiestChannels.length)
                     for (let i = 0; i < message.busiestChannels.length; ++i)
                         $root.switchboard.v1.ChannelLoad.encode(message.busiestChannels[i], writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+                if (message.lastSeq != null && $Object.hasOwnProperty.call(message, "lastSeq") && (typeof message.lastSeq === "object" ? message.lastSeq.low || message.lastSeq.high : message.lastSeq !== 0))
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint64(message.lastSeq);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -12799,6 +14042,15 @@ export const switchboard = $root.switchboard = (() => {
                             message.busiestChannels.push($root.switchboard.v1.ChannelLoad.decode(reader, reader.size(), $undefined, _depth + 1));
                             continue;
                         }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.lastSeq = value;
+                            else
+                                delete message.lastSeq;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -12849,6 +14101,9 @@ export const switchboard = $root.switchboard = (() => {
                             return "busiestChannels." + error;
                     }
                 }
+                if (message.lastSeq != null && $Object.hasOwnProperty.call(message, "lastSeq"))
+                    if (!$util.isInteger(message.lastSeq) && !(message.lastSeq && $util.isInteger(message.lastSeq.low) && $util.isInteger(message.lastSeq.high)))
+                        return "lastSeq: integer|Long expected";
                 return null;
             };
 
@@ -12896,6 +14151,16 @@ export const switchboard = $root.switchboard = (() => {
                         message.busiestChannels[i] = $root.switchboard.v1.ChannelLoad.fromObject(object.busiestChannels[i], _depth + 1);
                     }
                 }
+                if (object.lastSeq != null)
+                    if (typeof object.lastSeq === "object" ? object.lastSeq.low || object.lastSeq.high : $Number(object.lastSeq) !== 0)
+                        if ($util.Long)
+                            message.lastSeq = $util.Long.fromValue(object.lastSeq, true);
+                        else if (typeof object.lastSeq === "string")
+                            message.lastSeq = $parseInt(object.lastSeq, 10);
+                        else if (typeof object.lastSeq === "number")
+                            message.lastSeq = object.lastSeq;
+                        else if (typeof object.lastSeq === "object")
+                            message.lastSeq = new $util.LongBits(object.lastSeq.low >>> 0, object.lastSeq.high >>> 0).toNumber(true);
                 return message;
             };
 
@@ -12926,6 +14191,11 @@ export const switchboard = $root.switchboard = (() => {
                     } else
                         object.startedAtMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                     object.leaseMs = 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.lastSeq = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.lastSeq = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                 }
                 if (message.connections != null && $Object.hasOwnProperty.call(message, "connections"))
                     object.connections = message.connections;
@@ -12943,6 +14213,13 @@ export const switchboard = $root.switchboard = (() => {
                     for (let j = 0; j < message.busiestChannels.length; ++j)
                         object.busiestChannels[j] = $root.switchboard.v1.ChannelLoad.toObject(message.busiestChannels[j], options, _depth + 1);
                 }
+                if (message.lastSeq != null && $Object.hasOwnProperty.call(message, "lastSeq"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.lastSeq = typeof message.lastSeq === "number" ? $BigInt(message.lastSeq) : $util.Long.fromBits(message.lastSeq.low >>> 0, message.lastSeq.high >>> 0, true).toBigInt();
+                    else if (typeof message.lastSeq === "number")
+                        object.lastSeq = options.longs === $String ? $String(message.lastSeq) : message.lastSeq;
+                    else
+                        object.lastSeq = options.longs === $String ? $util.Long.prototype.toString.call(message.lastSeq) : options.longs === $Number ? new $util.LongBits(message.lastSeq.low >>> 0, message.lastSeq.high >>> 0).toNumber(true) : message.lastSeq;
                 return object;
             };
 

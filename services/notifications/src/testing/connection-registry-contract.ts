@@ -88,5 +88,22 @@ export function describeConnectionRegistry(name: string, factory: RegistryFactor
       expect(await registry.expireNode(nodeB, 1_499)).toBeUndefined();
       expect(await registry.expireNode(nodeB, 1_500)).toEqual([ref(nodeB, `${nodeB}.c1`, user)]);
     });
+
+    it('lists the connections of a node and keeps lifecycle cursors', async () => {
+      await registry.opened(ref(nodeA, `${nodeA}.c2`, user), 1_000);
+      await registry.opened(ref(nodeA, `${nodeA}.c1`, other), 1_000);
+      await registry.opened(ref(nodeB, `${nodeB}.c1`, user), 1_000);
+      expect(await registry.nodeConnections(nodeA)).toEqual([`${nodeA}.c1`, `${nodeA}.c2`]);
+      await registry.closed(ref(nodeA, `${nodeA}.c1`, other));
+      expect(await registry.nodeConnections(nodeA)).toEqual([`${nodeA}.c2`]);
+      expect(await registry.cursors.advance(nodeA, { incarnation: 'i1', seq: 4 })).toBeUndefined();
+      expect(await registry.cursors.advance(nodeA, { incarnation: 'i1', seq: 3 })).toEqual({
+        incarnation: 'i1',
+        seq: 4,
+      });
+      expect(await registry.cursors.get(nodeA)).toEqual({ incarnation: 'i1', seq: 4 });
+      await registry.cursors.forget(nodeA);
+      expect(await registry.cursors.get(nodeA)).toBeUndefined();
+    });
   });
 }
