@@ -22,20 +22,7 @@ interface Outcome {
   readonly waitedMs: number;
 }
 
-export interface ChatLoadOptions {
-  /**
-   * Whether a request left unanswered (the client gave up after 30 s) fails the drill. Drill 1 requires an
-   * answer to every request; the rolling restart (drill 4) requires that nothing be lost, and prints the
-   * unanswered ones (docs/operations.md, Broker clusters).
-   */
-  readonly unansweredFails?: boolean;
-}
-
-export function chatRequests(
-  users = 10,
-  everyMs = 200,
-  { unansweredFails = true }: ChatLoadOptions = {},
-): (t: Topology) => Promise<SideLoad> {
+export function chatRequests(users = 10, everyMs = 200): (t: Topology) => Promise<SideLoad> {
   return async (t) => {
     const tag = hex();
     const rooms = Array.from({ length: users }, (_, i) => `cl-${tag}-${i}`);
@@ -80,7 +67,7 @@ export function chatRequests(
         await Promise.all(loops);
         const problems: string[] = [];
         const silent = outcomes.filter((o) => o.kind === 'silence');
-        if (unansweredFails && silent.length > 0)
+        if (silent.length > 0)
           problems.push(`${silent.length} unanswered requests, e.g. ${JSON.stringify(silent[0])}`);
         let missing = 0;
         let outOfOrder = 0;

@@ -208,7 +208,18 @@ async function subscribe(
  * message — seen in the Kafka outage drill (issue 18), where history answered only ~45 s after the broker
  * returned and every resume in between was reported lost.
  */
-async function recoverDurable(
+function recoverDurable(
+  ctx: CommandContext,
+  c: Connection,
+  id: number,
+  name: string,
+  since: switchboard.v1.IStreamPosition | undefined,
+): Promise<void> {
+  // Bounded like every relayed command (see relay below): a held-back confirm must not stall the connection.
+  return settledWithin(recovery(ctx, c, id, name, since), ctx.options.requestTimeoutMs);
+}
+
+async function recovery(
   ctx: CommandContext,
   c: Connection,
   id: number,
@@ -267,7 +278,26 @@ function channelQuery(
   });
 }
 
-async function relay(ctx: CommandContext, c: Connection, id: number, request: RelayRequest): Promise<void> {
+/**
+ * Publishes a relayed command. The connection's next command waits for this publish (commands run one after
+ * another per connection: their publishes reach the bus in the order the client sent them, and the broker
+ * paces a client that sends faster than it confirms) — but no longer than `requestTimeoutMs`, the time a
+ * request may take to be answered. A confirm the broker holds back (a quorum queue between leaders during
+ * a rolling restart, seen for tens of seconds) must not hold up the connection's later requests and pings:
+ * the request that waits was answered SB_ERR_TIMEOUT by then, and the next one, otherwise not even read,
+ * would get no answer at all before the client gave up (issue 16, drill 4). The publish goes on: its
+ * outcome is counted, and a failure still answers the command (a late one is ignored by the client).
+ */
+function relay(ctx: CommandContext, c: Connection, id: number, request: RelayRequest): Promise<void> {
+  return settledWithin(relayOutcome(ctx, c, id, request), ctx.options.requestTimeoutMs);
+}
+
+async function relayOutcome(
+  ctx: CommandContext,
+  c: Connection,
+  id: number,
+  request: RelayRequest,
+): Promise<void> {
   try {
     await ctx.relay.publish(c, request);
     ctx.metrics.relayed.inc({ result: 'ok' });
@@ -292,6 +322,15 @@ async function relay(ctx: CommandContext, c: Connection, id: number, request: Re
       });
     else c.send(errorFrame(id, spec, detail));
   }
+}
+
+/** Resolves when `work` settles or after `ms`, whichever comes first; `work` must not reject. */
+function settledWithin(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([work, elapsed]).finally(() => clearTimeout(timer));
 }
 
 async function refresh(ctx: CommandContext, c: Connection, id: number, token: string): Promise<void> {

@@ -105,6 +105,10 @@ export class AmqpTransport implements Transport {
         persistent: false,
         headers: { [HEADER_ROUTE]: key },
       },
+      true,
+      // A node's inbox always binds its node route: unroutable means the inbox is being declared again
+      // (its broker node stopped), not that nobody wants it. Replies go this way (confirm-queue.ts).
+      route.kind === 'node',
     );
   }
 

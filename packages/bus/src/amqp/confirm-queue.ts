@@ -15,6 +15,15 @@
  * unknown, unlike one that never reached a channel. A nacked write (a quorum queue without a leader for a
  * moment, in a cluster) is written again until the deadline: the deadline then rejects it like any waiting
  * publish (maybeDelivered), or, when the last nack comes after the deadline, with BusRejectedError.
+ *
+ * A publish `untilRoutable` goes out `mandatory`: when no queue took it the broker returns it (basic.return,
+ * before the confirm). The caller is answered at once, as for any message the broker confirmed — it did —
+ * and the message is written again in the background after a pause, for up to UNROUTABLE_GRACE_MS, then
+ * dropped like any message no queue wants. For deliveries to one node: the node's inbox is missing while it
+ * is declared again on another broker node (its node stopped or was lost), and a reply published in that
+ * moment would otherwise be lost, its request answered only by the edge's timeout. The caller must not wait
+ * for it: a service's handler replying to a node that is gone for good would hold its key and its shard's
+ * prefetch (history answers every resume of one channel under that channel's key).
  */
 import type { Options } from 'amqplib';
 import { BusClosedError, BusRejectedError, BusUnavailableError } from '../errors.js';
@@ -26,6 +35,16 @@ const NACKED = 'message nacked'; // amqplib's error for a basic.nack
 const SAME_SESSION_RETRY_MS = 50;
 /** Pause before writing a nacked message again (a quorum queue electing a leader: ~1 s on a busy cluster). */
 const NACK_RETRY_MS = 200;
+/** Pause before writing a returned (unroutable) message again (an inbox re-declared: ~1–2 s after its node stops). */
+const RETURN_RETRY_MS = 200;
+/**
+ * How long a returned message is written again, from its first return: an inbox is declared again within
+ * ~1–2 s of its node stopping (0.7–2.2 s in the rolling-restart drill on a heavily loaded machine).
+ */
+const UNROUTABLE_GRACE_MS = 3_000;
+/** messageId of a mandatory write, so that a basic.return finds its publish: the prefix, then the write number. */
+const RETURN_TAG = 'sb-write-';
+const ignore = () => undefined;
 
 export interface ConfirmedPublish {
   readonly what: string;
@@ -35,6 +54,8 @@ export interface ConfirmedPublish {
   readonly options: Options.Publish;
   /** Write it again on the next channel when its confirm was lost with the old one. */
   readonly resend: boolean;
+  /** Mandatory: written again until the deadline while the broker returns it as unroutable. */
+  readonly untilRoutable?: boolean;
 }
 
 interface Entry {
@@ -45,9 +66,14 @@ interface Entry {
   write: number;
   /** Written at least once: if it fails now, the broker may have routed an earlier write (outcome unknown). */
   written: boolean;
+  /** The write the broker returned as unroutable, when that was its last outcome (untilRoutable only; 0: none). */
+  returned: number;
+  /** When it was first returned (0: never): it is written again until UNROUTABLE_GRACE_MS after that. */
+  firstReturnedAt: number;
   timer: ReturnType<typeof setTimeout> | undefined;
-  resolve(): void;
-  reject(error: Error): void;
+  /** The caller's; replaced by no-ops once the caller was answered and only a background retry is left. */
+  resolve: () => void;
+  reject: (error: Error) => void;
 }
 
 export class ConfirmQueue {
@@ -55,6 +81,10 @@ export class ConfirmQueue {
   readonly #timeoutMs: number;
   /** Every unsettled publish, in call order (a Set iterates in insertion order). */
   readonly #entries = new Set<Entry>();
+  /** Mandatory writes awaiting their confirm, by write number (what a basic.return names in its messageId). */
+  readonly #returnable = new Map<number, Entry>();
+  /** Confirm channels with the basic.return listener attached. */
+  readonly #watched = new WeakSet<object>();
   #pumping = false;
   #writes = 0;
   #lastError: unknown;
@@ -74,6 +104,8 @@ export class ConfirmQueue {
         state: 'waiting',
         write: 0,
         written: false,
+        returned: 0,
+        firstReturnedAt: 0,
         timer: undefined,
         resolve,
         reject,
@@ -92,6 +124,10 @@ export class ConfirmQueue {
       return;
     }
     if (entry.state !== 'waiting') return; // written: its confirm or the channel's loss decides
+    if (entry.returned) {
+      this.#settle(entry); // its last write was returned: dropped like any message no queue takes
+      return;
+    }
     const detail = `${entry.publish.what}: no broker connection for ${this.#timeoutMs} ms`;
     const error = new BusUnavailableError(detail, { cause: this.#lastError, maybeDelivered: entry.written });
     this.#settle(entry, error);
@@ -139,7 +175,13 @@ export class ConfirmQueue {
       entry.state = 'written';
       entry.write = write;
       entry.written = true;
-      const { exchange, routingKey, content, options } = entry.publish;
+      const { exchange, routingKey, content, untilRoutable } = entry.publish;
+      let { options } = entry.publish;
+      if (untilRoutable) {
+        this.#watchReturns(channel);
+        this.#returnable.set(write, entry);
+        options = { ...options, mandatory: true, messageId: `${RETURN_TAG}${write}` };
+      }
       try {
         channel.publish(exchange, routingKey, content, options, (error: unknown) =>
           this.#confirmed(entry, write, session, error),
@@ -148,15 +190,42 @@ export class ConfirmQueue {
         // The channel closed before this write (publish throws synchronously then): keep the order and
         // write this one and the rest on the next channel.
         entry.state = 'waiting';
+        this.#returnable.delete(write);
         throw error;
       }
     }
   }
 
+  /** Marks the publish a basic.return names (it comes before that write's confirm, on the same channel). */
+  #watchReturns(channel: Awaited<ReturnType<Session['confirm']>>): void {
+    if (this.#watched.has(channel)) return;
+    this.#watched.add(channel);
+    channel.on('return', (message: { properties: { messageId?: unknown } }) => {
+      const id = message.properties.messageId;
+      if (typeof id !== 'string' || !id.startsWith(RETURN_TAG)) return;
+      const write = Number(id.slice(RETURN_TAG.length));
+      const entry = this.#returnable.get(write);
+      if (entry && entry.write === write) entry.returned = write;
+    });
+  }
+
   #confirmed(entry: Entry, write: number, session: Session, error: unknown): void {
+    this.#returnable.delete(write);
     if (!this.#entries.has(entry) || entry.write !== write) return;
     const { what, resend } = entry.publish;
-    if (!error) this.#settle(entry);
+    if (error || entry.returned !== write) entry.returned = 0; // the last outcome decides at the deadline
+    if (entry.returned) entry.firstReturnedAt ||= Date.now();
+    const graceEnds = Math.min(entry.deadline, entry.firstReturnedAt + UNROUTABLE_GRACE_MS);
+    if (entry.returned && !this.#manager.closed && Date.now() < graceEnds) {
+      // No queue took it (the node's inbox is being declared again): answer the caller, and write it again
+      // after a pause. It may then come after a later delivery to the same node.
+      const answer = entry.resolve;
+      entry.resolve = ignore;
+      entry.reject = ignore;
+      answer();
+      entry.state = 'waiting';
+      void this.#manager.timers.sleep(RETURN_RETRY_MS).then(() => this.#pump());
+    } else if (!error) this.#settle(entry);
     else if (error instanceof Error && error.message === NACKED) {
       if (resend && !this.#manager.closed && Date.now() < entry.deadline) {
         // A quorum queue refuses messages while it has no leader (its node stopping or lost, until the

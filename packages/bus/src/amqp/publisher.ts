@@ -7,9 +7,11 @@
  * is written again on the next one (at least once), unless `resendAfterLostConfirm` is false: then it
  * rejects with BusUnavailableError instead of risking a duplicate.
  *
- * No `mandatory` flag: a work message for a topic no group consumes yet, or a delivery no node wants,
- * is dropped by the exchange like on any exchange without matching queues (the memory transport does
- * the same), and the broker still confirms it. Returned messages would only add noise.
+ * No `mandatory` flag by default: a work message for a topic no group consumes yet, or a delivery no node
+ * wants, is dropped by the exchange like on any exchange without matching queues (the memory transport
+ * does the same), and the broker still confirms it. Only `untilRoutable` publishes (deliveries to one node,
+ * whose inbox is missing just while it is declared again) are mandatory: a returned one is written again in
+ * the background for a few seconds (confirm-queue.ts).
  */
 import type { Options } from 'amqplib';
 import { ConfirmQueue } from './confirm-queue.js';
@@ -25,13 +27,22 @@ export function publishConfirmed(
   content: Buffer,
   options: Options.Publish,
   resendAfterLostConfirm = true,
+  untilRoutable = false,
 ): Promise<void> {
   let queue = queues.get(manager);
   if (!queue) {
     queue = new ConfirmQueue(manager, manager.publishTimeoutMs);
     queues.set(manager, queue);
   }
-  return queue.publish({ what, exchange, routingKey, content, options, resend: resendAfterLostConfirm });
+  return queue.publish({
+    what,
+    exchange,
+    routingKey,
+    content,
+    options,
+    resend: resendAfterLostConfirm,
+    untilRoutable,
+  });
 }
 
 /** Copies into a Buffer without copying when the bytes already are one. */
