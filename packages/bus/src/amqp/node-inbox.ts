@@ -1,5 +1,6 @@
 /**
- * openNode(): the edge node's exclusive, auto-delete inbox `sb.node.<node>`, bound to `*`, `n:<node>` and
+ * openNode(): the edge node's exclusive, auto-delete inbox `sb.node.<node>` (a fresh `.r<n>` name for each
+ * re-declaration: topology.ts nodeQueue), bound to `*`, `n:<node>` and
  * one binding per interest. Consumed with noAck: fan-out is at most once, and the broker then pushes
  * without waiting for acks (prefetch does not apply to noAck consumers). The exclusive queue dies with
  * the connection, so every reconnect re-declares it and re-binds every interest still held.
@@ -36,6 +37,9 @@ export class NodeInbox implements SessionResource, NodeSubscription {
   /** Extra channels for large binding batches, by index (1…BIND_CHANNELS-1; 0 is the session's control). */
   readonly #binders = new Map<number, { sessionId: number; channel: Promise<Channel> }>();
   #channel: Channel | undefined;
+  /** The inbox's current queue name, and how many declarations were tried (the next one's suffix). */
+  #queue: string;
+  #declarations = 0;
   #sessionId = 0;
   #closed = false;
 
@@ -43,6 +47,7 @@ export class NodeInbox implements SessionResource, NodeSubscription {
     this.#manager = manager;
     this.#options = options;
     this.node = node;
+    this.#queue = nodeQueue(node);
     this.#handler = handler;
     this.#refusals = new DeliveryRefusals(
       node,
@@ -58,7 +63,9 @@ export class NodeInbox implements SessionResource, NodeSubscription {
     const previous = this.#channel;
     this.#channel = channel;
     try {
-      const queue = await declareNodeQueue(channel, this.node);
+      const queue = await declareNodeQueue(channel, this.node, this.#declarations++);
+      // Set before binding the interests: an interest added from now on binds to this queue itself.
+      this.#queue = queue;
       await bindPipelined(channel, queue, DELIVERY_EXCHANGE, [...this.#interests.keys()]);
       await channel.consume(queue, (message) => this.#onMessage(channel, message), { noAck: true });
     } catch (error) {
@@ -79,7 +86,7 @@ export class NodeInbox implements SessionResource, NodeSubscription {
     this.#interests.set(key, route);
     await this.#manager.run(`bind ${routeKey(route)}`, async (session) => {
       if (!this.#interests.has(key)) return; // removed meanwhile
-      await (await session.control()).bindQueue(nodeQueue(this.node), DELIVERY_EXCHANGE, key);
+      await (await session.control()).bindQueue(this.#queue, DELIVERY_EXCHANGE, key);
     });
   }
 
@@ -102,7 +109,7 @@ export class NodeInbox implements SessionResource, NodeSubscription {
         Array.from({ length: parts }, async (_, i) => {
           const chunk = wanted.filter((_key, at) => at % parts === i);
           const channel = i === 0 ? await session.control() : await this.#binder(session, i);
-          await bindPipelined(channel, nodeQueue(this.node), DELIVERY_EXCHANGE, chunk);
+          await bindPipelined(channel, this.#queue, DELIVERY_EXCHANGE, chunk);
         }),
       );
     });
@@ -129,7 +136,7 @@ export class NodeInbox implements SessionResource, NodeSubscription {
     if (route.kind === 'all' || (route.kind === 'node' && route.node === this.node)) return; // permanent
     await this.#manager.run(`unbind ${routeKey(route)}`, async (session) => {
       if (this.#interests.has(key)) return; // added back meanwhile
-      await (await session.control()).unbindQueue(nodeQueue(this.node), DELIVERY_EXCHANGE, key);
+      await (await session.control()).unbindQueue(this.#queue, DELIVERY_EXCHANGE, key);
     });
   }
 
@@ -169,9 +176,9 @@ export class NodeInbox implements SessionResource, NodeSubscription {
 
   /**
    * The broker cancelled our consumer: the inbox was deleted under a live connection. In a cluster this
-   * happens after a node is lost: the survivors' clean-up of the exclusive queues it held can remove the
-   * inbox just re-declared on another node under the same name (seen in test/cluster's drill). Declare it
-   * again with every binding on the live session, then report `reconnected` so the edge re-syncs what was
+   * happens after a node is lost (seen in test/cluster's drill, when re-declarations reused the name and the
+   * survivors' clean-up of the lost node's exclusive queues removed the new inbox too), or by an operator.
+   * Declare it again with every binding on the live session, then report `reconnected` so the edge re-syncs what was
    * published while the inbox was missing.
    */
   async #redeclare(channel: Channel): Promise<void> {

@@ -10,7 +10,7 @@
  *   sb.work.<topic>.<group>          unordered group: one durable queue bound to `<topic>.*`
  *   sb.dlq.<topic>.<group>           durable dead-letter queue (published to via the default exchange)
  *   sb.deliveries                    durable direct exchange, routing key = deliveryRoutingKey(route)
- *   sb.node.<node>                   exclusive auto-delete inbox of one edge node
+ *   sb.node.<node>[.r<n>]            exclusive auto-delete inbox of one edge node (.r<n>: n-th re-declaration)
  *
  * The durable queues are quorum queues by default (replicated over a cluster's nodes; x-delivery-limit,
  * dead-lettering into the DLQ). Work queues of a bounded topic (backlog.ts) carry x-max-length (its share
@@ -55,7 +55,14 @@ export const shardQueue = (topic: string, group: string, shard: number) =>
   `sb.work.${topic}.${group}.s${shard}`;
 export const groupQueue = (topic: string, group: string) => `sb.work.${topic}.${group}`;
 export const deadLetterQueue = (topic: string, group: string) => `sb.dlq.${topic}.${group}`;
-export const nodeQueue = (node: string) => `sb.node.${node}`;
+/**
+ * A node's inbox queue. Each declaration after the first gets a name of its own (`.r<n>`; node ids have no
+ * dot): in a cluster the exclusive queue of a lost broker node lingers until the survivors clean it up, and
+ * re-declaring the same name meanwhile is refused (RESOURCE_LOCKED) or, once declared, removed again by
+ * that clean-up. Routing never uses the queue name — only the bindings — so publishers see no difference.
+ */
+export const nodeQueue = (node: string, declaration = 0) =>
+  declaration === 0 ? `sb.node.${node}` : `sb.node.${node}.r${declaration}`;
 export const membersRoutingKey = (topic: string, group: string) => `${topic}.${group}`;
 
 export async function declareExchanges(channel: Channel): Promise<void> {
@@ -109,8 +116,8 @@ export async function declareWorkGroup(
 }
 
 /** Declares a node's inbox with its two permanent bindings (`*` and `n:<node>`). */
-export async function declareNodeQueue(channel: Channel, node: string): Promise<string> {
-  const queue = nodeQueue(node);
+export async function declareNodeQueue(channel: Channel, node: string, declaration: number): Promise<string> {
+  const queue = nodeQueue(node, declaration);
   await channel.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
   await channel.bindQueue(queue, DELIVERY_EXCHANGE, deliveryRoutingKey(allRoute));
   await channel.bindQueue(queue, DELIVERY_EXCHANGE, deliveryRoutingKey(nodeRoute(node)));
