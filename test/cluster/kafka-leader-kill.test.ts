@@ -8,13 +8,16 @@
  * - every confirmed work message is handled and every confirmed delivery reaches the inbox (0 lost);
  * - per key, work messages are handled in publish order (a redelivery of one already handled is counted as
  *   a duplicate, not as a reorder);
+ * - no record is in a topic's log twice: the producer is idempotent, so a send retried after the leader died
+ *   is not written again (the log is read back at the end; "handled twice" can still happen on the consuming
+ *   side, e.g. offsets not committed before a rebalance);
  * and the figures printed: per kill, how long until a publish was confirmed again and until a message
  * published after the kill was handled / delivered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../../packages/bus/src/kafka/index.js';
 import { nodeRoute } from '../../packages/bus/src/routes.js';
-import { QUICK_GROUP_TIMINGS } from '../support/kafka-broker.js';
+import { kafkajs, QUICK_GROUP_TIMINGS } from '../support/kafka-broker.js';
 import { type KafkaCluster, startKafkaCluster } from '../support/kafka-cluster.js';
 
 const KEYS = 8;
@@ -32,6 +35,32 @@ interface Sent {
 const encode = (seq: number) => new TextEncoder().encode(String(seq));
 const decode = (bytes: Uint8Array) => Number(new TextDecoder().decode(bytes));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every record's seq in `topic`'s log, all partitions, read back from the beginning. */
+async function readLog(brokers: string[], topic: string): Promise<number[]> {
+  const kafka = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  const consumer = kafka.consumer({ groupId: `drill-audit-${Date.now()}` });
+  const seqs: number[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.value) seqs.push(decode(message.value));
+      },
+    });
+    await waitFor(`${total} records of ${topic} read back`, () => seqs.length >= total, 90_000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return seqs;
+}
+
+const writtenTwice = (seqs: number[]) => seqs.length - new Set(seqs).size;
 
 async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -184,6 +213,8 @@ describe('Kafka cluster: SIGKILL a partition leader mid-stream (issue 16)', () =
     }
     const lostWork = confirmedWork.filter((s) => !handledAt.has(s));
     const lostDeliveries = confirmedDeliveries.filter((s) => !delivered.has(s));
+    const workLog = await readLog(cluster.brokers, 'sb.work.drill');
+    const deliveriesLog = await readLog(cluster.brokers, 'sb.deliveries');
     const summary = {
       published: work.length + deliveries.length,
       confirmed: confirmedWork.length + confirmedDeliveries.length,
@@ -192,7 +223,9 @@ describe('Kafka cluster: SIGKILL a partition leader mid-stream (issue 16)', () =
       unsettled: [...work, ...deliveries].filter((s) => !s.outcome).length,
       lostWork: lostWork.length,
       lostDeliveries: lostDeliveries.length,
-      duplicates,
+      lost: [...lostWork.map((s) => `w${s}`), ...lostDeliveries.map((s) => `d${s}`)].slice(0, 20),
+      writtenTwice: { work: writtenTwice(workLog), deliveries: writtenTwice(deliveriesLog) },
+      handledTwice: duplicates,
       reorders,
       kills: figures,
       replication,
@@ -204,6 +237,7 @@ describe('Kafka cluster: SIGKILL a partition leader mid-stream (issue 16)', () =
     expect(lostWork.slice(0, 10)).toEqual([]);
     expect(lostDeliveries.slice(0, 10)).toEqual([]);
     expect(reorders).toBe(0);
+    expect(summary.writtenTwice).toEqual({ work: 0, deliveries: 0 });
     expect(errors.every((name) => name.startsWith('Bus'))).toBe(true);
   }, 420_000);
 });

@@ -32,8 +32,12 @@ class Destination {
 
 const transient = (message = 'connection refused') => Object.assign(new Error(message), { transient: true });
 
-function sender(destination: Destination, overrides: { maxBatchBytes?: number } = {}) {
+function sender(
+  destination: Destination,
+  overrides: { maxBatchBytes?: number; retryFailedAlone?: boolean } = {},
+) {
   return new OrderedSender<string>({
+    retryFailedAlone: overrides.retryFailedAlone,
     timeoutMs: 1_000,
     maxBatchBytes: overrides.maxBatchBytes ?? 1_000,
     retryPauseMs: 100,
@@ -123,6 +127,49 @@ describe('OrderedSender', () => {
     // Both were handed over and their attempts failed: the broker may have them (outcome unknown).
     expect([a, b].map((x) => (x.outcome as BusUnavailableError).maybeDelivered)).toEqual([true, true]);
     await vi.advanceTimersByTimeAsync(5_000);
+    expect(destination.attempts).toHaveLength(2);
+  });
+
+  it('with retryFailedAlone, retries a failed batch as it was; later publishes wait for it', async () => {
+    vi.useFakeTimers();
+    const destination = new Destination();
+    const out = sender(destination, { retryFailedAlone: true });
+    const results = ['a', 'b'].map((item) => watch(out.send(item)));
+    await vi.advanceTimersByTimeAsync(0);
+    const later = ['c', 'd'].map((item) => watch(out.send(item)));
+    destination.last().settle([undefined, transient()]); // 'a' accepted, 'b' lost with the connection
+    await vi.advanceTimersByTimeAsync(100);
+    destination.last().settle(transient());
+    await vi.advanceTimersByTimeAsync(100);
+    destination.last().settle();
+    await vi.advanceTimersByTimeAsync(0);
+    destination.last().settle();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(destination.attempts.map((x) => x.items)).toEqual([['a', 'b'], ['b'], ['b'], ['c', 'd']]);
+    expect([...results, ...later].map((r) => r.outcome)).toEqual(Array(4).fill('resolved'));
+  });
+
+  it('with retryFailedAlone, gives a failed batch up as a whole once one of it is past its deadline', async () => {
+    vi.useFakeTimers();
+    const destination = new Destination();
+    const out = sender(destination, { retryFailedAlone: true });
+    const a = watch(out.send('a'));
+    await vi.advanceTimersByTimeAsync(0);
+    const b = watch(out.send('b')); // b and c wait behind 'a', enqueued 10 ms apart
+    await vi.advanceTimersByTimeAsync(10);
+    const c = watch(out.send('c'));
+    destination.last().settle();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(destination.last().items).toEqual(['b', 'c']);
+    await vi.advanceTimersByTimeAsync(995); // b's deadline has passed, c's is 5 ms away
+    destination.last().settle(transient());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.outcome).toBe('resolved');
+    expect([b.outcome, c.outcome].map((x) => x instanceof BusUnavailableError && x.maybeDelivered)).toEqual([
+      true,
+      true,
+    ]);
+    await vi.advanceTimersByTimeAsync(1_000);
     expect(destination.attempts).toHaveLength(2);
   });
 

@@ -36,6 +36,13 @@ export interface OrderedSenderOptions<T> {
   readonly toError: (error: unknown, expired: boolean) => BusError;
   /** Waits `ms` (a transport's timer set, so close() cuts it short). */
   readonly delay: (ms: number) => Promise<void>;
+  /**
+   * Retry what failed transiently as the same batch, without the publishes issued meanwhile (default false:
+   * they join it), and give it up as a whole once one of it is past its deadline (rejected, maybe delivered).
+   * For a client that deduplicates by the batch it sends (Kafka's idempotent producer: the broker drops a
+   * batch whose sequence numbers it already has only when it is the very same batch).
+   */
+  readonly retryFailedAlone?: boolean;
 }
 
 interface Entry<T> {
@@ -45,6 +52,8 @@ interface Entry<T> {
   solo: boolean;
   /** Handed to the client at least once: a failure now leaves the outcome unknown (it may have landed). */
   attempted: boolean;
+  /** Put back after a transient failure of its batch (see `retryFailedAlone`). */
+  failed: boolean;
   settled: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
   resolve(): void;
@@ -71,6 +80,7 @@ export class OrderedSender<T> {
         deadline: Date.now() + this.#options.timeoutMs,
         solo: false,
         attempted: false,
+        failed: false,
         settled: false,
         timer: undefined,
         resolve,
@@ -134,8 +144,10 @@ export class OrderedSender<T> {
   #takeBatch(): Entry<T>[] {
     const batch: Entry<T>[] = [];
     let bytes = 0;
+    const failedOnly = this.#options.retryFailedAlone === true && this.#waiting[0]?.failed === true;
     for (const entry of this.#waiting) {
       const size = this.#options.sizeOf(entry.item);
+      if (failedOnly && !entry.failed) break;
       if (batch.length > 0 && (entry.solo || batch[0]!.solo || bytes + size > this.#options.maxBatchBytes))
         break;
       batch.push(entry);
@@ -148,7 +160,10 @@ export class OrderedSender<T> {
   /** Sends one batch; returns true when a transient failure put some of it back (pause before retrying). */
   async #attempt(batch: Entry<T>[]): Promise<boolean> {
     let outcome: readonly unknown[] | undefined;
-    for (const entry of batch) entry.attempted = true;
+    for (const entry of batch) {
+      entry.attempted = true;
+      entry.failed = false;
+    }
     try {
       outcome = await this.#options.send(batch.map((entry) => entry.item));
     } catch (error) {
@@ -161,14 +176,24 @@ export class OrderedSender<T> {
       }
     }
     const again: Entry<T>[] = [];
+    const now = Date.now();
+    const failedTransiently = (i: number) => {
+      const error = outcome?.[i];
+      return error !== undefined && error !== null && this.#options.isTransient(error);
+    };
+    // Retried as the same batch, or given up as a whole once one of it is past its deadline.
+    const givenUp =
+      this.#options.retryFailedAlone === true &&
+      batch.some((entry, i) => failedTransiently(i) && now >= entry.deadline);
     for (const [i, entry] of batch.entries()) {
       const error = outcome?.[i];
       if (error === undefined || error === null) this.#settle(entry);
       else if (this.#closed) this.#settle(entry, new BusClosedError());
       else if (!this.#options.isTransient(error)) this.#settle(entry, this.#options.toError(error, false));
-      else if (Date.now() >= entry.deadline) this.#settle(entry, this.#options.toError(error, true));
+      else if (givenUp || now >= entry.deadline) this.#settle(entry, this.#options.toError(error, true));
       else {
         this.#lastError = error;
+        entry.failed = true;
         again.push(entry);
       }
     }

@@ -10,6 +10,8 @@ export interface BusLogger {
   error: LogFn;
 }
 
+const RETRIES_LIMITED_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
 const noop: LogFn = () => undefined;
 export const silentLogger: BusLogger = { debug: noop, info: noop, warn: noop, error: noop };
 
@@ -27,7 +29,10 @@ export function kafkaLogCreator(logger: BusLogger) {
           logger.error(obj, message);
           break;
         case logLevel.WARN:
-          logger.warn(obj, message);
+          // kafkajs warns whenever an idempotent producer's retries are bounded; ours are on purpose, and a
+          // failed batch is retried unchanged or moved to a new producer id (idempotent-producer.ts).
+          if (message === RETRIES_LIMITED_WARNING) logger.debug(obj, message);
+          else logger.warn(obj, message);
           break;
         default:
           logger.debug(obj, message);

@@ -37,6 +37,8 @@ export function workTopicSpec(
 }
 
 const CREATE_ATTEMPTS = 40;
+/** How long a topic's partition count is used before it is read again (kafkajs' own metadata max age). */
+const PARTITION_COUNT_MAX_AGE_MS = 300_000;
 const CREATE_RETRY_MS = 250;
 
 /** The topic exists but the broker does not serve it with leaders yet: transient (isTransientKafkaError). */
@@ -56,6 +58,8 @@ export class TopicRegistry {
   readonly #delay: (ms: number) => Promise<void>;
   readonly #replication: () => Promise<Replication>;
   readonly #ensured = new Map<string, Promise<void>>();
+  readonly #partitionCounts = new Map<string, { readonly count: number; readonly readAt: number }>();
+  readonly #reading = new Map<string, Promise<number>>();
 
   /** `replication` says how many copies new topics get (kafka-replication.ts); one when absent. */
   constructor(
@@ -77,6 +81,33 @@ export class TopicRegistry {
       pending.catch(() => this.#ensured.delete(spec.topic));
     }
     return pending;
+  }
+
+  /**
+   * The topic's partition count (the publisher partitions by key itself). Read from the broker, then reused;
+   * once older than PARTITION_COUNT_MAX_AGE_MS it is read again in the background, the known count serving
+   * meanwhile (also while the broker does not answer). Rejects only while no count is known yet.
+   */
+  partitionCount(topic: string): Promise<number> {
+    const known = this.#partitionCounts.get(topic);
+    if (known && Date.now() - known.readAt < PARTITION_COUNT_MAX_AGE_MS) return Promise.resolve(known.count);
+    let reading = this.#reading.get(topic);
+    if (!reading) {
+      reading = this.#readPartitionCount(topic).finally(() => this.#reading.delete(topic));
+      this.#reading.set(topic, reading);
+    }
+    if (!known) return reading;
+    reading.catch(() => undefined);
+    return Promise.resolve(known.count);
+  }
+
+  async #readPartitionCount(topic: string): Promise<number> {
+    const admin = await this.#admin();
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const count = topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+    if (count === 0) throw new TopicNotServedError(topic);
+    this.#partitionCounts.set(topic, { count, readAt: Date.now() });
+    return count;
   }
 
   async #create(spec: TopicSpec): Promise<void> {
@@ -105,6 +136,7 @@ export class TopicRegistry {
         if (partitions.length === 0 || partitions.some((p) => p.leader < 0)) {
           throw new TopicNotServedError(spec.topic);
         }
+        this.#partitionCounts.set(spec.topic, { count: partitions.length, readAt: Date.now() });
         return;
       } catch (error) {
         // Right after creation the broker may not serve the new topic's metadata yet

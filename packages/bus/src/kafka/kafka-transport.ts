@@ -84,6 +84,7 @@ export class KafkaTransport implements Transport {
       state: this.#state,
       timers: this.#timers,
       logger: this.#logger,
+      partitionCount: (topic) => this.#topics.partitionCount(topic),
     });
     this.#topics = new TopicRegistry(
       () => this.#connectAdmin(),
