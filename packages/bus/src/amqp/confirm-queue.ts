@@ -70,6 +70,8 @@ interface Entry {
   returned: number;
   /** When it was first returned (0: never): it is written again until UNROUTABLE_GRACE_MS after that. */
   firstReturnedAt: number;
+  /** Its last write was nacked: at the deadline the error says so, not that the connection was missing. */
+  nacked: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
   /** The caller's; replaced by no-ops once the caller was answered and only a background retry is left. */
   resolve: () => void;
@@ -106,6 +108,7 @@ export class ConfirmQueue {
         written: false,
         returned: 0,
         firstReturnedAt: 0,
+        nacked: false,
         timer: undefined,
         resolve,
         reject,
@@ -128,7 +131,9 @@ export class ConfirmQueue {
       this.#settle(entry); // its last write was returned: dropped like any message no queue takes
       return;
     }
-    const detail = `${entry.publish.what}: no broker connection for ${this.#timeoutMs} ms`;
+    const detail = entry.nacked
+      ? `${entry.publish.what}: the broker refused it (nack) on every write for ${this.#timeoutMs} ms — a quorum queue without a leader, or a full queue`
+      : `${entry.publish.what}: no broker connection for ${this.#timeoutMs} ms`;
     const error = new BusUnavailableError(detail, { cause: this.#lastError, maybeDelivered: entry.written });
     this.#settle(entry, error);
   }
@@ -233,6 +238,7 @@ export class ConfirmQueue {
         // later publish the queue accepted meanwhile; on a route to several queues, one that took the
         // nacked write gets it twice (at least once).
         entry.state = 'waiting';
+        entry.nacked = true;
         this.#lastError = error;
         void this.#manager.timers.sleep(NACK_RETRY_MS).then(() => this.#pump());
       } else {
@@ -248,6 +254,7 @@ export class ConfirmQueue {
     } else {
       // The channel died with the confirm pending: write it again, in its place, on the next channel.
       entry.state = 'waiting';
+      entry.nacked = false;
       this.#lastError = error;
       if (!session.alive) void this.#pump();
       else void this.#manager.timers.sleep(SAME_SESSION_RETRY_MS).then(() => this.#pump());
