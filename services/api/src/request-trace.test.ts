@@ -26,7 +26,7 @@ async function start(tracing: Tracing) {
     expect(answer.status).toBe(200);
     return parseTraceparent(presence.received.at(-1)?.traceId);
   };
-  return { harness: h, presenceQuery };
+  return { harness: h, presence, presenceQuery };
 }
 
 describe('API requests with tracing on', () => {
@@ -108,6 +108,13 @@ describe('API requests with tracing off', () => {
       spanId: 'b7ad6b7169203331',
       traceFlags: 1,
     });
+  });
+
+  it('carry only the four fields of a later-version traceparent, not the text it may append', async () => {
+    const { presence, presenceQuery } = await start(NO_TRACING);
+    const padded = `01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-${'x'.repeat(8_000)}`;
+    expect(await presenceQuery(withKey({ traceparent: padded }))).toMatchObject({ traceId: CALLER_TRACE });
+    expect(presence.received.at(-1)?.traceId).toBe(CALLER);
   });
 
   it('start an unsampled trace of their own otherwise, one per request', async () => {

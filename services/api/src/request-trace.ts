@@ -5,10 +5,16 @@
  * caller's trace goes on through the bus. Without one, the request starts a trace.
  *
  * With tracing on, the request is a `<METHOD> <route>` server span and the envelopes carry its traceparent;
- * with it off, they carry the caller's traceparent as it came, or a fresh unsampled one, so that logs down
+ * with it off, they carry the caller's traceparent (its four fields, re-written), or a fresh unsampled one, so that logs down
  * the line still correlate by trace id.
  */
-import { parseTraceparent, type TraceSpan, type Tracing, unsampledTraceparent } from '@switchboard/runtime';
+import {
+  formatTraceparent,
+  parseTraceparent,
+  type TraceSpan,
+  type Tracing,
+  unsampledTraceparent,
+} from '@switchboard/runtime';
 
 export interface RequestTrace {
   /** What the request's envelopes carry in trace_id. */
@@ -26,7 +32,10 @@ export function startRequestTrace(
   route: string,
   header: string | string[] | undefined,
 ): RequestTrace {
-  const incoming = typeof header === 'string' && parseTraceparent(header.trim()) ? header.trim() : undefined;
+  // Re-written from its parts, never passed on as it came: a later-version traceparent may append any text,
+  // and up to a whole header's worth of it would otherwise ride in every envelope of the request.
+  const parsed = typeof header === 'string' ? parseTraceparent(header.trim()) : undefined;
+  const incoming = parsed ? formatTraceparent(parsed) : undefined;
   if (!tracing.enabled) return NOT_RECORDED(incoming ?? unsampledTraceparent());
   const span: TraceSpan = tracing.startSpan(`${method} ${route}`, incoming, {
     kind: 'server',
