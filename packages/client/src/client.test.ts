@@ -459,12 +459,24 @@ describe('subscriptions', () => {
 });
 
 describe('commands', () => {
+  /** How many more times the fake edge answers a `flaky` request with a temporary error. */
+  let flakyFailures = 0;
   beforeEach(() => {
     edge.onFrame = (conn, frame) => {
       if (frame.connect) conn.send({ id: frame.id, connected: {} });
       const send = frame.send;
       if (send?.requestId && send.type === 'echo')
         conn.send({ reply: { requestId: send.requestId, type: 'echoed', payload: send.payload } });
+      if (send?.requestId && send.type === 'flaky')
+        conn.send({
+          reply:
+            flakyFailures-- > 0
+              ? {
+                  requestId: send.requestId,
+                  error: { code: ErrorCodes.Timeout.wire, message: 'busy', temporary: true },
+                }
+              : { requestId: send.requestId, type: 'done' },
+        });
       if (send?.requestId && send.type === 'fail')
         conn.send({
           reply: {
@@ -520,6 +532,24 @@ describe('commands', () => {
       .catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(TimeoutError);
     expect(timedOut).toMatchObject({ code: 'SB_ERR_CLIENT_TIMEOUT', temporary: true });
+  });
+
+  it('request with retries sends again after a temporary error, not after a permanent one', async () => {
+    const client = newClient();
+    await connected(client);
+    flakyFailures = 2;
+    const reply = await client.request('chat', 'flaky', bytes('x'), { retries: 3 });
+    expect(reply.type).toBe('done');
+    const conn = await edge.connection(0);
+    const sent: string[] = [];
+    for (let i = 0; i < 3; i++) sent.push((await conn.next('send')).send?.type ?? '');
+    expect(sent).toEqual(['flaky', 'flaky', 'flaky']);
+    flakyFailures = 5;
+    const exhausted = await client.request('chat', 'flaky', bytes('x'), { retries: 1 }).catch((e) => e);
+    expect(exhausted).toMatchObject({ name: 'ServerError', temporary: true });
+    expect(flakyFailures).toBe(3); // two attempts, no more
+    const permanent = await client.request('orders', 'fail', bytes(''), { retries: 3 }).catch((e) => e);
+    expect(permanent).toMatchObject({ code: 'SB_ERR_SERVICE', temporary: false });
   });
 
   it('commands fail fast with NotConnected before connecting', async () => {

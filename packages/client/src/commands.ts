@@ -3,7 +3,8 @@
  * by Reply.request_id for requests), each with a timeout. Pending commands fail when the socket goes.
  */
 import type { IClientFrame, ServerFrame, switchboard } from '@switchboard/protocol/client';
-import { ClientError, ClientErrorCodes, ServerError } from './errors.js';
+import { fullJitterDelay } from './backoff.js';
+import { ClientError, ClientErrorCodes, ServerError, TimeoutError } from './errors.js';
 import type { HistoryOptions, RequestOptions, SendOptions } from './options.js';
 import { PendingCommands } from './pending.js';
 import {
@@ -30,6 +31,14 @@ const ANSWERS = new Set<ServerFrame['kind']>([
   'history',
   'presence',
 ]);
+
+/** RequestOptions.retries at most, and the pause before each retry (full jitter, 100 ms doubling up to 2 s). */
+const MAX_REQUEST_RETRIES = 10;
+const RETRY_BACKOFF = { minDelayMs: 100, maxDelayMs: 2_000 };
+
+/** A failure worth sending the request again for: the server said temporary, or no answer came in time. */
+const retriable = (error: unknown) =>
+  (error instanceof ServerError && error.temporary) || error instanceof TimeoutError;
 
 export class Commands {
   readonly #pending = new PendingCommands();
@@ -76,6 +85,23 @@ export class Commands {
     type: string,
     payload: Uint8Array,
     options: RequestOptions = {},
+  ): Promise<ReplyResult> {
+    const retries = Math.min(MAX_REQUEST_RETRIES, Math.max(0, Math.floor(options.retries ?? 0) || 0));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#requestOnce(service, type, payload, options);
+      } catch (error) {
+        if (attempt >= retries || !retriable(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, fullJitterDelay(attempt, RETRY_BACKOFF)));
+      }
+    }
+  }
+
+  async #requestOnce(
+    service: string,
+    type: string,
+    payload: Uint8Array,
+    options: RequestOptions,
   ): Promise<ReplyResult> {
     const answer = await this.command(
       (id) => ({

@@ -48,6 +48,13 @@ export interface SendOptions {
 
 export interface RequestOptions extends SendOptions {
   timeoutMs?: number;
+  /**
+   * Times the request is sent again after a temporary failure — the server's temporary errors (its request
+   * timeout, the broker unavailable, rate limited) and this client's own timeout — with full-jitter backoff
+   * (like Socket.IO's `retries`). Each attempt has the whole `timeoutMs`. Only for requests the service
+   * handles idempotently (chat's `chat.send` with a `clientMsgId`). Default 0, at most 10.
+   */
+  retries?: number;
 }
 
 export interface HistoryOptions {
