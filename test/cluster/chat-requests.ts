@@ -6,6 +6,11 @@
  * - every message answered `chat.sent` is in its room's history, in the order the user sent them.
  * Printed: requests, replies, error replies and their codes, silence, and how long after the fault began
  * the longest request waited for its answer.
+ *
+ * The clients send like an application should send an idempotent request: `chat.send` carries a clientMsgId
+ * (the chat service answers a repeat with the first message's id) and the SDK sends it again after a
+ * temporary error (`retries`). An error reply is what is left after those retries; a drill that promises
+ * "nothing more than reconnects" fails on it (`errorRepliesFail`).
  */
 import { ServerError } from '../../packages/client/src/index.js';
 import { hex, json, readHistoryPage, type Topology } from '../failover/harness.js';
@@ -22,7 +27,18 @@ interface Outcome {
   readonly waitedMs: number;
 }
 
-export function chatRequests(users = 10, everyMs = 200): (t: Topology) => Promise<SideLoad> {
+export interface ChatRequestOptions {
+  /** The SDK's `retries` for each chat.send (default 3). */
+  readonly retries?: number;
+  /** An error reply (after the retries) fails the drill, not only silence (default false). */
+  readonly errorRepliesFail?: boolean;
+}
+
+export function chatRequests(
+  users = 10,
+  everyMs = 200,
+  { retries = 3, errorRepliesFail = false }: ChatRequestOptions = {},
+): (t: Topology) => Promise<SideLoad> {
   return async (t) => {
     const tag = hex();
     const rooms = Array.from({ length: users }, (_, i) => `cl-${tag}-${i}`);
@@ -40,7 +56,7 @@ export function chatRequests(users = 10, everyMs = 200): (t: Topology) => Promis
         const began = Date.now();
         const body = json({ room: rooms[user], text: `m-${k}`, clientMsgId: `${tag}-${user}-${k}` });
         try {
-          const reply = await client.request('chat', 'chat.send', body, { timeoutMs: 30_000 });
+          const reply = await client.request('chat', 'chat.send', body, { timeoutMs: 30_000, retries });
           const kind = reply.type === 'chat.sent' ? 'sent' : 'error-reply';
           outcomes.push({
             user,
@@ -87,6 +103,10 @@ export function chatRequests(users = 10, everyMs = 200): (t: Topology) => Promis
         if (outOfOrder > 0)
           problems.push(`${outOfOrder} messages answered chat.sent are out of order in history`);
         const errors = outcomes.filter((o) => o.kind === 'error-reply');
+        if (errorRepliesFail && errors.length > 0)
+          problems.push(
+            `${errors.length} requests failed after ${retries} retries, e.g. ${JSON.stringify(errors[0])}`,
+          );
         return {
           figures: {
             chatRequests: outcomes.length,
