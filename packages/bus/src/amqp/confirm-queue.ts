@@ -241,6 +241,12 @@ export class ConfirmQueue {
         entry.nacked = true;
         this.#lastError = error;
         void this.#manager.timers.sleep(NACK_RETRY_MS).then(() => this.#pump());
+      } else if (entry.nacked) {
+        // Nacked before, written again, nacked again past the deadline: a quorum queue that changed leader
+        // meanwhile may still have enqueued one of the earlier writes (seen in the node-kill drill: refused
+        // publications reached subscribers), so the outcome is unknown, not refused.
+        const detail = `${what}: the broker nacked it on every write until the publish timeout; an earlier write may still have been enqueued`;
+        this.#settle(entry, new BusUnavailableError(detail, { cause: error, maybeDelivered: true }));
       } else {
         this.#settle(entry, new BusRejectedError(`${what}: broker nacked the message`, { cause: error }));
       }
