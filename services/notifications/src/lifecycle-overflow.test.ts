@@ -11,7 +11,7 @@ import { encodeLifecycleEvent, type ILifecycleEvent } from '@switchboard/protoco
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryConnectionRegistry } from './memory-connection-registry.js';
 import { MemoryInboxStore } from './memory-inbox-store.js';
-import { createNotificationsService } from './notifications-service.js';
+import { startBoundedNotifications } from './testing/bounded-service.js';
 
 const LEASE = 10_000;
 const BOUND = 4;
@@ -31,18 +31,14 @@ describe('notifications after lifecycle events were dropped by the backlog bound
     const registry = new MemoryConnectionRegistry();
     closing.push(edge, registry);
     const start = async () => {
-      const transport = new MemoryTransport({ broker, topicBounds: { lifecycle: { maxMessages: BOUND } } });
-      const service = createNotificationsService({
-        transport,
+      const { service, transport } = await startBoundedNotifications({
+        broker,
         store,
         registry,
+        maxMessages: BOUND,
         leaseMs: LEASE,
-        nodeSweepIntervalMs: 0,
-        sweepIntervalMs: 0,
         now: () => clock,
-        httpPort: false,
       });
-      await service.start();
       closing.push(transport, { close: () => service.stop() });
       return service;
     };

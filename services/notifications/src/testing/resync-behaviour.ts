@@ -12,7 +12,8 @@ import { SequencedEdge } from '@switchboard/service-kit/testing';
 import { describe, expect, it, vi } from 'vitest';
 import type { ConnectionRegistry } from '../connection-registry.js';
 import { MemoryInboxStore } from '../memory-inbox-store.js';
-import { createNotificationsService, type NotificationsService } from '../notifications-service.js';
+import type { NotificationsService } from '../notifications-service.js';
+import { startBoundedNotifications } from './bounded-service.js';
 
 const LEASE = 10_000;
 
@@ -38,19 +39,16 @@ export function describeNotificationsResync(
       });
       const running: { service: NotificationsService; transport: MemoryTransport }[] = [];
       const start = async () => {
-        const transport = new MemoryTransport({ broker, topicBounds: { lifecycle: { maxMessages: 2 } } });
-        const service = createNotificationsService({
-          transport,
+        const started = await startBoundedNotifications({
+          broker,
           store,
           registry,
+          maxMessages: 2,
           leaseMs: LEASE,
-          nodeSweepIntervalMs: 0,
-          sweepIntervalMs: 0,
           now: () => clock,
-          httpPort: false,
         });
-        await service.start();
-        running.push({ service, transport });
+        running.push(started);
+        const { service } = started;
         return service;
       };
       const stop = async () => {
