@@ -10,6 +10,7 @@ import { BusClosedError, BusError, BusRejectedError, BusUnavailableError } from 
 import type { TransportEvent } from '../transport.js';
 import { fullJitter } from './backoff.js';
 import { redact } from './broker-urls.js';
+import { corkFrameWrites } from './corked-writes.js';
 import type { ResolvedOptions } from './options.js';
 import { Session } from './session.js';
 import { TimerSet } from './timers.js';
@@ -205,6 +206,7 @@ export class ConnectionManager {
       // back by up to ~40 ms each way, which is most of the publish -> deliver latency of a quiet system.
       noDelay: true,
     });
+    corkFrameWrites(connection);
     const session = new Session(this.#nextSessionId++, connection, logger);
     connection.on('error', (error: Error) => {
       this.#lastError = error;
