@@ -5,7 +5,6 @@
  * ping/expiry pass liveness.ts, the graceful drain drain.ts, the answer to a lifecycle consumer's
  * re-announce request reannounce.ts.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -19,6 +18,7 @@ import { ClientCallable } from './client-callable.js';
 import { type CommandContext, errorFrame, handleCommand } from './commands.js';
 import { authenticate, safely } from './connect.js';
 import { Connection } from './connection.js';
+import { ConnectionIds } from './connection-ids.js';
 import { ChannelContinuity } from './continuity.js';
 import { Disconnects, disconnect, terminate } from './disconnects.js';
 import { type DrainResult, drainConnections } from './drain.js';
@@ -69,6 +69,7 @@ export class EdgeNode {
   readonly #reannounce: Reannouncer;
   readonly #httpFallback: HttpFallback | undefined;
   readonly #live = new Set<Connection>();
+  readonly #connectionIds: ConnectionIds;
   readonly #wss: WebSocketServer;
   #server: Server | undefined;
   #inbox: NodeSubscription | undefined;
@@ -84,6 +85,7 @@ export class EdgeNode {
   constructor(options: EdgeNodeOptions, deps: EdgeNodeDeps) {
     this.options = resolveOptions(options);
     this.nodeId = this.options.nodeId;
+    this.#connectionIds = new ConnectionIds(this.nodeId);
     this.#transport = deps.transport;
     this.#httpFallback = deps.httpFallback;
     this.#log = (deps.logger ?? pino({ level: 'silent' })).child({ node: this.nodeId });
@@ -225,7 +227,7 @@ export class EdgeNode {
   }
 
   #accept(ws: WebSocket, req: IncomingMessage): void {
-    const id = `${this.nodeId}.${randomBytes(9).toString('base64url')}`;
+    const id = this.#connectionIds.next();
     // The connection makes its `conn` child logger on first use (see LazyLogger): most never log.
     const c = new Connection(id, ws, formatOf(ws.protocol), this.#log, this.metrics, {
       maxQueuedBytes: this.options.limits.maxQueuedBytes,
