@@ -80,3 +80,58 @@ describe('Lifecycle coalesces one turn of events into one publish', () => {
     await expect.poll(() => events().length).toBe(2);
   });
 });
+
+describe('Lifecycle keeps one publish in flight', () => {
+  /** A transport whose publishes wait until the test releases them, recording what was published. */
+  function heldTransport() {
+    const published: LifecycleEvent[] = [];
+    const releases: (() => void)[] = [];
+    const transport = {
+      publishWork: (_topic: string, _key: string, bytes: Uint8Array) => {
+        published.push(decodeLifecycleEvent(bytes));
+        return new Promise<void>((resolve) => releases.push(resolve));
+      },
+    } as unknown as MemoryTransport;
+    return { transport, published, releases };
+  }
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('lets the events of later turns wait for the confirm, then sends them as one batch with the next seq', async () => {
+    const { transport, published, releases } = heldTransport();
+    const lifecycle = new Lifecycle(transport, 'n1', pino({ level: 'silent' }));
+    lifecycle.opened(conn(1));
+    await turn();
+    expect(published).toHaveLength(1);
+    for (let i = 2; i <= 4; i++) {
+      lifecycle.opened(conn(i));
+      await turn();
+    }
+    expect(published).toHaveLength(1); // still waiting for the first confirm
+    releases[0]!();
+    await expect.poll(() => published.length).toBe(2);
+    const second = published[1]!;
+    expect(Number(second.seq)).toBe(Number(published[0]!.seq) + 1);
+    expect(expandLifecycle(second).map((e) => e.connectionOpened?.connectionId)).toEqual([
+      'n1.c2',
+      'n1.c3',
+      'n1.c4',
+    ]);
+    // Once nothing is in flight, a new event leaves at the next turn again.
+    releases[1]!();
+    await turn();
+    lifecycle.closed(conn(1), 1000, 'bye');
+    await expect.poll(() => published.length).toBe(3);
+    lifecycle.stop();
+  });
+
+  it('still publishes at once what stop() finds pending, even behind a publish in flight', async () => {
+    const { transport, published } = heldTransport();
+    const lifecycle = new Lifecycle(transport, 'n1', pino({ level: 'silent' }));
+    lifecycle.opened(conn(1));
+    await turn();
+    lifecycle.opened(conn(2));
+    lifecycle.stop();
+    expect(published).toHaveLength(2);
+    expect(published[1]!.connectionOpened?.connectionId).toBe('n1.c2');
+  });
+});

@@ -3,10 +3,13 @@
  * that died silently. Publishing failures are logged, never thrown: a missing presence update must not
  * break a socket.
  *
- * Events are coalesced: everything raised in one turn of the event loop (a connect storm accepts hundreds
- * of sockets per turn) leaves as one message, a LifecycleEvent whose `batch` holds them in order — one
- * persistent publish and one broker confirm per turn instead of two per connection. A turn with a single
- * event publishes it plain. Every message of a node is keyed by the node id, so consumers see one node's
+ * Events are coalesced: everything raised in one turn of the event loop leaves as one message, a
+ * LifecycleEvent whose `batch` holds them in order — one persistent publish and one broker confirm instead
+ * of two per connection. And while a message is waiting for its confirm, new events wait too and leave
+ * together once it is settled: in a connect storm the event loop turns over every few sockets, so "one
+ * message per turn" was still about one per connection (issue 17's profile: amqplib's publish and its
+ * socket writes ~80 µs of edge CPU per JWT connect); with one in flight the batches grow with the load,
+ * and an idle node still publishes at the next turn. A message with a single event is published plain. Every message of a node is keyed by the node id, so consumers see one node's
  * events in the order it raised them (a connection's `opened` before its `closed`, across batches too).
  *
  * Every message but the heartbeat carries this process's incarnation and the next sequence number, with no
@@ -62,6 +65,8 @@ export class Lifecycle {
   /** This turn's events, published together by #flush. */
   #pending: ILifecycleEvent[] = [];
   #flushScheduled = false;
+  /** Flushes whose publishes have not all settled: new events wait for them (see the header). */
+  #inFlight = 0;
 
   constructor(transport: Transport, nodeId: string, log: Logger) {
     this.#transport = transport;
@@ -72,7 +77,11 @@ export class Lifecycle {
   #queue(event: Event): void {
     // Inner events carry their own time; the node id is the outer message's.
     this.#pending.push({ timeMs: Date.now(), ...event });
-    if (this.#flushScheduled) return;
+    if (this.#flushScheduled || this.#inFlight > 0) return;
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
     this.#flushScheduled = true;
     setImmediate(() => this.#flush());
   }
@@ -81,23 +90,32 @@ export class Lifecycle {
     this.#flushScheduled = false;
     const events = this.#pending;
     this.#pending = [];
+    if (events.length === 0) return;
+    const sent: Promise<void>[] = [];
     for (let at = 0; at < events.length; at += MAX_BATCH_EVENTS) {
       const slice = events.slice(at, at + MAX_BATCH_EVENTS);
       const message: ILifecycleEvent =
         slice.length === 1
           ? { ...slice[0], nodeId: this.#nodeId }
           : { nodeId: this.#nodeId, timeMs: Date.now(), batch: { events: slice } };
-      this.#sendNext(message, slice.length);
+      sent.push(this.#sendNext(message, slice.length));
     }
+    // The transport keeps one key's publishes in order, so snapshot() and stop() may flush past this gate.
+    this.#inFlight++;
+    void Promise.all(sent).then(() => {
+      this.#inFlight--;
+      if (this.#inFlight === 0 && this.#pending.length > 0 && !this.#flushScheduled) this.#scheduleFlush();
+    });
   }
 
   /** Sends a state message (anything but a heartbeat) with the next sequence number. */
-  #sendNext(message: ILifecycleEvent, events: number): void {
-    this.#send({ ...message, incarnation: this.incarnation, seq: ++this.#seq }, events);
+  #sendNext(message: ILifecycleEvent, events: number): Promise<void> {
+    return this.#send({ ...message, incarnation: this.incarnation, seq: ++this.#seq }, events);
   }
 
-  #send(message: ILifecycleEvent, events: number): void {
-    void this.#transport
+  /** Settles once the broker has answered; a failure is logged here, never rejected. */
+  #send(message: ILifecycleEvent, events: number): Promise<void> {
+    return this.#transport
       .publishWork(LIFECYCLE_TOPIC, this.#nodeId, encodeLifecycleEvent(message))
       .catch((error: unknown) => this.#log.warn({ err: error, events }, 'lifecycle events not published'));
   }
@@ -125,7 +143,7 @@ export class Lifecycle {
   startHeartbeat(intervalMs: number, status: () => NodeStatus): void {
     const beat = () => {
       const { connections, busiestChannels } = status();
-      this.#send(
+      void this.#send(
         {
           nodeId: this.#nodeId,
           timeMs: Date.now(),
