@@ -5,6 +5,7 @@
  * starts a peer the same way, so that the comparison between peers is fair (bench/README.md, "Fairness").
  */
 
+import { builtPeer } from './built-peer.mjs';
 import { waitFor } from './processes.mjs';
 import { endProgress } from './terminal.mjs';
 
@@ -74,12 +75,9 @@ export function createPeers({ cfg, scenario, processes }) {
     if (bus === 'memory') {
       const s = spawnProc(
         `${tag}-edge0`,
-        'peers/switchboard-edge.ts',
+        await builtPeer('peers/switchboard-edge.ts'),
         [...common, '--publisher', ...(services ? ['--services'] : [])],
-        {
-          ts: true,
-          profile: cfg.profile,
-        },
+        { profile: cfg.profile },
       );
       s.port = (await waitFor(s, 'ready')).port;
       servers.push(s);
@@ -94,31 +92,29 @@ export function createPeers({ cfg, scenario, processes }) {
         note: 'memory bus: publisher (and services) in the edge process',
       };
     }
+    const edgeFile = await builtPeer('peers/switchboard-edge.ts');
     for (let i = 0; i < nodes; i++)
       servers.push(
-        spawnProc(
-          `${tag}-edge${i}`,
-          'peers/switchboard-edge.ts',
-          [...common, '--node-id', `bench-${process.pid}-e${i}`],
-          {
-            ts: true,
-            profile: cfg.profile,
-          },
-        ),
+        spawnProc(`${tag}-edge${i}`, edgeFile, [...common, '--node-id', `bench-${process.pid}-e${i}`], {
+          profile: cfg.profile,
+        }),
       );
     const ready = await Promise.all(servers.map((s) => waitFor(s, 'ready', 120_000)));
     for (const [i, s] of servers.entries()) s.port = ready[i].port;
     if (services) {
-      const svc = spawnProc(`${tag}-services`, 'peers/switchboard-services.ts', ['--bus', bus], { ts: true });
+      const svc = spawnProc(`${tag}-services`, await builtPeer('peers/switchboard-services.ts'), [
+        '--bus',
+        bus,
+      ]);
       await waitFor(svc, 'ready', 120_000);
       extra.push(svc);
     }
-    publisher = spawnProc(
-      `${tag}-publisher`,
-      'peers/switchboard-publisher.ts',
-      ['--bus', bus, '--channel', channel],
-      { ts: true },
-    );
+    publisher = spawnProc(`${tag}-publisher`, await builtPeer('peers/switchboard-publisher.ts'), [
+      '--bus',
+      bus,
+      '--channel',
+      channel,
+    ]);
     await waitFor(publisher, 'ready', 120_000);
     return { peer, nodes, protocol: 'switchboard', servers, publisher, extra, channel };
   }

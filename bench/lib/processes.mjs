@@ -6,7 +6,7 @@
  */
 import { fork } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** bench/: the files a child runs are named relative to it, and children run in it. */
@@ -53,7 +53,7 @@ export function createProcesses({ out, profile: profiling }) {
     const execArgv = [];
     if (ts) execArgv.push('--import', 'tsx');
     if (profile) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(out, 'profiles', name)}`);
-    const child = fork(join(benchDir, file), argv, {
+    const child = fork(isAbsolute(file) ? file : join(benchDir, file), argv, {
       cwd: benchDir,
       execArgv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

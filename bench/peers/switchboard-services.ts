@@ -30,7 +30,9 @@ export async function startServices(transport: Transport): Promise<() => Promise
   };
 }
 
-if (process.argv[1]?.endsWith('switchboard-services.ts')) {
+// Run as its own process: the TypeScript file, or its bundle (bench/lib/built-peer.mjs). When bundled into
+// the edge peer, argv[1] is the edge's file.
+if (/switchboard-services\.(ts|mjs)$/.test(process.argv[1] ?? '')) {
   const opts = args() as Record<string, string | undefined>;
   const transport = await connectBus(opts.bus ?? 'memory', { clientName: `bench-services-${process.pid}` });
   const stop = await startServices(transport);
