@@ -143,6 +143,31 @@ describe('InterestIndex batches the routes that appear in one turn', () => {
     }
   });
 
+  it('with minBatchIntervalMs, starts a batch no sooner than that after the last one began', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const batches: Route[][] = [];
+      const index = new InterestIndex(recording(sub, batches, []), { minBatchIntervalMs: 10 });
+      const users = () => batches.map((b) => b.map((r) => (r as { user: string }).user));
+      const first = index.acquire(userRoute('a'));
+      await first; // idle: the first route goes at the next turn, no waiting for the interval
+      expect(users()).toEqual([['a']]);
+      const b = index.acquire(userRoute('b'));
+      await vi.advanceTimersByTimeAsync(4);
+      const c = index.acquire(userRoute('c'));
+      await vi.advanceTimersByTimeAsync(4);
+      expect(users()).toEqual([['a']]); // 8 ms after the first batch began: still gathering
+      await vi.advanceTimersByTimeAsync(2);
+      await Promise.all([b, c]);
+      expect(users()).toEqual([['a'], ['b', 'c']]);
+      await vi.advanceTimersByTimeAsync(50);
+      await index.acquire(userRoute('d')); // quiet for longer than the interval: at once again
+      expect(users()).toEqual([['a'], ['b', 'c'], ['d']]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('falls back to one addInterest per route when the inbox has no batch call', async () => {
     const singles: Route[] = [];
     const index = new InterestIndex(recording(sub, [], singles, false));

@@ -42,6 +42,8 @@ import { chooseSubprotocol, decodeIncoming, formatOf } from './wire.js';
  * unbind and re-bind. Meanwhile the route's deliveries reach this node and are dropped (nobody wants them).
  */
 const ROUTE_RELEASE_DELAY_MS = 5_000;
+/** Binding batches start at least this far apart (interest-index.ts): larger batches in a connect storm. */
+const BIND_BATCH_INTERVAL_MS = 10;
 export interface EdgeNodeDeps {
   readonly transport: Transport;
   readonly logger?: Logger;
@@ -170,7 +172,12 @@ export class EdgeNode {
       reannounce: (request) => this.#reannounce.request(request),
     });
     this.#inbox = await this.#transport.openNode(this.nodeId, handler);
-    this.#index = new LocalIndex(new InterestIndex(this.#inbox, { releaseDelayMs: ROUTE_RELEASE_DELAY_MS }));
+    this.#index = new LocalIndex(
+      new InterestIndex(this.#inbox, {
+        releaseDelayMs: ROUTE_RELEASE_DELAY_MS,
+        minBatchIntervalMs: BIND_BATCH_INTERVAL_MS,
+      }),
+    );
     // Built once: every client frame is dispatched with it, so none allocates a context of its own.
     this.#commands = {
       options: this.options,
