@@ -1,9 +1,9 @@
 import { MemoryBroker, MemoryTransport } from '@switchboard/bus/memory';
 import { decodeLifecycleEvent, expandLifecycle, type LifecycleEvent } from '@switchboard/protocol';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Connection } from './connection.js';
-import { LIFECYCLE_TOPIC, Lifecycle, MAX_BATCH_EVENTS } from './lifecycle.js';
+import { LIFECYCLE_TOPIC, Lifecycle, MAX_BATCH_EVENTS, MIN_FLUSH_INTERVAL_MS } from './lifecycle.js';
 
 /** What Lifecycle reads of a connection: its id, user and info. */
 const conn = (i: number) => ({ id: `n1.c${i}`, userId: `u${i}`, info: undefined }) as unknown as Connection;
@@ -116,12 +116,44 @@ describe('Lifecycle keeps one publish in flight', () => {
       'n1.c3',
       'n1.c4',
     ]);
-    // Once nothing is in flight, a new event leaves at the next turn again.
+    // Once nothing is in flight, a new event leaves again (within the flush interval).
     releases[1]!();
     await turn();
     lifecycle.closed(conn(1), 1000, 'bye');
     await expect.poll(() => published.length).toBe(3);
     lifecycle.stop();
+  });
+
+  it('starts flushes at least MIN_FLUSH_INTERVAL_MS apart, and a quiet node publishes at the next turn', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+    try {
+      const { transport, published, releases } = heldTransport();
+      const lifecycle = new Lifecycle(transport, 'n1', pino({ level: 'silent' }));
+      lifecycle.opened(conn(1));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(published).toHaveLength(1);
+      releases[0]!(); // confirmed at once
+      await vi.advanceTimersByTimeAsync(1);
+      lifecycle.opened(conn(2));
+      await vi.advanceTimersByTimeAsync(MIN_FLUSH_INTERVAL_MS - 3);
+      lifecycle.opened(conn(3));
+      await vi.advanceTimersByTimeAsync(1);
+      expect(published).toHaveLength(1); // 8 of 10 ms since the first flush: gathering
+      await vi.advanceTimersByTimeAsync(2);
+      expect(published).toHaveLength(2);
+      expect(expandLifecycle(published[1]!).map((e) => e.connectionOpened?.connectionId)).toEqual([
+        'n1.c2',
+        'n1.c3',
+      ]);
+      releases[1]!();
+      await vi.advanceTimersByTimeAsync(MIN_FLUSH_INTERVAL_MS * 5);
+      lifecycle.closed(conn(1), 1000, 'bye');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(published).toHaveLength(3);
+      lifecycle.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('still publishes at once what stop() finds pending, even behind a publish in flight', async () => {

@@ -5,11 +5,12 @@
  *
  * Events are coalesced: everything raised in one turn of the event loop leaves as one message, a
  * LifecycleEvent whose `batch` holds them in order — one persistent publish and one broker confirm instead
- * of two per connection. And while a message is waiting for its confirm, new events wait too and leave
- * together once it is settled: in a connect storm the event loop turns over every few sockets, so "one
- * message per turn" was still about one per connection (issue 17's profile: amqplib's publish and its
- * socket writes ~80 µs of edge CPU per JWT connect); with one in flight the batches grow with the load,
- * and an idle node still publishes at the next turn. A message with a single event is published plain. Every message of a node is keyed by the node id, so consumers see one node's
+ * of two per connection. In a connect storm the event loop turns over every few sockets, so "one message
+ * per turn" was still about one per connection (issue 17's profile: amqplib's publish and its socket
+ * writes ~80 µs of edge CPU per JWT connect). So while a message awaits its confirm, new events wait and
+ * leave together once it is settled, and flushes start at least MIN_FLUSH_INTERVAL_MS apart: batches grow
+ * with the load, and a node that has been quiet publishes at the next turn. A message with a single event
+ * is published plain. Every message of a node is keyed by the node id, so consumers see one node's
  * events in the order it raised them (a connection's `opened` before its `closed`, across batches too).
  *
  * Every message but the heartbeat carries this process's incarnation and the next sequence number, with no
@@ -32,6 +33,13 @@ export const LIFECYCLE_TOPIC = ServiceNames.lifecycle;
 
 /** Events per message at most: a turn with more leaves as several messages (~100 bytes an event). */
 export const MAX_BATCH_EVENTS = 1000;
+/**
+ * Flushes start at least this far apart. Confirms come back in well under a millisecond from a quiet
+ * broker, so "one in flight" alone still made batches of two or three events in a connect storm; spaced
+ * out, a busy node publishes at most 100 messages a second, and a node idle for this long still
+ * publishes at the next turn.
+ */
+export const MIN_FLUSH_INTERVAL_MS = 10;
 
 /** Busiest channels a heartbeat carries at most (bus.proto NodeHeartbeat.busiest_channels). */
 export const HEARTBEAT_CHANNELS = 10;
@@ -65,6 +73,8 @@ export class Lifecycle {
   /** This turn's events, published together by #flush. */
   #pending: ILifecycleEvent[] = [];
   #flushScheduled = false;
+  /** When the last flush ran (performance.now()). */
+  #lastFlushAt = Number.NEGATIVE_INFINITY;
   /** Flushes whose publishes have not all settled: new events wait for them (see the header). */
   #inFlight = 0;
 
@@ -83,7 +93,9 @@ export class Lifecycle {
 
   #scheduleFlush(): void {
     this.#flushScheduled = true;
-    setImmediate(() => this.#flush());
+    const wait = this.#lastFlushAt + MIN_FLUSH_INTERVAL_MS - performance.now();
+    if (wait > 0) setTimeout(() => this.#flush(), wait);
+    else setImmediate(() => this.#flush());
   }
 
   #flush(): void {
@@ -91,6 +103,7 @@ export class Lifecycle {
     const events = this.#pending;
     this.#pending = [];
     if (events.length === 0) return;
+    this.#lastFlushAt = performance.now();
     const sent: Promise<void>[] = [];
     for (let at = 0; at < events.length; at += MAX_BATCH_EVENTS) {
       const slice = events.slice(at, at + MAX_BATCH_EVENTS);
