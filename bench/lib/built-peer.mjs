@@ -4,9 +4,10 @@
  * which made a restarted edge take seconds longer to listen and skewed the storm scenario (issue 17).
  * The peer file is bundled with its workspace code; npm packages stay imports, resolved from
  * @switchboard/server's node_modules (it lists every package the tiers use), so the output goes there.
- * Built once per bench run.
+ * Split into chunks like the server build, so that the bus a peer does not use (kafkajs, ioredis behind
+ * connectBus's dynamic imports) is not loaded at start. Built once per bench run.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -26,15 +27,19 @@ export function builtPeer(file) {
 }
 
 async function bundle(file) {
-  mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, `${basename(file).replace(/\.[cm]?[jt]s$/, '')}.mjs`);
+  const name = basename(file).replace(/\.[cm]?[jt]s$/, '');
+  const dir = join(outDir, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
   await build({
-    entryPoints: [join(root, 'bench', file)],
+    entryPoints: { [name]: join(root, 'bench', file) },
     bundle: true,
+    splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    outfile,
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
     logLevel: 'silent',
     plugins: [
       {
@@ -47,5 +52,5 @@ async function bundle(file) {
       },
     ],
   });
-  return outfile;
+  return join(dir, `${name}.mjs`);
 }

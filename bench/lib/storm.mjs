@@ -32,7 +32,15 @@ export async function stormScenario(ctx) {
     { label: 'peer', value: (r) => r.peer + (r.jwt ? ' (jwt)' : '') },
     { label: 'clients', value: (r) => (r.error ? `ERROR ${r.error.slice(0, 60)}` : r.clients) },
     { label: 'restart s', value: (r) => r.restartSeconds ?? '' },
+    {
+      label: 'load/bus/start ms',
+      value: (r) =>
+        r.restartPhasesMs
+          ? `${r.restartPhasesMs.loadMs}/${r.restartPhasesMs.busMs}/${r.restartPhasesMs.startMs}`
+          : '–',
+    },
     { label: 'all ready after s', value: (r) => r.allReadySeconds ?? '' },
+    { label: 'kill → all ready s', value: (r) => r.killToAllReadySeconds ?? '' },
     {
       label: 'p50/p99 ready s',
       value: (r) => (r.readyP50Seconds === undefined ? '' : `${r.readyP50Seconds}/${r.readyP99Seconds}`),
@@ -119,7 +127,7 @@ async function stormOnce(ctx, peer, run) {
       clients: procs.map((c) => c.pid),
     });
     meter.start();
-    await waitFor(restarted, 'ready', 120_000);
+    const readyMessage = await waitFor(restarted, 'ready', 120_000);
     const readyAt = performance.now();
     p.servers[0] = restarted;
 
@@ -154,6 +162,9 @@ async function stormOnce(ctx, peer, run) {
       clients: cfg.connections,
       recovered,
       restartSeconds: round((readyAt - killedAt) / 1000),
+      // Switchboard's edge reports where its start-up went: module loading, bus connection, edge start.
+      restartPhasesMs: readyMessage.phases ?? null,
+      killToAllReadySeconds: recovered >= cfg.connections ? round((doneAt - killedAt) / 1000) : null,
       allReadySeconds: recovered >= cfg.connections ? round((doneAt - readyAt) / 1000) : null,
       readyP50Seconds: round(q(0.5)),
       readyP99Seconds: round(q(0.99)),

@@ -12,12 +12,15 @@ import { EdgeNode } from '@switchboard/edge';
 import { Publisher } from '@switchboard/publisher';
 import { payloadString } from '../lib/payload.mjs';
 import { args, drivePublisher } from '../lib/pub-driver.mjs';
-import { startServices } from './switchboard-services.js';
 
 const opts = args() as Record<string, string | undefined>;
 const bus = opts.bus ?? 'memory';
 const nodeId = opts['node-id'] ?? `bench-edge-${process.pid}`;
+// Start-up phases, reported with `ready` (the storm scenario records them): process start to this line
+// (module loading), the bus connection, and the edge's own start (inbox, lifecycle, listening).
+const loadedMs = performance.now();
 const transport = await connectBus(bus, { clientName: nodeId });
+const busMs = performance.now() - loadedMs;
 const node = new EdgeNode(
   {
     nodeId,
@@ -29,14 +32,21 @@ const node = new EdgeNode(
   },
   { transport },
 );
+const startAt = performance.now();
 await node.start();
-if (opts.services === 'true') await startServices(transport);
+const startMs = performance.now() - startAt;
+if (opts.services === 'true') {
+  // Imported only here: chat and history (and their Redis stores) are not part of an edge's start-up.
+  const { startServices } = await import('./switchboard-services.js');
+  await startServices(transport);
+}
 if (opts.publisher === 'true') {
   const publisher = new Publisher(transport);
   const channel = opts.channel ?? 'bench';
   drivePublisher((seq) => publisher.toChannel(channel, 'bench', Buffer.from(payloadString(seq), 'latin1')));
 }
-process.send?.({ type: 'ready', port: node.port, pid: process.pid, nodeId });
+const phases = { loadMs: Math.round(loadedMs), busMs: Math.round(busMs), startMs: Math.round(startMs) };
+process.send?.({ type: 'ready', port: node.port, pid: process.pid, nodeId, phases });
 const stop = async () => {
   await node.close().catch(() => undefined);
   await transport.close().catch(() => undefined);
