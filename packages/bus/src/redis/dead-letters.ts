@@ -5,10 +5,9 @@
  * a reader that died.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Closable, DeadLetterHandler } from '../transport.js';
 import { DEAD_LETTER_READERS, deadLetterStream, FIELD } from './redis-names.js';
-import type { RedisBusLogger, ResolvedRedisOptions } from './redis-options.js';
+import type { StreamReaderConfig } from './redis-options.js';
 import {
   ensureGroup,
   entryBytes,
@@ -19,13 +18,7 @@ import {
   type StreamEntry,
 } from './redis-streams.js';
 
-export interface DeadLetterConsumerConfig {
-  readonly redis: Redis;
-  readonly reader: Redis;
-  readonly options: ResolvedRedisOptions;
-  readonly logger: RedisBusLogger;
-  readonly topic: string;
-  readonly group: string;
+export interface DeadLetterConsumerConfig extends StreamReaderConfig {
   readonly handler: DeadLetterHandler;
 }
 

@@ -1,5 +1,6 @@
 /** Options of the Redis transport, with named defaults. Library code: nothing here reads the environment. */
 
+import type { Redis } from 'ioredis';
 import { resolveTopicBounds, type TopicBound, type TopicBoundsOption } from '../backlog.js';
 import { parseRedisUrl } from './redis-connection.js';
 
@@ -71,6 +72,17 @@ export interface RedisTransportOptions {
    * every group of the topic, so the bound is per topic: size it for the slowest live group (backlog.ts).
    */
   readonly topicBounds?: TopicBoundsOption;
+}
+
+/** What every stream reader of one topic and group gets: the work consumer and the dead-letter reader. */
+export interface StreamReaderConfig {
+  readonly redis: Redis;
+  /** Dedicated connection for the blocking reads; the reader disconnects it on close. */
+  readonly reader: Redis;
+  readonly options: ResolvedRedisOptions;
+  readonly logger: RedisBusLogger;
+  readonly topic: string;
+  readonly group: string;
 }
 
 export interface ResolvedRedisOptions {
