@@ -159,7 +159,8 @@ async function subscribe(
   const durable = ctx.options.durableNamespaces.includes(channel.namespace);
   if (c.hasChannel(channel.name)) {
     // A re-sync (after Unsubscribed 2500, see UnsubscribeCode): recovery only, the subscription stands.
-    if (durable && sub.since) return recoverDurable(ctx, c, id, channel.name, sub.since);
+    if (durable && sub.since)
+      return withinRequestTimeout(ctx, recoverDurable(ctx, c, id, channel.name, sub.since));
     return void c.send(errorFrame(id, ErrorCodes.AlreadySubscribed, channel.name));
   }
   if (c.channelCount >= ctx.options.limits.maxSubscriptions)
@@ -191,7 +192,8 @@ async function subscribe(
   await ctx.index.subscribe(c, channel.name);
   ctx.metrics.subscriptions.inc();
   ctx.lifecycle.subscribed(c, channel.name);
-  if (durable) return recoverDurable(ctx, c, id, channel.name, sub.since ?? undefined);
+  if (durable)
+    return withinRequestTimeout(ctx, recoverDurable(ctx, c, id, channel.name, sub.since ?? undefined));
   c.sendNow({ id, subscribed: { channel: channel.name, durable } });
 }
 
@@ -208,18 +210,7 @@ async function subscribe(
  * message — seen in the Kafka outage drill (issue 18), where history answered only ~45 s after the broker
  * returned and every resume in between was reported lost.
  */
-function recoverDurable(
-  ctx: CommandContext,
-  c: Connection,
-  id: number,
-  name: string,
-  since: switchboard.v1.IStreamPosition | undefined,
-): Promise<void> {
-  // Bounded like every relayed command (see relay below): a held-back confirm must not stall the connection.
-  return settledWithin(recovery(ctx, c, id, name, since), ctx.options.requestTimeoutMs);
-}
-
-async function recovery(
+async function recoverDurable(
   ctx: CommandContext,
   c: Connection,
   id: number,
@@ -289,7 +280,7 @@ function channelQuery(
  * outcome is counted, and a failure still answers the command (a late one is ignored by the client).
  */
 function relay(ctx: CommandContext, c: Connection, id: number, request: RelayRequest): Promise<void> {
-  return settledWithin(relayOutcome(ctx, c, id, request), ctx.options.requestTimeoutMs);
+  return withinRequestTimeout(ctx, relayOutcome(ctx, c, id, request));
 }
 
 async function relayOutcome(
@@ -322,6 +313,15 @@ async function relayOutcome(
       });
     else c.send(errorFrame(id, spec, detail));
   }
+}
+
+/**
+ * The bound of every command that waits on the bus (a relayed request, a durable subscribe's recovery): the
+ * connection's next command waits for `work` at most `requestTimeoutMs` (see relay above); `work` goes on
+ * and must not reject.
+ */
+function withinRequestTimeout(ctx: CommandContext, work: Promise<void>): Promise<void> {
+  return settledWithin(work, ctx.options.requestTimeoutMs);
 }
 
 /** Resolves when `work` settles or after `ms`, whichever comes first; `work` must not reject. */
