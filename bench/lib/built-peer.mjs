@@ -9,10 +9,9 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { npmPackagesExternal, root } from '../../scripts/build/run.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const outDir = join(root, 'packages/server/node_modules/.cache/switchboard-bench');
 const built = new Map();
 
@@ -41,16 +40,7 @@ async function bundle(file) {
     outdir: dir,
     outExtension: { '.js': '.mjs' },
     logLevel: 'silent',
-    plugins: [
-      {
-        name: 'npm-packages-external',
-        setup(on) {
-          on.onResolve({ filter: /^[^./]/ }, (args) =>
-            args.path.startsWith('@switchboard/') ? undefined : { path: args.path, external: true },
-          );
-        },
-      },
-    ],
+    plugins: [npmPackagesExternal],
   });
   return join(dir, `${name}.mjs`);
 }

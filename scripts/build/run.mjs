@@ -1,4 +1,5 @@
-// Shared by the build steps: the workspace root, and running a tool of node_modules/.bin.
+// Shared by the build steps: the workspace root, running a tool of node_modules/.bin, and the esbuild
+// plugin that bundles workspace code but leaves npm packages as imports.
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,3 +15,13 @@ export function runTool(tool, args) {
     throw new Error(`${tool} ${args.join(' ')} failed:\n${output}`);
   }
 }
+
+/** esbuild plugin: every bare import that is not a workspace package (`@switchboard/…`) stays an import. */
+export const npmPackagesExternal = {
+  name: 'npm-packages-external',
+  setup(on) {
+    on.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.path.startsWith('@switchboard/') ? undefined : { path: args.path, external: true },
+    );
+  },
+};

@@ -8,7 +8,7 @@ import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { root } from './run.mjs';
+import { npmPackagesExternal, root } from './run.mjs';
 
 const serverDir = join(root, 'packages/server');
 const dist = join(serverDir, 'dist');
@@ -70,17 +70,7 @@ export async function buildServer() {
     metafile: true,
     logLevel: 'silent',
     // Every bare import that is not a workspace package stays an import (checked against package.json below).
-    plugins: [
-      prebuiltWebAssets,
-      {
-        name: 'npm-packages-external',
-        setup(on) {
-          on.onResolve({ filter: /^[^./]/ }, (args) =>
-            args.path.startsWith('@switchboard/') ? undefined : { path: args.path, external: true },
-          );
-        },
-      },
-    ],
+    plugins: [prebuiltWebAssets, npmPackagesExternal],
   });
   const builtins = new Set(builtinModules);
   const imported = new Set();
